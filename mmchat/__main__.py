@@ -1,0 +1,3 @@
+from mmchat.cli import main
+
+raise SystemExit(main())

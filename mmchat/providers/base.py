@@ -1,0 +1,146 @@
+"""What every provider kind shares: the request, the stream parts, the error vocabulary.
+
+A provider turns a :class:`ChatRequest` into an async stream of :class:`StreamPart`
+objects for *one attempt*. Retrying is not the provider's business: ``retry.py`` wraps
+any provider with the one policy all kinds share.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from mmchat.api import Message, Usage
+
+
+class ErrorKind(StrEnum):
+    AUTH = "auth"
+    NOT_FOUND = "not-found"
+    RATE_LIMITED = "rate-limited"
+    QUOTA = "quota"  # out of credits / insufficient_quota: never retried
+    OVERLOADED = "overloaded"
+    SERVER = "server"
+    TIMEOUT = "timeout"
+    CONNECTION = "connection"
+    BAD_REQUEST = "bad-request"
+    BAD_RESPONSE = "bad-response"
+    STREAM_INTERRUPTED = "stream-interrupted"
+    NO_KEY = "no-key"
+
+
+# Kinds that the retry policy may try again (when no text has been shown yet).
+RETRYABLE = frozenset(
+    {
+        ErrorKind.RATE_LIMITED,
+        ErrorKind.OVERLOADED,
+        ErrorKind.SERVER,
+        ErrorKind.TIMEOUT,
+        ErrorKind.CONNECTION,
+    }
+)
+
+
+class ProviderError(Exception):
+    """One failure of a model call, with a one-line message a user can act on.
+
+    Never carries a key: messages are built from status codes and the server's
+    error text, and ``__repr__`` shows only kind, provider and message.
+    """
+
+    def __init__(
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        provider: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.provider = provider
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+    def __str__(self) -> str:
+        where = f"{self.provider}: " if self.provider else ""
+        return f"{where}{self.message}"
+
+    def __repr__(self) -> str:
+        return f"ProviderError({self.kind.value!r}, {str(self)!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """One chat completion request, provider-neutral."""
+
+    model: str  # the provider's model id
+    messages: Sequence[Message]
+    system: str | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
+    top_p: float | None = None
+    stop: Sequence[str] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # passed through to the body
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningPart:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPart:
+    """The call failed before any text and will be tried again after ``delay``."""
+
+    attempt: int
+    delay: float
+    error: ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class DonePart:
+    usage: Usage
+    finish_reason: str | None
+    ttft: float | None
+    duration: float
+    # Server-reported timings when it sends them (llama.cpp: predicted_per_second...).
+    timings: dict[str, Any] | None = None
+
+
+StreamPart = TextPart | ReasoningPart | RetryPart | DonePart
+
+
+class Provider(abc.ABC):
+    """One configured endpoint of one wire protocol."""
+
+    kind: str = ""
+
+    @abc.abstractmethod
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamPart]:
+        """Stream one attempt. Raises ProviderError; ends with exactly one DonePart."""
+
+    @abc.abstractmethod
+    async def list_models(self) -> list[str]:
+        """The model ids the endpoint offers."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release resources the provider owns (the shared client is not one)."""
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count (about four characters a token) when a server sends none."""
+    return max(1, (len(text) + 3) // 4) if text else 0
