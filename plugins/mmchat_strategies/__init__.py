@@ -1,0 +1,1 @@
+"""The nine built-in strategies. Each module imports only ``mmchat.api``."""

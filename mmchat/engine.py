@@ -1,0 +1,399 @@
+"""The headless engine: runs one turn of a conversation through a strategy preset.
+
+It validates the preset, commits the user's message before any request goes out,
+runs the strategy under a time limit and a budget, makes cancellation reach every
+in-flight request (keeping partial text), turns a plugin that raises into a failure,
+and records everything. The TUI and ``mmchat ask`` both drive turns through here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from mmchat.accounting import estimate_call_cost, total_cost
+from mmchat.api import (
+    Answer,
+    FinalAnswer,
+    Message,
+    Note,
+    ReviewCallback,
+    Strategy,
+    StrategyError,
+    StrategyOptions,
+    TurnFinished,
+    TurnStarted,
+    Usage,
+)
+from mmchat.config_schema import Config, PresetConfig
+from mmchat.plugins import Registry
+from mmchat.providers.base import (
+    ChatRequest,
+    ErrorKind,
+    Provider,
+    ProviderError,
+    StreamPart,
+    estimate_tokens,
+)
+from mmchat.turn import EventSink, Turn, TurnContext
+
+if TYPE_CHECKING:
+    import httpx
+
+    from mmchat.store import Store
+
+KeyLookup = Callable[[str, str | None], str | None]
+
+
+class PresetError(Exception):
+    """A preset that cannot run: unknown strategy, bad options, unknown model."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    prompt: str
+    history: Sequence[Message] = ()
+    preset: str = ""  # a preset name from config...
+    preset_config: PresetConfig | None = None  # ...or an ad-hoc one (model switch)
+    conversation_id: int | None = None
+    parent_id: int | None = None  # the message this turn follows (branching)
+    review: ReviewCallback | None = None
+
+
+@dataclass(slots=True)
+class TurnOutcome:
+    turn_id: str
+    status: str
+    text: str
+    preset: str
+    strategy: str
+    sources: tuple[str, ...] = ()
+    usage: Usage = field(default_factory=Usage)
+    cost: float | None = None
+    duration: float = 0.0
+    error: str | None = None
+    conversation_id: int | None = None
+    user_message_id: int | None = None
+    message_id: int | None = None
+    models: list[str] = field(default_factory=list)
+
+
+def _default_key_lookup(name: str, env_var: str | None) -> str | None:
+    from mmchat import secrets
+
+    try:
+        found = secrets.get_key(name, env_var)
+    except Exception:  # no usable keyring: the env var is still a valid source
+        found = None
+    if found is not None:
+        return found.value
+    return os.environ.get(env_var) if env_var else None
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in {"localhost", "127.0.0.1", "::1"} or host.startswith("127.")
+
+
+class Engine:
+    def __init__(
+        self,
+        config: Config,
+        registry: Registry,
+        *,
+        store: Store | None = None,
+        client: httpx.AsyncClient | None = None,
+        key_lookup: KeyLookup | None = None,
+        retry_sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        self.config = config
+        self.registry = registry
+        self.store = store
+        self._client = client
+        self._owns_client = client is None
+        self._key_lookup = key_lookup or _default_key_lookup
+        self._retry_sleep = retry_sleep
+        self._providers: dict[str, Provider] = {}
+        self._provider_locks: dict[str, asyncio.Lock] = {}
+        self._active: dict[str, asyncio.Task[Any]] = {}
+
+    # -- providers -------------------------------------------------------------------
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            from mmchat.providers.http import make_client
+
+            self._client = make_client()
+        return self._client
+
+    async def provider(self, name: str) -> Provider:
+        if name in self._providers:
+            return self._providers[name]
+        lock = self._provider_locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            if name not in self._providers:
+                self._providers[name] = await self._make_provider(name)
+        return self._providers[name]
+
+    async def _make_provider(self, name: str) -> Provider:
+        from mmchat.providers import make_provider
+
+        cfg = self.config.providers.get(name)
+        if cfg is None:
+            raise ProviderError(ErrorKind.NOT_FOUND, f"no provider named {name!r} in config")
+        key: str | None = None
+        if cfg.kind != "local" and (cfg.key or cfg.key_env):
+            key_name = cfg.key or name
+            # keyring may block on D-Bus: keep it off the event loop.
+            key = await asyncio.to_thread(self._key_lookup, key_name, cfg.key_env)
+            if key is None and not _is_loopback(str(cfg.base_url)):
+                env = cfg.key_env or f"{key_name.upper()}_API_KEY"
+                raise ProviderError(
+                    ErrorKind.NO_KEY,
+                    f"no API key: run `mmchat keys set {key_name}` or set {env}",
+                    provider=name,
+                )
+        return make_provider(name, cfg, self.client, key)
+
+    async def stream(self, provider_name: str, request: ChatRequest) -> AsyncIterator[StreamPart]:
+        from mmchat.providers.retry import RetryPolicy, stream_with_retries
+
+        provider = await self.provider(provider_name)
+        cfg = self.config.providers[provider_name]
+        policy = RetryPolicy(max_retries=getattr(cfg, "max_retries", 0))
+        kwargs: dict[str, Any] = {}
+        if self._retry_sleep is not None:
+            kwargs["sleep"] = self._retry_sleep
+        async for part in stream_with_retries(provider, request, policy, **kwargs):
+            yield part
+
+    async def aclose(self) -> None:
+        for task in list(self._active.values()):
+            task.cancel()
+        for provider in self._providers.values():
+            with contextlib.suppress(Exception):
+                await provider.aclose()
+        if self._client is not None and self._owns_client:
+            await self._client.aclose()
+
+    # -- presets ----------------------------------------------------------------------
+    def preset_config(self, name: str) -> PresetConfig:
+        preset = self.config.presets.get(name)
+        if preset is None:
+            known = ", ".join(sorted(self.config.presets)) or "none"
+            raise PresetError(f"no preset named {name!r} (known: {known})")
+        return preset
+
+    def resolve_preset(
+        self, preset: str | PresetConfig, *, label: str = ""
+    ) -> tuple[Strategy, StrategyOptions]:
+        cfg = self.preset_config(preset) if isinstance(preset, str) else preset
+        label = label or (preset if isinstance(preset, str) else cfg.strategy)
+        cls = self.registry.get(cfg.strategy)
+        if cls is None:
+            failed = [f for f in self.registry.failures if f.name == cfg.strategy]
+            why = f": it failed to load ({failed[0].error})" if failed else ""
+            raise PresetError(
+                f"preset {label!r} uses strategy {cfg.strategy!r}, which is not available{why}. "
+                f"Available: {', '.join(self.registry.names())}"
+            )
+        try:
+            options = cls.Options.model_validate(cfg.options)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc']) or '(options)'}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise PresetError(f"preset {label!r} ({cfg.strategy}) options: {problems}") from None
+        missing = [m for m in cls.model_refs(options) if m not in self.config.models]
+        if missing:
+            raise PresetError(
+                f"preset {label!r} names unknown model(s): {', '.join(missing)} "
+                f"(configured: {', '.join(sorted(self.config.models)) or 'none'})"
+            )
+        return cls(), options
+
+    def validate_presets(self) -> list[str]:
+        problems = []
+        for name in self.config.presets:
+            try:
+                self.resolve_preset(name)
+            except PresetError as exc:
+                problems.append(str(exc))
+        return problems
+
+    def _estimate(self, strategy: Strategy, options: StrategyOptions, prompt_tokens: int) -> float:
+        total = 0.0
+        for alias in type(strategy).model_refs(options):
+            spec = self.config.models.get(alias)
+            if spec is not None:
+                total += estimate_call_cost(spec, prompt_tokens)
+        return total
+
+    # -- turns ------------------------------------------------------------------------
+    def cancel(self, turn_id: str | None = None) -> bool:
+        """Cancel one running turn (or all). Partial text is kept."""
+        targets = [self._active[turn_id]] if turn_id in self._active else []
+        if turn_id is None:
+            targets = list(self._active.values())
+        for task in targets:
+            task.cancel()
+        return bool(targets)
+
+    async def run_turn(self, request: TurnRequest, sink: EventSink) -> TurnOutcome:
+        turn_id = uuid.uuid4().hex[:12]
+        preset_name = request.preset or (
+            request.preset_config.strategy if request.preset_config else self.config.defaults.preset
+        )
+        preset_cfg: PresetConfig | None = request.preset_config
+        strategy_name = preset_cfg.strategy if preset_cfg else ""
+        if preset_cfg is None and preset_name in self.config.presets:
+            preset_cfg = self.config.presets[preset_name]
+            strategy_name = preset_cfg.strategy
+        outcome = TurnOutcome(turn_id, "failed", "", preset_name, strategy_name)
+        store = self.store
+        if store is not None:
+            # The user's words are durable before anything can go wrong.
+            conv = request.conversation_id
+            if conv is None:
+                conv = store.create_conversation(_title(request.prompt), preset_name)
+            outcome.conversation_id = conv
+            outcome.user_message_id = store.add_user_message(
+                conv, request.prompt, request.parent_id
+            )
+            outcome.message_id = store.start_assistant(
+                conv, outcome.user_message_id, preset_name, strategy_name
+            )
+        budget = preset_cfg.budget if preset_cfg else None
+        turn = Turn(
+            self,
+            turn_id,
+            sink,
+            store=store,
+            message_id=outcome.message_id,
+            budget=budget,
+            review=request.review,
+        )
+        turn.emit(TurnStarted(strategy=strategy_name, preset=preset_name, prompt=request.prompt))
+        messages = (*request.history, Message("user", request.prompt))
+        try:
+            strategy, options = self.resolve_preset(preset_cfg or preset_name, label=preset_name)
+        except PresetError as exc:
+            return self._finish(turn, outcome, "failed", "", (), str(exc))
+        prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
+        if budget is not None:
+            estimate = self._estimate(strategy, options, prompt_tokens)
+            if estimate > budget:
+                return self._finish(
+                    turn,
+                    outcome,
+                    "failed",
+                    "",
+                    (),
+                    f"refused: this turn could cost up to ${estimate:.4f}, over the preset's "
+                    f"budget of ${budget:.4f}; raise `budget` or lower max_tokens",
+                )
+        ctx = TurnContext(turn, messages)
+        task: asyncio.Task[Answer | str] = asyncio.create_task(strategy.run(ctx, options))
+        self._active[turn_id] = task
+
+        def stop_for_budget(_why: str) -> None:
+            task.cancel()
+
+        turn.on_budget = stop_for_budget
+        limit = preset_cfg.time_limit if preset_cfg else 600.0
+        outer_cancelled = False
+        try:
+            async with asyncio.timeout(limit):
+                result = await task
+            answer = result if isinstance(result, Answer) else Answer(text=str(result))
+            status, text, sources, error = "complete", answer.text, answer.sources, None
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            outer_cancelled = current is not None and current.cancelling() > 0
+            status, text, sources = "cancelled", turn.partial_answer(), ()
+            error = turn.budget_hit
+            if error:
+                status = "failed"
+        except TimeoutError:
+            status, text, sources = "failed", turn.partial_answer(), ()
+            error = f"stopped after {limit:g} s (the preset's time_limit)"
+        except StrategyError as exc:
+            status, text, sources, error = "failed", turn.partial_answer(), (), str(exc)
+        except Exception as exc:  # a plugin that raises fails the turn, never the app
+            status, text, sources = "failed", turn.partial_answer(), ()
+            error = f"strategy {strategy_name!r} crashed: {type(exc).__name__}: {exc}"
+        finally:
+            self._active.pop(turn_id, None)
+            await self._stop_stragglers(task, turn)
+        outcome = self._finish(turn, outcome, status, text, sources, error)
+        if outer_cancelled:
+            raise asyncio.CancelledError
+        return outcome
+
+    async def _stop_stragglers(self, task: asyncio.Task[Any], turn: Turn) -> None:
+        """Make cancellation reach every in-flight request, even detached ones."""
+        if not task.done():
+            task.cancel()
+        pending = [t for t in turn.lane_tasks if not t.done()]
+        for lane_task in pending:
+            lane_task.cancel()
+        with contextlib.suppress(BaseException):
+            await asyncio.gather(task, *pending, return_exceptions=True)
+
+    def _finish(
+        self,
+        turn: Turn,
+        outcome: TurnOutcome,
+        status: str,
+        text: str,
+        sources: tuple[str, ...],
+        error: str | None,
+    ) -> TurnOutcome:
+        closed = [lane.closed for lane in turn.lanes.values() if lane.closed is not None]
+        usage = sum((c.usage for c in closed), Usage())
+        cost = total_cost(c.cost for c in closed) if closed else 0.0
+        duration = time.perf_counter() - turn.started
+        models = list(dict.fromkeys(lane.model for lane in turn.lanes.values()))
+        if error and status != "complete":
+            turn.emit(Note(text=error, level="error"))
+        if status == "complete":
+            turn.emit(FinalAnswer(text=text, sources=sources))
+        turn.emit(
+            TurnFinished(
+                status=status,  # type: ignore[arg-type]
+                usage=usage,
+                cost=cost,
+                duration=duration,
+                error=error,
+            )
+        )
+        if self.store is not None and outcome.message_id is not None:
+            self.store.finish_assistant(
+                outcome.message_id,
+                text=text,
+                status=status,
+                models=models,
+                usage=usage,
+                cost=cost,
+                duration=duration,
+                error=error,
+            )
+        outcome.status, outcome.text, outcome.sources = status, text, sources
+        outcome.usage, outcome.cost, outcome.duration = usage, cost, duration
+        outcome.error, outcome.models = error, models
+        return outcome
+
+
+def _title(prompt: str) -> str:
+    line = prompt.strip().splitlines()[0] if prompt.strip() else "New chat"
+    return line[:60] + ("…" if len(line) > 60 else "")

@@ -1,0 +1,396 @@
+"""One running turn: the Context a strategy sees, lanes, stamping and recording.
+
+The engine (``engine.py``) builds a :class:`Turn`, hands its context to the strategy
+and waits. Everything the strategy does flows through here: each model call becomes a
+lane whose text streams out as events, is accounted, and is recorded in the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mmchat.accounting import lane_cost
+from mmchat.api import (
+    Answer,
+    Decision,
+    Event,
+    LaneClosed,
+    LaneOpened,
+    LaneResult,
+    LaneRetrying,
+    LaneStatus,
+    Message,
+    Note,
+    PlanNode,
+    ReasoningDelta,
+    ReviewCallback,
+    TextDelta,
+    Usage,
+)
+from mmchat.providers.base import (
+    ChatRequest,
+    DonePart,
+    ErrorKind,
+    ProviderError,
+    ReasoningPart,
+    RetryPart,
+    TextPart,
+    estimate_tokens,
+)
+
+if TYPE_CHECKING:
+    from mmchat.engine import Engine
+    from mmchat.store import Store
+
+EventSink = Callable[[Event], None]
+
+# How often partial text is written to SQLite while streaming (crash safety).
+PERSIST_EVERY = 0.5
+MAX_DEPTH = 3
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+@dataclasses.dataclass(slots=True)
+class LaneState:
+    lane: str
+    model: str
+    role: str
+    parts: list[str] = dataclasses.field(default_factory=list)
+    reasoning: list[str] = dataclasses.field(default_factory=list)
+    chars: int = 0
+    persisted_at: float = 0.0
+    closed: LaneClosed | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+class Turn:
+    """State shared by a turn's contexts (the top one and any sub-presets)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        turn_id: str,
+        sink: EventSink,
+        *,
+        store: Store | None,
+        message_id: int | None,
+        budget: float | None,
+        review: ReviewCallback | None,
+    ) -> None:
+        self.engine = engine
+        self.turn_id = turn_id
+        self.started = time.perf_counter()
+        self._sink = sink
+        self.store = store
+        self.message_id = message_id
+        self.budget = budget
+        self.review_cb = review
+        self.lanes: dict[str, LaneState] = {}
+        self.lane_tasks: set[asyncio.Task[Any]] = set()
+        self._next_lane = 0
+        self._seq = 0
+        self.spent = 0.0  # known cost of closed lanes
+        self.budget_hit: str | None = None
+        self.on_budget: Callable[[str], None] | None = None
+
+    def new_lane_id(self) -> str:
+        self._next_lane += 1
+        return f"L{self._next_lane}"
+
+    def emit(self, event: Event) -> Event:
+        stamped = dataclasses.replace(
+            event, turn=self.turn_id, at=time.perf_counter() - self.started
+        )
+        self._record(stamped)
+        self._sink(stamped)
+        return stamped
+
+    def _record(self, event: Event) -> None:
+        if self.store is None or self.message_id is None:
+            return
+        if isinstance(event, (Decision, PlanNode, Note)):
+            self._seq += 1
+            data = dataclasses.asdict(event)
+            kind = type(event).__name__
+            for drop in ("turn", "at"):
+                data.pop(drop, None)
+            self.store.add_event(self.message_id, self._seq, event.at, kind, data)
+
+    def check_budget(self, extra: float) -> None:
+        if self.budget is None or self.budget_hit:
+            return
+        if self.spent + extra > self.budget:
+            self.budget_hit = (
+                f"stopped: this turn reached its budget of ${self.budget:.4f} "
+                "(raise `budget` in the preset to allow more)"
+            )
+            if self.on_budget is not None:
+                self.on_budget(self.budget_hit)
+
+    def partial_answer(self) -> str:
+        """Best text to keep when a turn stops early: the latest answer-like lane."""
+        preferred = ("answer", "synthesis", "final", "escalation", "review", "stage")
+        lanes = list(self.lanes.values())
+        for lane in reversed(lanes):
+            if lane.role in preferred and lane.text:
+                return lane.text
+        for lane in reversed(lanes):
+            if lane.text:
+                return lane.text
+        return ""
+
+
+class TurnContext:
+    """The :class:`mmchat.api.Context` given to a strategy."""
+
+    def __init__(
+        self,
+        turn: Turn,
+        messages: Sequence[Message],
+        *,
+        depth: int = 0,
+        scope: str = "",
+        parent: str | None = None,
+    ) -> None:
+        self._turn = turn
+        self._messages = tuple(messages)
+        self._depth = depth
+        self._scope = scope  # node-id prefix for a sub-preset's plan nodes
+        self._parent = parent  # where a sub-preset's tree hangs
+
+    # -- read-only views -------------------------------------------------------
+    @property
+    def messages(self) -> Sequence[Message]:
+        return self._messages
+
+    @property
+    def prompt(self) -> str:
+        for message in reversed(self._messages):
+            if message.role == "user":
+                return message.content
+        return ""
+
+    def model_names(self) -> list[str]:
+        return list(self._turn.engine.config.models)
+
+    def has_model(self, alias: str) -> bool:
+        return alias in self._turn.engine.config.models
+
+    # -- events ------------------------------------------------------------------
+    def emit(self, event: Event) -> None:
+        self._turn.emit(self._scoped(event))
+
+    def _scoped(self, event: Event) -> Event:
+        if not self._scope:
+            return event
+        if isinstance(event, PlanNode):
+            parent = f"{self._scope}{event.parent}" if event.parent else self._parent
+            return dataclasses.replace(event, node=f"{self._scope}{event.node}", parent=parent)
+        if isinstance(event, Decision):
+            detail = {**event.detail, "preset": self._scope.rstrip("/")}
+            return dataclasses.replace(event, detail=detail)
+        return event
+
+    async def review(self, kind: str, payload: Any) -> Any:
+        if self._turn.review_cb is None:
+            return payload
+        return await self._turn.review_cb(kind, payload)
+
+    # -- model calls ---------------------------------------------------------------
+    async def ask(
+        self,
+        model: str,
+        messages: Sequence[Message] | None = None,
+        *,
+        system: str | None = None,
+        role: str = "",
+        label: str = "",
+        parent: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> LaneResult:
+        turn = self._turn
+        lane_id = turn.new_lane_id()
+        state = LaneState(lane_id, model, role)
+        turn.lanes[lane_id] = state
+        if parent is not None and self._scope:
+            parent = f"{self._scope}{parent}"
+        elif parent is None:
+            parent = self._parent
+        turn.emit(
+            LaneOpened(lane=lane_id, model=model, role=role, label=label or model, parent=parent)
+        )
+        if turn.store is not None and turn.message_id is not None:
+            turn.store.open_lane(turn.message_id, lane_id, model, role, label or model, parent)
+        task = asyncio.current_task()
+        if task is not None:
+            turn.lane_tasks.add(task)
+        try:
+            return await self._stream_lane(
+                state, messages, system=system, max_tokens=max_tokens, temperature=temperature
+            )
+        finally:
+            if task is not None:
+                turn.lane_tasks.discard(task)
+
+    async def _stream_lane(
+        self,
+        state: LaneState,
+        messages: Sequence[Message] | None,
+        *,
+        system: str | None,
+        max_tokens: int | None,
+        temperature: float | None,
+    ) -> LaneResult:
+        turn = self._turn
+        engine = turn.engine
+        started = time.perf_counter()
+        spec = engine.config.models.get(state.model)
+        done: DonePart | None = None
+        try:
+            if spec is None:
+                raise ProviderError(
+                    ErrorKind.NOT_FOUND, f"no model alias {state.model!r} in config"
+                )
+            request = ChatRequest(
+                model=spec.model,
+                messages=tuple(messages if messages is not None else self._messages),
+                system=system if system is not None else spec.system,
+                temperature=temperature if temperature is not None else spec.temperature,
+                max_tokens=max_tokens or spec.max_tokens,
+                top_p=spec.top_p,
+                extra=dict(spec.params),
+            )
+            price_out = spec.price_out or 0.0
+            async for part in engine.stream(spec.provider, request):
+                if isinstance(part, TextPart):
+                    state.parts.append(part.text)
+                    state.chars += len(part.text)
+                    turn.emit(TextDelta(lane=state.lane, text=part.text))
+                    if turn.budget is not None and price_out:
+                        turn.check_budget(estimate_tokens(state.text) * price_out / 1e6)
+                    self._maybe_persist(state)
+                elif isinstance(part, ReasoningPart):
+                    state.reasoning.append(part.text)
+                    turn.emit(ReasoningDelta(lane=state.lane, text=part.text))
+                elif isinstance(part, RetryPart):
+                    turn.emit(
+                        LaneRetrying(
+                            lane=state.lane,
+                            attempt=part.attempt,
+                            delay=part.delay,
+                            reason=str(part.error),
+                        )
+                    )
+                elif isinstance(part, DonePart):
+                    done = part
+        except asyncio.CancelledError:
+            self._close(state, "cancelled", started, done, "cancelled")
+            raise
+        except ProviderError as exc:
+            return self._close(state, "failed", started, done, str(exc))
+        except Exception as exc:  # an unexpected bug must fail the lane, not the app
+            return self._close(state, "failed", started, done, f"internal error: {exc!r}")
+        return self._close(state, "done", started, done, None)
+
+    def _maybe_persist(self, state: LaneState) -> None:
+        turn = self._turn
+        if turn.store is None or turn.message_id is None:
+            return
+        now = time.perf_counter()
+        if now - state.persisted_at >= PERSIST_EVERY:
+            state.persisted_at = now
+            turn.store.update_lane_text(turn.message_id, state.lane, state.text)
+
+    def _close(
+        self,
+        state: LaneState,
+        status: LaneStatus,
+        started: float,
+        done: DonePart | None,
+        error: str | None,
+    ) -> LaneResult:
+        turn = self._turn
+        text = state.text
+        spec = turn.engine.config.models.get(state.model)
+        if done is not None:
+            usage = done.usage
+        else:  # interrupted: estimate what was sent and what arrived
+            usage = Usage(
+                prompt_tokens=sum(estimate_tokens(m.content) for m in self._messages),
+                completion_tokens=estimate_tokens(text),
+                estimated=True,
+            )
+        cost = lane_cost(spec, usage) if spec is not None else None
+        if cost is not None:
+            turn.spent += cost
+        closed = LaneClosed(
+            lane=state.lane,
+            status=status,
+            text=text,
+            usage=usage,
+            cost=cost,
+            ttft=done.ttft if done else None,
+            duration=time.perf_counter() - started,
+            finish_reason=done.finish_reason if done else None,
+            error=error,
+        )
+        state.closed = closed
+        turn.emit(closed)
+        if turn.store is not None and turn.message_id is not None:
+            turn.store.close_lane(
+                turn.message_id,
+                state.lane,
+                status=status,
+                text=text,
+                reasoning="".join(state.reasoning),
+                usage=usage,
+                cost=cost,
+                ttft=closed.ttft,
+                duration=closed.duration,
+                finish_reason=closed.finish_reason,
+                error=error,
+            )
+        turn.check_budget(0.0)
+        return LaneResult(
+            lane=state.lane,
+            model=state.model,
+            text=text,
+            status=status,
+            usage=usage,
+            cost=cost,
+            error=error,
+            finish_reason=closed.finish_reason,
+        )
+
+    # -- composition ---------------------------------------------------------------
+    async def run_preset(
+        self, preset: str, messages: Sequence[Message] | None = None, *, parent: str | None = None
+    ) -> Answer:
+        if self._depth + 1 > MAX_DEPTH:
+            raise RecursionError(
+                f"preset {preset!r} nests deeper than {MAX_DEPTH} levels; check for a cycle"
+            )
+        strategy, options = self._turn.engine.resolve_preset(preset)
+        scope = f"{self._scope}{preset}/"
+        if parent is not None and self._scope:
+            parent = f"{self._scope}{parent}"
+        child = TurnContext(
+            self._turn,
+            messages if messages is not None else self._messages,
+            depth=self._depth + 1,
+            scope=scope,
+            parent=parent if parent is not None else self._parent,
+        )
+        result = await strategy.run(child, options)
+        return result if isinstance(result, Answer) else Answer(text=result)
