@@ -1,0 +1,219 @@
+"""Anthropic Messages API streaming.
+
+Differences from OpenAI that matter here: ``max_tokens`` is required, the system
+prompt is a top-level field, roles must alternate, and the stream is typed events
+(``event: NAME`` + JSON) whose ``error`` event is branched on ``error.type``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from mmchat.api import Message, Usage
+from mmchat.config_schema import AnthropicProviderConfig
+from mmchat.providers.base import (
+    ChatRequest,
+    DonePart,
+    ErrorKind,
+    Provider,
+    ReasoningPart,
+    StreamPart,
+    TextPart,
+    estimate_tokens,
+)
+from mmchat.providers.http import (
+    ErrorContext,
+    StreamState,
+    base_url_of,
+    error_from_payload,
+    get_json,
+    loads_or_fail,
+    open_stream,
+    timeout_for,
+)
+from mmchat.providers.openai import prompt_estimate
+
+DEFAULT_MAX_TOKENS = 4096
+
+
+def alternate(messages: Sequence[Message]) -> tuple[list[dict[str, str]], list[str]]:
+    """Messages with consecutive same-role turns merged; system texts pulled out."""
+    merged: list[dict[str, str]] = []
+    system: list[str] = []
+    for m in messages:
+        if m.role == "system":
+            system.append(m.content)
+        elif merged and merged[-1]["role"] == m.role:
+            merged[-1]["content"] += "\n\n" + m.content
+        else:
+            merged.append({"role": m.role, "content": m.content})
+    return merged, system
+
+
+class AnthropicProvider(Provider):
+    kind = "anthropic"
+
+    def __init__(
+        self,
+        name: str,
+        cfg: AnthropicProviderConfig,
+        client: httpx.AsyncClient,
+        key: str | None,
+    ) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.base_url = base_url_of(cfg.base_url)
+        self._client = client
+        self._key = key
+        self._timeout = timeout_for(cfg)
+
+    def __repr__(self) -> str:  # never the key
+        return f"AnthropicProvider({self.name!r}, {self.base_url!r})"
+
+    def _ctx(self, model: str | None) -> ErrorContext:
+        return ErrorContext(
+            provider=self.name,
+            base_url=self.base_url,
+            model=model,
+            key_name=self.cfg.key or self.name,
+            read_timeout=self.cfg.read_timeout,
+            secrets=(self._key,) if self._key else (),
+        )
+
+    def _headers(self) -> dict[str, str]:
+        headers = dict(self.cfg.headers)
+        headers["anthropic-version"] = self.cfg.version
+        if self._key:
+            headers["x-api-key"] = self._key
+        return headers
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        messages, system = alternate(request.messages)
+        if request.system:
+            system.insert(0, request.system)
+        body: dict[str, Any] = {
+            "model": request.model,
+            "messages": messages,
+            "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+            "stream": True,
+        }
+        if system:
+            body["system"] = "\n\n".join(system)
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.top_p is not None:
+            body["top_p"] = request.top_p
+        if request.stop:
+            body["stop_sequences"] = list(request.stop)
+        body.update(request.extra)
+        return body
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamPart]:
+        start = time.perf_counter()
+        ctx = self._ctx(request.model)
+        state = StreamState()
+        ttft: float | None = None
+        text: list[str] = []
+        prompt_tokens: int | None = None
+        output_tokens: int | None = None
+        stop_reason: str | None = None
+        stopped = False
+        headers = self._headers()
+        headers["Accept"] = "text/event-stream"
+        async with open_stream(
+            self._client,
+            f"{self.base_url}/messages",
+            body=self.build_body(request),
+            headers=headers,
+            timeouts=self._timeout,
+            ctx=ctx,
+            state=state,
+        ) as response:
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                raise ctx.fail(ErrorKind.BAD_RESPONSE, "server did not stream")
+            async for event in EventSource(response).aiter_sse():
+                if not event.data.strip():
+                    continue
+                data = loads_or_fail(event.data, ctx)
+                if not isinstance(data, dict):
+                    raise ctx.fail(ErrorKind.BAD_RESPONSE, "unexpected event in stream")
+                etype = data.get("type") or event.event
+                if etype == "content_block_delta":
+                    delta = data.get("delta") or {}
+                    dtype = delta.get("type")
+                    if dtype == "text_delta" and delta.get("text"):
+                        state.started = True
+                        ttft = ttft if ttft is not None else time.perf_counter() - start
+                        text.append(delta["text"])
+                        yield TextPart(delta["text"])
+                    elif dtype == "thinking_delta" and delta.get("thinking"):
+                        state.started = True
+                        ttft = ttft if ttft is not None else time.perf_counter() - start
+                        yield ReasoningPart(delta["thinking"])
+                elif etype == "message_start":
+                    usage = (data.get("message") or {}).get("usage") or {}
+                    prompt_tokens = _input_tokens(usage, prompt_tokens)
+                    output_tokens = usage.get("output_tokens", output_tokens)
+                elif etype == "message_delta":
+                    stop_reason = (data.get("delta") or {}).get("stop_reason") or stop_reason
+                    usage = data.get("usage") or {}
+                    prompt_tokens = _input_tokens(usage, prompt_tokens)
+                    output_tokens = usage.get("output_tokens", output_tokens)  # cumulative
+                elif etype == "message_stop":
+                    stopped = True
+                    break
+                elif etype == "error" or event.event == "error":
+                    raise error_from_payload(data, ctx)
+                # ping, content_block_start/stop, signature_delta...: nothing to show
+            if not stopped and stop_reason is None:
+                kind = ErrorKind.STREAM_INTERRUPTED if state.started else ErrorKind.CONNECTION
+                raise ctx.fail(kind, f"stream from {self.base_url} ended before the answer did")
+        answer = "".join(text)
+        if prompt_tokens is None and output_tokens is None:
+            usage_obj = Usage(prompt_estimate(request), estimate_tokens(answer), estimated=True)
+        else:
+            usage_obj = Usage(prompt_tokens or 0, int(output_tokens or 0))
+        yield DonePart(
+            usage=usage_obj,
+            finish_reason=stop_reason,
+            ttft=ttft,
+            duration=time.perf_counter() - start,
+        )
+
+    async def list_models(self) -> list[str]:
+        ids: list[str] = []
+        params: dict[str, str] = {"limit": "1000"}
+        ctx = self._ctx(None)
+        for _ in range(100):  # pages; a guard against a server that always has_more
+            page = await get_json(
+                self._client,
+                f"{self.base_url}/models",
+                headers=self._headers(),
+                timeouts=self._timeout,
+                ctx=ctx,
+                params=params,
+            )
+            data = page.get("data") if isinstance(page, dict) else None
+            if not isinstance(data, list):
+                raise ctx.fail(ErrorKind.BAD_RESPONSE, "model list without 'data'")
+            ids.extend(str(m["id"]) for m in data if isinstance(m, dict) and "id" in m)
+            last = page.get("last_id")
+            if not page.get("has_more") or not last:
+                break
+            params = {"limit": "1000", "after_id": str(last)}
+        return ids
+
+
+def _input_tokens(usage: dict[str, Any], current: int | None) -> int | None:
+    """Prompt tokens including cached ones (the API counts those apart)."""
+    if "input_tokens" not in usage:
+        return current
+    return sum(
+        int(usage.get(k) or 0)
+        for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+    )

@@ -1,0 +1,343 @@
+"""The one shared httpx client and the mapping of HTTP failures to ProviderError.
+
+Every HTTP provider kind funnels its requests through :func:`open_stream` /
+:func:`get_json`, so a 429 or a refused connection reads the same whatever the wire
+protocol. Messages are one line a user can act on and never carry a key: server text
+is scrubbed of the key (some servers echo part of it back) before it is shown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol
+
+import httpx
+
+from mmchat.providers.base import ErrorKind, ProviderError
+
+USER_AGENT = "mmchat/0.1"
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 180.0
+# A server may ask for any wait; we keep the number sane. The retry policy applies
+# its own (smaller) cap to how long it actually sleeps.
+RETRY_AFTER_MAX = 24 * 3600.0
+_MAX_DETAIL = 160
+
+
+def make_client() -> httpx.AsyncClient:
+    """The one AsyncClient the app shares (connection pool reused across lanes).
+
+    Timeouts are set per request from each provider's config (:func:`timeout_for`);
+    the client default only guards requests that forget to pass one.
+    """
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT),
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=False,  # a redirect means a wrong base_url: say so instead
+    )
+
+
+class _TimeoutConfig(Protocol):
+    @property
+    def read_timeout(self) -> float: ...
+
+
+def timeout_for(cfg: _TimeoutConfig) -> httpx.Timeout:
+    """Per-request timeouts: ``read`` is the longest gap between chunks, not a total."""
+    connect = float(getattr(cfg, "connect_timeout", DEFAULT_CONNECT_TIMEOUT))
+    read = float(cfg.read_timeout)
+    return httpx.Timeout(connect=connect, read=read, write=30.0, pool=read)
+
+
+def base_url_of(url: object) -> str:
+    """``cfg.base_url`` as a string without a trailing slash."""
+    return str(url).rstrip("/")
+
+
+def display_url(url: str) -> str:
+    """A URL fit for messages: any ``user:password@`` part removed."""
+    return re.sub(r"//[^/@]*@", "//", url)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorContext:
+    """What error messages may mention about one request (never the key itself)."""
+
+    provider: str
+    base_url: str
+    model: str | None = None
+    key_name: str | None = None  # name for `mmchat keys set NAME`
+    read_timeout: float | None = None
+    secrets: tuple[str, ...] = field(default=(), repr=False)  # scrubbed from server text
+
+    def fail(self, kind: ErrorKind, message: str, **kw: Any) -> ProviderError:
+        return ProviderError(kind, message, provider=self.provider, **kw)
+
+
+# ---------------------------------------------------------------- server text
+
+_KEYLIKE = re.compile(r"\b(sk|key|pk|rk)-[A-Za-z0-9_\-*.]{6,}")
+
+
+def clean_text(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """One short line of server text, with keys (and key-like tokens) removed."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = _KEYLIKE.sub(r"\1-***", text)
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_DETAIL else text[: _MAX_DETAIL - 1] + "…"
+
+
+def error_fields(payload: Any) -> tuple[str, str, str]:
+    """(type, code, message) from any of the error shapes the protocols use.
+
+    OpenAI ``{"error": {type, code, message}}``, Anthropic ``{"type": "error",
+    "error": {type, message}}``, Ollama ``{"error": "..."}``.
+    """
+    if not isinstance(payload, dict):
+        return "", "", ""
+    err = payload.get("error", payload)
+    if isinstance(err, str):
+        return "", "", err
+    if isinstance(err, dict):
+        return (
+            str(err.get("type") or ""),
+            str(err.get("code") or ""),
+            str(err.get("message") or err.get("detail") or ""),
+        )
+    return "", "", ""
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait from ``retry-after-ms``, else ``retry-after`` (seconds or date)."""
+    value: float | None = None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            value = float(ms) / 1000.0
+        except ValueError:
+            value = None
+    raw = headers.get("retry-after")
+    if value is None and raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(raw).timestamp()
+            except (TypeError, ValueError, IndexError):
+                return None
+            value = when - (time.time() if now is None else now)
+    if value is None or value != value:  # NaN
+        return None
+    return min(max(value, 0.0), RETRY_AFTER_MAX)
+
+
+def _fmt_seconds(seconds: float) -> str:
+    return f"{seconds:.0f}s" if seconds >= 1 or seconds == 0 else f"{seconds:.1f}s"
+
+
+def error_from_status(
+    status: int | None,
+    etype: str,
+    code: str,
+    detail: str,
+    ctx: ErrorContext,
+    *,
+    retry_after: float | None = None,
+    body_is_json: bool = True,
+) -> ProviderError:
+    """Map a status and/or an error type to the right ErrorKind and one-line message.
+
+    Branches on the error *type* first (Anthropic's overloaded_error may come as 429,
+    OpenAI's insufficient_quota is a 429 that must not be retried), then on status.
+    """
+    t = f"{etype} {code}".lower()
+    detail = clean_text(detail, ctx.secrets)
+    tail = f": {detail}" if detail else ""
+    where = f" ({status})" if status else ""
+    kw: dict[str, Any] = {"status": status, "retry_after": retry_after}
+    if "insufficient_quota" in t or "billing" in t or status == 402:
+        return ctx.fail(
+            ErrorKind.QUOTA, f"out of credits or quota{where}: check your plan and billing", **kw
+        )
+    if "overloaded" in t or status == 529:
+        return ctx.fail(ErrorKind.OVERLOADED, f"server overloaded{where}, try again shortly", **kw)
+    if "rate_limit" in t or status == 429:
+        wait = f", retry after {_fmt_seconds(retry_after)}" if retry_after is not None else ""
+        return ctx.fail(ErrorKind.RATE_LIMITED, f"rate limited{where}{wait}", **kw)
+    if status == 401 or "authentication" in t or "invalid_api_key" in t:
+        hint = (
+            f"check the key with `mmchat keys set {ctx.key_name}`"
+            if ctx.key_name
+            else "check the API key"
+        )
+        return ctx.fail(ErrorKind.AUTH, f"authentication failed{where}: {hint}", **kw)
+    if status == 403 or "permission" in t:
+        return ctx.fail(ErrorKind.AUTH, f"permission denied{where}{tail}", **kw)
+    if status == 404 or "not_found" in t:
+        if ctx.model and (body_is_json or not detail):
+            return ctx.fail(
+                ErrorKind.NOT_FOUND,
+                f"model '{ctx.model}' not found{where}: check the model id or run `mmchat models`",
+                **kw,
+            )
+        return ctx.fail(
+            ErrorKind.NOT_FOUND,
+            f"endpoint not found{where} at {display_url(ctx.base_url)}: check base_url",
+            **kw,
+        )
+    if status == 408 or "timeout" in t:
+        return ctx.fail(ErrorKind.TIMEOUT, f"server timed out{where}{tail}", **kw)
+    if status in (400, 413, 422) or "invalid_request" in t:
+        return ctx.fail(ErrorKind.BAD_REQUEST, f"bad request{where}{tail}", **kw)
+    if status == 409 or (status is not None and status >= 500) or status is None:
+        what = "server error" if status is not None else "error from server"
+        return ctx.fail(ErrorKind.SERVER, f"{what}{where}{tail}", **kw)
+    if 300 <= status < 400:
+        return ctx.fail(
+            ErrorKind.BAD_RESPONSE,
+            f"unexpected redirect{where} from {display_url(ctx.base_url)}: check base_url "
+            "(http vs https, path)",
+            **kw,
+        )
+    return ctx.fail(ErrorKind.BAD_RESPONSE, f"unexpected status{where}{tail}", **kw)
+
+
+def error_from_response(
+    status: int, body: bytes, headers: Mapping[str, str], ctx: ErrorContext
+) -> ProviderError:
+    """A non-2xx HTTP response (status, body, headers) as a ProviderError."""
+    text = body.decode("utf-8", "replace")
+    try:
+        payload = json.loads(text)
+        is_json = True
+    except ValueError:
+        payload, is_json = None, False
+    etype, code, detail = error_fields(payload)
+    if not is_json:
+        # HTML error pages from proxies say nothing useful; plain text might.
+        detail = "" if text.lstrip().startswith("<") else text
+    return error_from_status(
+        status,
+        etype,
+        code,
+        detail,
+        ctx,
+        retry_after=parse_retry_after(headers),
+        body_is_json=is_json,
+    )
+
+
+def error_from_payload(payload: Any, ctx: ErrorContext) -> ProviderError:
+    """An error that arrived inside a 200 stream (an ``error`` event or key)."""
+    etype, code, detail = error_fields(payload)
+    status = int(code) if code.isdigit() else None  # OpenRouter puts the status in code
+    err = error_from_status(status, etype, code, detail, ctx)
+    if err.kind is ErrorKind.SERVER and detail and status is None:
+        return ctx.fail(ErrorKind.SERVER, f"error in stream: {clean_text(detail, ctx.secrets)}")
+    return err
+
+
+def error_from_exception(
+    exc: httpx.HTTPError, ctx: ErrorContext, *, in_stream: bool
+) -> ProviderError:
+    """A transport failure (no usable response) as a ProviderError."""
+    base = display_url(ctx.base_url)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return ctx.fail(ErrorKind.TIMEOUT, f"timed out connecting to {base}")
+    if isinstance(exc, httpx.ReadTimeout):
+        secs = f" within {ctx.read_timeout:g}s" if ctx.read_timeout else ""
+        return ctx.fail(
+            ErrorKind.TIMEOUT,
+            f"no data from {base}{secs}: the model may be slow (raise read_timeout)",
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return ctx.fail(ErrorKind.TIMEOUT, f"timed out talking to {base}")
+    if isinstance(exc, httpx.ConnectError):
+        return ctx.fail(ErrorKind.CONNECTION, f"cannot reach {base} — is the server running?")
+    if in_stream and isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return ctx.fail(ErrorKind.STREAM_INTERRUPTED, f"connection to {base} closed mid-answer")
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        return ctx.fail(ErrorKind.CONNECTION, f"{base} closed the connection before replying")
+    return ctx.fail(ErrorKind.CONNECTION, f"request to {base} failed ({type(exc).__name__})")
+
+
+# ---------------------------------------------------------------- requests
+
+
+class StreamState:
+    """Whether a streamed body has started; decides CONNECTION vs STREAM_INTERRUPTED."""
+
+    __slots__ = ("started",)
+
+    def __init__(self) -> None:
+        self.started = False
+
+
+@asynccontextmanager
+async def open_stream(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    body: dict[str, Any],
+    headers: Mapping[str, str],
+    timeouts: httpx.Timeout,
+    ctx: ErrorContext,
+    state: StreamState | None = None,
+) -> AsyncIterator[httpx.Response]:
+    """POST ``body`` and yield the 2xx streaming response; all failures as ProviderError.
+
+    httpx errors raised while the caller reads the body inside the ``async with`` are
+    mapped too. ``state.started`` may be set by the caller once content has arrived,
+    so that a cut before any content stays a retryable CONNECTION error.
+    """
+    state = state or StreamState()
+    try:
+        async with client.stream(
+            "POST", url, json=body, headers=dict(headers), timeout=timeouts
+        ) as response:
+            if not 200 <= response.status_code < 300:
+                raw = await response.aread()
+                raise error_from_response(response.status_code, raw, response.headers, ctx)
+            yield response
+    except httpx.HTTPError as exc:
+        raise error_from_exception(exc, ctx, in_stream=state.started) from exc
+
+
+async def get_json(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    timeouts: httpx.Timeout,
+    ctx: ErrorContext,
+    params: Mapping[str, str] | None = None,
+) -> Any:
+    """GET a JSON document (model lists); failures as ProviderError."""
+    try:
+        response = await client.get(url, headers=dict(headers), timeout=timeouts, params=params)
+    except httpx.HTTPError as exc:
+        raise error_from_exception(exc, ctx, in_stream=False) from exc
+    if not 200 <= response.status_code < 300:
+        raise error_from_response(response.status_code, response.content, response.headers, ctx)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ctx.fail(ErrorKind.BAD_RESPONSE, f"invalid JSON from {url}") from exc
+
+
+def loads_or_fail(data: str, ctx: ErrorContext) -> Any:
+    """json.loads for one stream event; malformed data is BAD_RESPONSE."""
+    try:
+        return json.loads(data)
+    except ValueError as exc:
+        snippet = clean_text(data[:60], ctx.secrets)
+        raise ctx.fail(ErrorKind.BAD_RESPONSE, f"malformed JSON in stream: {snippet!r}") from exc

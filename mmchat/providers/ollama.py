@@ -1,0 +1,177 @@
+"""Ollama's native /api/chat: NDJSON, one JSON object a line, ``done`` on the last."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+
+from mmchat.api import Usage
+from mmchat.config_schema import OllamaProviderConfig
+from mmchat.providers.base import (
+    ChatRequest,
+    DonePart,
+    ErrorKind,
+    Provider,
+    ProviderError,
+    ReasoningPart,
+    StreamPart,
+    TextPart,
+    estimate_tokens,
+)
+from mmchat.providers.http import (
+    ErrorContext,
+    StreamState,
+    base_url_of,
+    error_from_payload,
+    get_json,
+    loads_or_fail,
+    open_stream,
+    timeout_for,
+)
+from mmchat.providers.openai import prompt_estimate
+
+_TIMING_KEYS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
+
+
+class OllamaProvider(Provider):
+    kind = "ollama"
+
+    def __init__(
+        self, name: str, cfg: OllamaProviderConfig, client: httpx.AsyncClient, key: str | None
+    ) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.base_url = base_url_of(cfg.base_url)
+        self._client = client
+        self._key = key  # Ollama has no auth, but a proxy in front of it may
+        self._timeout = timeout_for(cfg)
+
+    def __repr__(self) -> str:  # never the key
+        return f"OllamaProvider({self.name!r}, {self.base_url!r})"
+
+    def _ctx(self, model: str | None) -> ErrorContext:
+        return ErrorContext(
+            provider=self.name,
+            base_url=self.base_url,
+            model=model,
+            key_name=self.cfg.key or self.name,
+            read_timeout=self.cfg.read_timeout,
+            secrets=(self._key,) if self._key else (),
+        )
+
+    def _headers(self) -> dict[str, str]:
+        headers = dict(self.cfg.headers)
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        return headers
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        messages: list[dict[str, str]] = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+        options: dict[str, Any] = {}
+        if request.temperature is not None:
+            options["temperature"] = request.temperature
+        if request.max_tokens is not None:
+            options["num_predict"] = request.max_tokens
+        if request.top_p is not None:
+            options["top_p"] = request.top_p
+        if request.stop:
+            options["stop"] = list(request.stop)
+        body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
+        if options:
+            body["options"] = options
+        body.update(request.extra)
+        return body
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamPart]:
+        start = time.perf_counter()
+        ctx = self._ctx(request.model)
+        state = StreamState()
+        ttft: float | None = None
+        text: list[str] = []
+        final: dict[str, Any] | None = None
+        try:
+            async with open_stream(
+                self._client,
+                f"{self.base_url}/api/chat",
+                body=self.build_body(request),
+                headers=self._headers(),
+                timeouts=self._timeout,
+                ctx=ctx,
+                state=state,
+            ) as response:
+                async for line in response.aiter_lines():
+                    if not line.strip():
+                        continue
+                    obj = loads_or_fail(line, ctx)
+                    if not isinstance(obj, dict):
+                        raise ctx.fail(ErrorKind.BAD_RESPONSE, "unexpected line in stream")
+                    if "error" in obj:
+                        raise error_from_payload(obj, ctx)
+                    message = obj.get("message") or {}
+                    thought = message.get("thinking")
+                    if isinstance(thought, str) and thought:
+                        state.started = True
+                        ttft = ttft if ttft is not None else time.perf_counter() - start
+                        yield ReasoningPart(thought)
+                    content = message.get("content")
+                    if isinstance(content, str) and content:
+                        state.started = True
+                        ttft = ttft if ttft is not None else time.perf_counter() - start
+                        text.append(content)
+                        yield TextPart(content)
+                    if obj.get("done"):
+                        final = obj
+                        break
+                if final is None:
+                    kind = ErrorKind.STREAM_INTERRUPTED if state.started else ErrorKind.CONNECTION
+                    raise ctx.fail(kind, f"stream from {self.base_url} ended before the answer did")
+        except ProviderError as err:
+            if err.kind is ErrorKind.NOT_FOUND and err.message.startswith("model"):
+                # Ollama's own fix is to pull the model.
+                raise ctx.fail(
+                    ErrorKind.NOT_FOUND,
+                    f"model '{request.model}' not found (404): run `ollama pull {request.model}`"
+                    " or `mmchat models`",
+                    status=err.status,
+                ) from err
+            raise
+        if "prompt_eval_count" in final or "eval_count" in final:
+            usage = Usage(
+                int(final.get("prompt_eval_count") or 0), int(final.get("eval_count") or 0)
+            )
+        else:
+            usage = Usage(prompt_estimate(request), estimate_tokens("".join(text)), estimated=True)
+        timings: dict[str, Any] = {k: final[k] for k in _TIMING_KEYS if k in final}
+        if final.get("eval_count") and final.get("eval_duration"):
+            timings["predicted_per_second"] = final["eval_count"] / (final["eval_duration"] / 1e9)
+        yield DonePart(
+            usage=usage,
+            finish_reason=final.get("done_reason") or "stop",
+            ttft=ttft,
+            duration=time.perf_counter() - start,
+            timings=timings or None,
+        )
+
+    async def list_models(self) -> list[str]:
+        ctx = self._ctx(None)
+        payload = await get_json(
+            self._client,
+            f"{self.base_url}/api/tags",
+            headers=self._headers(),
+            timeouts=self._timeout,
+            ctx=ctx,
+        )
+        models = payload.get("models") if isinstance(payload, dict) else None
+        if not isinstance(models, list):
+            raise ctx.fail(ErrorKind.BAD_RESPONSE, "model list without 'models'")
+        return [
+            str(m.get("name") or m.get("model"))
+            for m in models
+            if isinstance(m, dict) and (m.get("name") or m.get("model"))
+        ]

@@ -1,0 +1,193 @@
+"""OpenAI Chat Completions streaming (and every OpenAI-compatible server).
+
+SSE is parsed by httpx-sse rather than by hand: it follows the spec (comment lines,
+optional space after ``data:``, multi-line data), which is exactly where gateways
+differ from api.openai.com.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from mmchat.api import Usage
+from mmchat.config_schema import OpenAIProviderConfig
+from mmchat.providers.base import (
+    ChatRequest,
+    DonePart,
+    ErrorKind,
+    Provider,
+    ReasoningPart,
+    StreamPart,
+    TextPart,
+    estimate_tokens,
+)
+from mmchat.providers.http import (
+    ErrorContext,
+    StreamState,
+    base_url_of,
+    error_from_payload,
+    get_json,
+    loads_or_fail,
+    open_stream,
+    timeout_for,
+)
+
+
+def prompt_estimate(request: ChatRequest) -> int:
+    """Estimated prompt tokens when the server reports none."""
+    text = (request.system or "") + "".join(m.content for m in request.messages)
+    return estimate_tokens(text)
+
+
+class OpenAIProvider(Provider):
+    kind = "openai"
+
+    def __init__(
+        self, name: str, cfg: OpenAIProviderConfig, client: httpx.AsyncClient, key: str | None
+    ) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.base_url = base_url_of(cfg.base_url)
+        self._client = client
+        self._key = key
+        self._timeout = timeout_for(cfg)
+
+    def __repr__(self) -> str:  # never the key
+        return f"OpenAIProvider({self.name!r}, {self.base_url!r})"
+
+    def _ctx(self, model: str | None) -> ErrorContext:
+        return ErrorContext(
+            provider=self.name,
+            base_url=self.base_url,
+            model=model,
+            key_name=self.cfg.key or self.name,
+            read_timeout=self.cfg.read_timeout,
+            secrets=(self._key,) if self._key else (),
+        )
+
+    def _headers(self) -> dict[str, str]:
+        headers = dict(self.cfg.headers)
+        if self._key:
+            headers["Authorization"] = f"Bearer {self._key}"
+        return headers
+
+    def build_body(self, request: ChatRequest) -> dict[str, Any]:
+        messages: list[dict[str, str]] = []
+        if request.system:
+            messages.append({"role": "system", "content": request.system})
+        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+        body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
+        if self.cfg.stream_usage:
+            body["stream_options"] = {"include_usage": True}
+        for name in ("temperature", "max_tokens", "top_p"):
+            value = getattr(request, name)
+            if value is not None:
+                body[name] = value
+        if request.stop:
+            body["stop"] = list(request.stop)
+        body.update(request.extra)
+        return body
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamPart]:
+        start = time.perf_counter()
+        ctx = self._ctx(request.model)
+        state = StreamState()
+        ttft: float | None = None
+        text: list[str] = []
+        usage: dict[str, Any] | None = None
+        timings: dict[str, Any] | None = None
+        finish: str | None = None
+        done = False
+        headers = self._headers()
+        headers["Accept"] = "text/event-stream"
+        async with open_stream(
+            self._client,
+            f"{self.base_url}/chat/completions",
+            body=self.build_body(request),
+            headers=headers,
+            timeouts=self._timeout,
+            ctx=ctx,
+            state=state,
+        ) as response:
+            # aiter_sse checks the content type; a JSON reply to stream:true is odd
+            # enough to report rather than guess at.
+            if "text/event-stream" not in response.headers.get("content-type", ""):
+                raise ctx.fail(
+                    ErrorKind.BAD_RESPONSE,
+                    "server did not stream (content-type "
+                    f"{response.headers.get('content-type', 'missing')!r})",
+                )
+            async for event in EventSource(response).aiter_sse():
+                data = event.data
+                if data == "[DONE]":
+                    done = True
+                    break
+                if not data.strip():
+                    continue
+                chunk = loads_or_fail(data, ctx)
+                if event.event == "error" or (isinstance(chunk, dict) and "error" in chunk):
+                    raise error_from_payload(chunk, ctx)
+                if not isinstance(chunk, dict):
+                    raise ctx.fail(ErrorKind.BAD_RESPONSE, "unexpected event in stream")
+                if chunk.get("usage"):
+                    usage = chunk["usage"]  # keep the last non-null one
+                if isinstance(chunk.get("timings"), dict):
+                    timings = chunk["timings"]  # llama.cpp
+                for choice in chunk.get("choices") or ():
+                    if choice.get("index", 0) != 0:
+                        continue
+                    delta = choice.get("delta") or {}
+                    thought = delta.get("reasoning_content") or delta.get("reasoning")
+                    if isinstance(thought, str) and thought:
+                        state.started = True
+                        if ttft is None:
+                            ttft = time.perf_counter() - start
+                        yield ReasoningPart(thought)
+                    content = delta.get("content")
+                    if isinstance(content, str) and content:
+                        state.started = True
+                        if ttft is None:
+                            ttft = time.perf_counter() - start
+                        text.append(content)
+                        yield TextPart(content)
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
+            if not done and finish is None:
+                kind = ErrorKind.STREAM_INTERRUPTED if state.started else ErrorKind.CONNECTION
+                raise ctx.fail(kind, f"stream from {self.base_url} ended before the answer did")
+        yield DonePart(
+            usage=self._usage(usage, request, "".join(text)),
+            finish_reason=finish,
+            ttft=ttft,
+            duration=time.perf_counter() - start,
+            timings=timings,
+        )
+
+    @staticmethod
+    def _usage(raw: dict[str, Any] | None, request: ChatRequest, text: str) -> Usage:
+        if raw:
+            try:
+                return Usage(
+                    int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0)
+                )
+            except (TypeError, ValueError):
+                pass
+        return Usage(prompt_estimate(request), estimate_tokens(text), estimated=True)
+
+    async def list_models(self) -> list[str]:
+        payload = await get_json(
+            self._client,
+            f"{self.base_url}/models",
+            headers=self._headers(),
+            timeouts=self._timeout,
+            ctx=self._ctx(None),
+        )
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, list):
+            raise self._ctx(None).fail(ErrorKind.BAD_RESPONSE, "model list without 'data'")
+        return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
