@@ -118,8 +118,12 @@ def parse_config(text: str, path: Path) -> Config:
         raise ConfigError(path, problems) from None
 
 
-def config_to_dict(config: Config) -> dict[str, Any]:
-    """A plain dict for tomli-w: no None (TOML has none), defaults mostly left out."""
+def config_to_dict(config: Config, *, include_defaults: bool = False) -> dict[str, Any]:
+    """A plain dict for tomli-w: no None (TOML has none); defaults left out unless asked."""
+    if include_defaults:
+        result = _drop_none(config.model_dump(mode="json", exclude_none=True))
+        assert isinstance(result, dict)
+        return result
     data = config.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     # Always spell out the choices users look for first, even when they are defaults.
     ui = config.ui.model_dump(mode="json", exclude_none=True)

@@ -193,23 +193,23 @@ def _current_name() -> str:
         return "unknown"
 
 
-def _backend() -> keyring.backend.KeyringBackend:
+def _backend(env_var: str | None = None) -> keyring.backend.KeyringBackend:
     backend = keyring.get_keyring()
     name = backend_name(backend)
     if isinstance(backend, (fail.Keyring, null.Keyring)) or (
         isinstance(backend, chainer.ChainerBackend) and not backend.backends
     ):
-        raise _unavailable(name, "no OS keyring backend is available", None)
+        raise _unavailable(name, "no OS keyring backend is available", env_var)
     if type(backend).__module__.startswith("keyrings.alt") and not os.environ.get(
         "PYTHON_KEYRING_BACKEND"
     ):
         # keyrings.alt stores files on disk (or prompts on the terminal): opt-in only.
-        raise _unavailable(name, "only a file-based keyrings.alt backend was found", None)
+        raise _unavailable(name, "only a file-based keyrings.alt backend was found", env_var)
     return backend
 
 
 def _call(op: Callable[[keyring.backend.KeyringBackend], _T], env_var: str | None) -> _T:
-    backend = _backend()
+    backend = _backend(env_var)
     try:
         return op(backend)
     except keyring.errors.KeyringError as exc:
