@@ -262,10 +262,14 @@ class TurnContext:
                 raise ProviderError(
                     ErrorKind.NOT_FOUND, f"no model alias {state.model!r} in config"
                 )
+            chat, conversation_system = _split_system(
+                messages if messages is not None else self._messages
+            )
+            base_system = system if system is not None else spec.system
             request = ChatRequest(
                 model=spec.model,
-                messages=tuple(messages if messages is not None else self._messages),
-                system=system if system is not None else spec.system,
+                messages=chat,
+                system="\n\n".join(filter(None, [base_system, conversation_system])) or None,
                 temperature=temperature if temperature is not None else spec.temperature,
                 max_tokens=max_tokens or spec.max_tokens,
                 top_p=spec.top_p,
@@ -394,3 +398,9 @@ class TurnContext:
         )
         result = await strategy.run(child, options)
         return result if isinstance(result, Answer) else Answer(text=result)
+
+
+def _split_system(messages: Sequence[Message]) -> tuple[tuple[Message, ...], str]:
+    """Move system messages out of the list: some protocols only take a top-level system."""
+    system = "\n\n".join(m.content for m in messages if m.role == "system")
+    return tuple(m for m in messages if m.role != "system"), system

@@ -1,0 +1,166 @@
+"""`mmchat ask`: one turn from the command line, streamed to stdout or printed as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from mmchat.api import (
+    Decision,
+    Event,
+    FinalAnswer,
+    LaneClosed,
+    LaneOpened,
+    LaneRetrying,
+    Note,
+    ReasoningDelta,
+    TextDelta,
+)
+from mmchat.cli._common import err, open_session_or_report
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("ask", help="ask once and print the answer")
+    p.add_argument("prompt", nargs="*", help="the question (read from stdin when absent)")
+    p.add_argument("-s", "--strategy", help="preset name (or strategy name) to run")
+    p.add_argument("-m", "--model", help="model alias (runs `single` with it unless -s is set)")
+    p.add_argument("--system", help="a system prompt for this turn")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the details")
+    p.add_argument("--no-save", action="store_true", help="do not record the turn in history")
+
+
+def run(args: argparse.Namespace) -> int:
+    prompt = " ".join(args.prompt).strip()
+    if not prompt and not sys.stdin.isatty():
+        prompt = sys.stdin.read().strip()
+    if not prompt:
+        err("nothing to ask: give a prompt as arguments or on stdin")
+        return 2
+    return asyncio.run(_ask(args, prompt))
+
+
+async def _ask(args: argparse.Namespace, prompt: str) -> int:
+    from mmchat.engine import TurnRequest
+    from mmchat.turn_log import TurnLog
+
+    session = open_session_or_report(save=not args.no_save)
+    if session is None:
+        return 2
+    engine = session.engine
+    try:
+        preset_name, preset_cfg = _choose_preset(session.loaded.config, engine, args)
+    except LookupError as exc:
+        err(str(exc))
+        await session.aclose()
+        return 2
+    if args.model and not engine.config.models.get(args.model):
+        err(f"no model alias {args.model!r} (configured: {', '.join(engine.config.models)})")
+        await session.aclose()
+        return 2
+    history = []
+    if args.system:
+        from mmchat.api import Message
+
+        history.append(Message("system", args.system))
+    log = TurnLog()
+    strategy_cls = engine.registry.get((preset_cfg or engine.config.presets[preset_name]).strategy)
+    log.strategy_view = strategy_cls.view if strategy_cls is not None else ""
+    printer = _Printer(stream=not args.json, tty=sys.stdout.isatty(), err_tty=sys.stderr.isatty())
+
+    def sink(event: Event) -> None:
+        log.add(event)
+        printer.on_event(event, log)
+
+    request = TurnRequest(
+        prompt=prompt, history=tuple(history), preset=preset_name, preset_config=preset_cfg
+    )
+    try:
+        outcome = await engine.run_turn(request, sink)
+    finally:
+        await session.aclose()
+    if args.json:
+        print(json.dumps(log.to_json(outcome), ensure_ascii=False, indent=2))
+    else:
+        printer.finish(outcome.text)
+    if outcome.status == "complete":
+        return 0
+    err(outcome.error or f"turn {outcome.status}")
+    return 130 if outcome.status == "cancelled" else 1
+
+
+def _choose_preset(config: Any, engine: Any, args: argparse.Namespace) -> tuple[str, Any]:
+    from mmchat.config_schema import PresetConfig
+
+    name = args.strategy
+    if args.model and not name:
+        adhoc = PresetConfig(strategy="single", options={"model": args.model})
+        return f"single:{args.model}", adhoc
+    if not name:
+        name = config.defaults.preset
+    if name in config.presets:
+        preset = config.presets[name]
+        if args.model and preset.strategy == "single":
+            options = {**preset.options, "model": args.model}
+            return name, preset.model_copy(update={"options": options})
+        return name, None
+    # A strategy name: use the first preset built on it, else its defaults.
+    for preset_name, preset in config.presets.items():
+        if preset.strategy == name:
+            return preset_name, None
+    if engine.registry.get(name) is not None:
+        return name, PresetConfig(strategy=name)
+    known = sorted({*config.presets, *engine.registry.names()})
+    raise LookupError(f"no preset or strategy named {name!r} (known: {', '.join(known)})")
+
+
+class _Printer:
+    """Streams the answer to stdout and progress to stderr (only when it is a terminal)."""
+
+    def __init__(self, *, stream: bool, tty: bool, err_tty: bool) -> None:
+        self.stream = stream
+        self.tty = tty
+        self.err_tty = err_tty
+        self.answer_lanes: set[str] = set()
+        self.streamed = False
+        self.last_char = "\n"
+
+    def on_event(self, event: Event, log: Any) -> None:
+        if not self.stream:
+            return
+        if isinstance(event, LaneOpened):
+            # Only a lone answering lane streams live; multi-lane turns print the final.
+            if event.role == "answer" and log.strategy_view in ("single", ""):
+                self.answer_lanes.add(event.lane)
+            self._progress(f"… {event.label or event.model} ({event.role or 'lane'})")
+        elif isinstance(event, TextDelta) and event.lane in self.answer_lanes:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+            self.streamed = True
+            self.last_char = event.text[-1:] or self.last_char
+        elif isinstance(event, LaneRetrying):
+            self._progress(f"↻ {event.reason}; retry {event.attempt} in {event.delay:.1f}s")
+        elif isinstance(event, LaneClosed) and event.status != "done":
+            self._progress(f"✗ lane {event.lane}: {event.error or event.status}")
+        elif isinstance(event, Decision):
+            self._progress(f"◆ {event.summary}")
+        elif isinstance(event, Note) and event.level != "error":
+            self._progress(f"· {event.text}")
+        elif isinstance(event, (ReasoningDelta, FinalAnswer)):
+            pass
+
+    def _progress(self, line: str) -> None:
+        if self.err_tty:
+            print(f"\x1b[2m{line}\x1b[0m", file=sys.stderr)
+
+    def finish(self, text: str) -> None:
+        if not self.stream:
+            return
+        if not self.streamed:
+            sys.stdout.write(text)
+            self.last_char = text[-1:] or "\n"
+        if self.last_char != "\n":
+            sys.stdout.write("\n")
+        sys.stdout.flush()

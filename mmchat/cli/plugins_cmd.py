@@ -1,0 +1,41 @@
+"""`mmchat plugins`: strategies available, their options, presets, and broken plugins."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mmchat.cli._common import open_session_or_report
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("plugins", help="list strategies, their options and presets")
+    p.add_argument("name", nargs="?", help="show one strategy's options in detail")
+
+
+def run(args: argparse.Namespace) -> int:
+    session = open_session_or_report(save=False)
+    if session is None:
+        return 2
+    registry = session.registry
+    config = session.loaded.config
+    names = [args.name] if args.name else registry.names()
+    for name in names:
+        cls = registry.get(name)
+        if cls is None:
+            print(f"mmchat: no strategy named {name!r}")
+            return 2
+        print(f"{name:<11} {cls.summary}  [{registry.origins[name]}]")
+        if args.name:
+            for field, info in cls.Options.model_fields.items():
+                default = info.get_default(call_default_factory=True)
+                print(f"    {field} = {default!r}\n        {info.description or ''}")
+    presets = [(n, p.strategy) for n, p in config.presets.items()]
+    if presets and not args.name:
+        print("\npresets: " + ", ".join(f"{n} ({s})" for n, s in presets))
+    problems = session.engine.validate_presets()
+    for problem in problems:
+        print(f"✗ {problem}")
+    for failure in registry.failures:
+        print(f"✗ plugin {failure.name} failed to load ({failure.origin}): {failure.error}")
+    return 1 if registry.failures or problems else 0
