@@ -56,7 +56,9 @@ class Registry:
 
 def _short_error(exc: BaseException) -> str:
     """The exception and the innermost frame of the plugin's own code."""
-    frames = traceback.extract_tb(exc.__traceback__)
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen")
+    ]
     where = f" ({Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
     return f"{type(exc).__name__}: {exc}{where}"
 
