@@ -1,0 +1,6 @@
+"""A scriptable loopback server for OpenAI, Anthropic and Ollama streaming tests."""
+
+from tests.fakeserver.reply import Reply
+from tests.fakeserver.server import FakeServer, RequestRecord
+
+__all__ = ["FakeServer", "Reply", "RequestRecord"]
