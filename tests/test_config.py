@@ -50,9 +50,16 @@ def test_default_template_is_valid() -> None:
     assert set(config.models) >= {"local", "precise", "creative", "terse"}
     assert all(m.price_in == 0.0 and m.max_tokens == 512 for m in config.models.values())
     assert set(config.presets) == {
-        "single", "compare", "vote", "agree", "pipeline", "route", "ensemble", "plan",
+        "single",
+        "compare",
+        "vote",
+        "agree",
+        "pipeline",
+        "route",
+        "ensemble",
+        "plan",
         "supervise",
-    }  # fmt: skip
+    }
     assert config.presets["pipeline"].options["stages"][1]["model"] == "precise"
     assert config.presets["agree"].options["threshold"] == 0.67
     assert config.ui.theme == "mmchat-dark"
@@ -89,8 +96,9 @@ def test_wrong_type_names_key_path_and_line() -> None:
 
 
 def test_out_of_range_value() -> None:
-    err = _error('[providers.p]\nkind = "local"\n[models.m]\nprovider = "p"\nmodel = "x"\n'
-                 "temperature = 5\n")  # fmt: skip
+    err = _error(
+        '[providers.p]\nkind = "local"\n[models.m]\nprovider = "p"\nmodel = "x"\ntemperature = 5\n'
+    )
     assert err.problems[0].key == "models.m.temperature"
     assert err.problems[0].line == 6
     assert "less than or equal to 2" in str(err) and "found 5" in str(err)
