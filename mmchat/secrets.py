@@ -88,7 +88,7 @@ def backend_name(backend: keyring.backend.KeyringBackend) -> str:
 def keyring_status() -> tuple[bool, str, str]:
     """(usable, backend name, message for the user)."""
     try:
-        _backend()
+        stored_key_names()  # a real read: a locked keyring only fails when used
     except SecretStoreUnavailable as exc:
         return False, _current_name(), str(exc)
     name = _current_name()
