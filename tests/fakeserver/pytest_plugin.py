@@ -5,8 +5,9 @@ Register with ``pytest_plugins = ["tests.fakeserver.pytest_plugin"]`` in conftes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import pytest
 
 from tests.fakeserver.server import FakeServer
@@ -24,3 +25,12 @@ def fake_server(fake_server_session: FakeServer) -> Iterator[FakeServer]:
     fake_server_session.reset()
     yield fake_server_session
     fake_server_session.reset()
+
+
+@pytest.fixture
+async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+    """mmchat's shared client (make_client), closed after the test."""
+    from mmchat.providers.http import make_client
+
+    async with make_client() as client:
+        yield client
