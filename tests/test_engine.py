@@ -1,0 +1,319 @@
+"""The engine over real sockets: durability, cancellation, limits, budgets, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mmchat.api import (
+    Answer,
+    Context,
+    Event,
+    LaneClosed,
+    Note,
+    StrategyOptions,
+    TextDelta,
+    TurnFinished,
+    option,
+    preset_option,
+)
+from mmchat.api import Strategy as StrategyBase
+from mmchat.config_schema import Config
+from mmchat.engine import Engine, TurnRequest
+from mmchat.plugins import discover
+from mmchat.store import Store
+from tests.fakeserver import Reply
+from tests.fakeserver.server import FakeServer
+
+
+def make_config(server: FakeServer, **extra: Any) -> Config:
+    data: dict[str, Any] = {
+        "providers": {"fake": {"kind": "openai", "base_url": server.openai_url}},
+        "models": {
+            "a": {"provider": "fake", "model": "model-a"},
+            "b": {"provider": "fake", "model": "model-b"},
+            "priced": {
+                "provider": "fake",
+                "model": "model-p",
+                "price_in": 1000.0,
+                "price_out": 1000.0,
+                "max_tokens": 10,
+            },
+        },
+        "presets": {
+            "single": {"strategy": "single", "options": {"model": "a"}},
+        },
+        "defaults": {"preset": "single"},
+    }
+    for key, value in extra.items():
+        data.setdefault(key, {}).update(value)
+    return Config.model_validate(data)
+
+
+class Boom(StrategyBase):
+    name = "boom"
+
+    async def run(self, ctx: Context, options: Any) -> Answer:
+        await ctx.ask("a")
+        raise ZeroDivisionError("plugin bug")
+
+
+class NestOptions(StrategyOptions):
+    inner: str = preset_option("single", "preset to run as a step")
+    times: int = option(1, "how many")
+
+
+class Nest(StrategyBase):
+    name = "nest"
+    Options = NestOptions
+
+    async def run(self, ctx: Context, options: NestOptions) -> Answer:
+        return await ctx.run_preset(options.inner)
+
+
+class Detached(StrategyBase):
+    """Starts a lane in a task it never awaits: the engine must still stop it."""
+
+    name = "detached"
+
+    async def run(self, ctx: Context, options: Any) -> Answer:
+        asyncio.get_running_loop().create_task(ctx.ask("b", role="answer"))
+        result = await ctx.ask("a", role="answer")
+        return Answer(result.text)
+
+
+def make_engine(server: FakeServer, store: Store | None = None, **extra: Any) -> Engine:
+    registry = discover([])
+    for cls in (Boom, Nest, Detached):
+        registry.add(cls, "test")
+    return Engine(make_config(server, **extra), registry, store=store)
+
+
+async def run(engine: Engine, preset: str, prompt: str = "hi") -> tuple[Any, list[Event]]:
+    events: list[Event] = []
+    outcome = await engine.run_turn(TurnRequest(prompt=prompt, preset=preset), events.append)
+    return outcome, events
+
+
+async def test_single_turn_streams_accounts_and_persists(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    fake_server.script("model-a", Reply(text="Paris is the capital.", prompt_tokens=7))
+    store = Store.open(tmp_path / "h.sqlite3")
+    engine = make_engine(fake_server, store)
+    outcome, events = await run(engine, "single", "Capital of France?")
+    await engine.aclose()
+    assert outcome.status == "complete"
+    assert outcome.text == "Paris is the capital."
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == outcome.text
+    assert outcome.usage.prompt_tokens == 7 and not outcome.usage.estimated
+    assert outcome.cost is None  # no price configured: unknown, never 0
+    assert all(e.turn == outcome.turn_id for e in events)
+    path = store.conversation_path(outcome.conversation_id)
+    assert [(m.role, m.text) for m in path] == [
+        ("user", "Capital of France?"),
+        ("assistant", "Paris is the capital."),
+    ]
+    assert path[1].status == "complete"
+
+
+async def test_user_message_is_durable_before_the_request(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    db = tmp_path / "h.sqlite3"
+    store = Store.open(db)
+    seen_at_request: list[list[str]] = []
+
+    def reply(body: dict[str, Any]) -> Reply:
+        # Read the database from another connection at the moment the request arrives.
+        with sqlite3.connect(db) as other:
+            seen_at_request.append([r[0] for r in other.execute("SELECT text FROM messages")])
+        return Reply(text="ok")
+
+    fake_server.script_fn("model-a", reply)
+    engine = make_engine(fake_server, store)
+    await run(engine, "single", "remember me")
+    await engine.aclose()
+    assert "remember me" in seen_at_request[0]
+
+
+async def test_cancel_keeps_partial_text_everywhere(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    fake_server.script("model-a", Reply(text="word " * 200, chunk_chars=5, delay=0.02))
+    store = Store.open(tmp_path / "h.sqlite3")
+    engine = make_engine(fake_server, store)
+    events: list[Event] = []
+    task = asyncio.create_task(
+        engine.run_turn(TurnRequest(prompt="go", preset="single"), events.append)
+    )
+    assert await fake_server.wait_until(lambda: sum(isinstance(e, TextDelta) for e in events) >= 3)
+    assert engine.cancel()
+    outcome = await task
+    await engine.aclose()
+    assert outcome.status == "cancelled"
+    assert outcome.text.startswith("word word word")
+    closed = [e for e in events if isinstance(e, LaneClosed)]
+    assert closed[0].status == "cancelled" and closed[0].text == outcome.text
+    assert closed[0].usage.estimated
+    finished = [e for e in events if isinstance(e, TurnFinished)]
+    assert finished[-1].status == "cancelled"
+    row = store.get_message(outcome.message_id)
+    assert row is not None and row.status == "cancelled" and row.text == outcome.text
+    assert store.lanes(outcome.message_id)[0].status == "cancelled"
+
+
+async def test_cancelling_the_caller_task_also_finalises(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    fake_server.script("model-a", Reply(text="x" * 400, chunk_chars=2, delay=0.02))
+    store = Store.open(tmp_path / "h.sqlite3")
+    engine = make_engine(fake_server, store)
+    events: list[Event] = []
+    task = asyncio.create_task(
+        engine.run_turn(TurnRequest(prompt="go", preset="single"), events.append)
+    )
+    assert await fake_server.wait_until(lambda: any(isinstance(e, TextDelta) for e in events))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await engine.aclose()
+    assert isinstance(events[-1], TurnFinished) and events[-1].status == "cancelled"
+    assistant = store.conversation_path(1)[-1]
+    assert assistant.status == "cancelled" and assistant.text.startswith("xx")
+
+
+async def test_time_limit_stops_the_turn_and_keeps_text(fake_server: FakeServer) -> None:
+    fake_server.script("model-a", Reply(text="slow " * 100, chunk_chars=5, delay=0.05))
+    engine = make_engine(
+        fake_server,
+        presets={"quick": {"strategy": "single", "options": {"model": "a"}, "time_limit": 0.4}},
+    )
+    outcome, _ = await run(engine, "quick")
+    await engine.aclose()
+    assert outcome.status == "failed"
+    assert "time_limit" in (outcome.error or "")
+    assert outcome.text.startswith("slow")
+
+
+async def test_plugin_that_raises_fails_the_turn_not_the_engine(fake_server: FakeServer) -> None:
+    engine = make_engine(fake_server, presets={"boom": {"strategy": "boom"}})
+    outcome, events = await run(engine, "boom")
+    assert outcome.status == "failed"
+    assert "ZeroDivisionError: plugin bug" in (outcome.error or "")
+    assert any(isinstance(e, Note) and e.level == "error" for e in events)
+    again, _ = await run(engine, "single")  # the engine still works
+    await engine.aclose()
+    assert again.status == "complete"
+
+
+async def test_budget_refuses_before_sending(fake_server: FakeServer) -> None:
+    engine = make_engine(
+        fake_server,
+        presets={"cheap": {"strategy": "single", "options": {"model": "priced"}, "budget": 0.001}},
+    )
+    outcome, _ = await run(engine, "cheap")
+    await engine.aclose()
+    assert outcome.status == "failed"
+    assert (outcome.error or "").startswith("refused")
+    assert fake_server.requests_to("/chat/completions") == []
+
+
+async def test_budget_stops_a_turn_that_overspends(fake_server: FakeServer) -> None:
+    # The estimate (10 max tokens) fits the budget, but the server ignores max_tokens.
+    fake_server.script("model-p", Reply(text="token " * 300, chunk_chars=6, delay=0.005))
+    engine = make_engine(
+        fake_server,
+        presets={"capped": {"strategy": "single", "options": {"model": "priced"}, "budget": 0.05}},
+    )
+    outcome, _ = await run(engine, "capped")
+    await engine.aclose()
+    assert outcome.status == "failed"
+    assert "budget" in (outcome.error or "")
+    assert 0 < len(outcome.text) < len("token " * 300)
+
+
+async def test_detached_lane_tasks_are_cancelled_at_turn_end(fake_server: FakeServer) -> None:
+    fake_server.script("model-a", "quick")
+    fake_server.script("model-b", Reply(text="never ending " * 50, delay=0.05))
+    engine = make_engine(fake_server, presets={"d": {"strategy": "detached"}})
+    outcome, events = await run(engine, "d")
+    await engine.aclose()
+    assert outcome.status == "complete"
+    statuses = {e.lane: e.status for e in events if isinstance(e, LaneClosed)}
+    assert sorted(statuses.values()) == ["cancelled", "done"]
+
+
+async def test_composition_runs_a_preset_as_a_step(fake_server: FakeServer) -> None:
+    fake_server.script("model-a", "inner answer")
+    engine = make_engine(fake_server, presets={"outer": {"strategy": "nest"}})
+    outcome, _ = await run(engine, "outer")
+    await engine.aclose()
+    assert outcome.text == "inner answer"
+
+
+async def test_composition_cycle_hits_the_depth_limit(fake_server: FakeServer) -> None:
+    engine = make_engine(
+        fake_server, presets={"loop": {"strategy": "nest", "options": {"inner": "loop"}}}
+    )
+    outcome, _ = await run(engine, "loop")
+    await engine.aclose()
+    assert outcome.status == "failed"
+    assert "deeper than" in (outcome.error or "")
+
+
+async def test_bad_preset_options_and_unknown_models_are_clear(fake_server: FakeServer) -> None:
+    engine = make_engine(
+        fake_server,
+        presets={
+            "typo": {"strategy": "single", "options": {"modle": "a"}},
+            "ghost": {"strategy": "single", "options": {"model": "nope"}},
+            "missing": {"strategy": "does-not-exist"},
+        },
+    )
+    problems = "\n".join(engine.validate_presets())
+    assert "preset 'typo' (single) options: modle: Extra inputs are not permitted" in problems
+    assert "preset 'ghost' names unknown model(s): nope" in problems
+    assert "strategy 'does-not-exist', which is not available" in problems
+    outcome, _ = await run(engine, "ghost")
+    await engine.aclose()
+    assert outcome.status == "failed" and "nope" in (outcome.error or "")
+    assert fake_server.requests == []
+
+
+async def test_missing_key_for_a_remote_provider_says_what_to_do(
+    fake_server: FakeServer,
+) -> None:
+    config = make_config(fake_server)
+    remote = config.providers["fake"].model_copy(
+        update={"base_url": "https://api.example.invalid/v1", "key": "examplekey"}
+    )
+    config.providers["fake"] = remote
+    engine = Engine(config, discover([]))
+    outcome, events = await run(engine, "single")
+    await engine.aclose()
+    assert outcome.status == "failed"
+    closed = next(e for e in events if isinstance(e, LaneClosed))
+    assert closed.error is not None
+    assert "mmchat keys set examplekey" in closed.error and "EXAMPLEKEY_API_KEY" in closed.error
+
+
+async def test_key_from_keyring_goes_only_in_the_header(
+    fake_server: FakeServer, memory_keyring: Any
+) -> None:
+    from mmchat import secrets
+
+    secrets.set_key("fakekey", "sk-test-SECRET-123")
+    config = make_config(fake_server)
+    config.providers["fake"] = config.providers["fake"].model_copy(update={"key": "fakekey"})
+    engine = Engine(config, discover([]))
+    outcome, _ = await run(engine, "single")
+    await engine.aclose()
+    assert outcome.status == "complete"
+    request = fake_server.requests_to("/chat/completions")[0]
+    assert request.headers.get("authorization") == "Bearer sk-test-SECRET-123"
+    assert "SECRET" not in request.path
