@@ -1,37 +1,86 @@
 """mmchat.secrets against a REAL Secret Service (gnome-keyring on a private D-Bus).
 
-Run by .ci/keyring-tests.sh, which starts `dbus-run-session` and an unlocked
-`gnome-keyring-daemon` with a throwaway HOME. Skipped when no session bus exists.
+The fixture starts its own private session bus and an unlocked `gnome-keyring-daemon`
+with a throwaway HOME (or uses the ones .ci/keyring-tests.sh started). It is skipped
+only when those programs are not installed; .ci/run installs them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
+import subprocess
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from mmchat import secrets
 
-pytestmark = [
-    pytest.mark.keyring_integration,
-    pytest.mark.skipif(
-        not os.environ.get("DBUS_SESSION_BUS_ADDRESS"),
-        reason="no D-Bus session (DBUS_SESSION_BUS_ADDRESS unset): run .ci/keyring-tests.sh",
-    ),
-]
+pytestmark = [pytest.mark.keyring_integration]
+
+
+def _start_private_secret_service(tmp: Path) -> tuple[dict[str, str], list[int]]:
+    """A private D-Bus session bus plus an unlocked gnome-keyring, both under ``tmp``."""
+    env = {
+        **os.environ,
+        "HOME": str(tmp / "home"),
+        "XDG_DATA_HOME": str(tmp / "data"),
+        "XDG_CONFIG_HOME": str(tmp / "config"),
+        "XDG_RUNTIME_DIR": str(tmp / "runtime"),
+    }
+    for key in ("home", "data", "config", "runtime"):
+        (tmp / key).mkdir(mode=0o700, parents=True, exist_ok=True)
+    bus = subprocess.run(
+        ["dbus-daemon", "--session", "--fork", "--nopidfile", "--print-address=1", "--print-pid=1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=20,
+    ).stdout.split()
+    address, pid = bus[0], int(bus[1])
+    env["DBUS_SESSION_BUS_ADDRESS"] = address
+    # The password only unlocks the throwaway login keyring created under tmp.
+    daemon = subprocess.run(
+        ["gnome-keyring-daemon", "--unlock", "--components=secrets"],
+        input="testpass",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=20,
+        check=True,
+    )
+    pids = [pid]
+    for line in daemon.stdout.splitlines():
+        if line.startswith("GNOME_KEYRING_PID="):
+            pids.append(int(line.split("=", 1)[1]))
+    return env, pids
 
 
 @pytest.fixture
-def real_keyring(monkeypatch: pytest.MonkeyPatch) -> None:
+def real_keyring(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """The real SecretService backend on a private bus (never the developer's keyring)."""
     import keyring
     from keyring.backends import SecretService
 
-    # Refuse to run against a developer's own keyring: the script sets a temp HOME.
-    if not os.environ.get("MMCHAT_KEYRING_TEST_HOME"):
-        pytest.skip("set up by .ci/keyring-tests.sh only (MMCHAT_KEYRING_TEST_HOME unset)")
+    missing = [t for t in ("dbus-daemon", "gnome-keyring-daemon") if not shutil.which(t)]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not installed (apt-get install gnome-keyring dbus-x11)")
+    env, pids = _start_private_secret_service(tmp_path / "ss")
+    for key in ("DBUS_SESSION_BUS_ADDRESS", "HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR"):
+        monkeypatch.setenv(key, env[key])
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
     keyring.set_keyring(SecretService.Keyring())
+    try:
+        yield
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
 
 
 def test_secret_service_roundtrip(real_keyring: None) -> None:
