@@ -1,8 +1,8 @@
 """mmchat.secrets against a REAL Secret Service (gnome-keyring on a private D-Bus).
 
 The fixture starts its own private session bus and an unlocked `gnome-keyring-daemon`
-with a throwaway HOME (or uses the ones .ci/keyring-tests.sh started). It is skipped
-only when those programs are not installed; .ci/run installs them.
+with a throwaway HOME. It is skipped only when those programs are not installed;
+.ci/run installs them.
 """
 
 from __future__ import annotations
