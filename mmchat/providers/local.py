@@ -441,8 +441,12 @@ def start_server_sync(
     *,
     provider: str = "",
     notify: Callable[[LocalStatus], None] | None = None,
+    log_path: Path | None = None,
 ) -> LocalServer:
-    """Start (or return the running) server for ``key``; blocking. Raises ProviderError."""
+    """Start (or return the running) server for ``key``; blocking. Raises ProviderError.
+
+    ``log_path`` overrides :func:`local_log_path` (tests, benchmarks).
+    """
     running = _servers.get(key)
     if running is not None:
         return running
@@ -458,7 +462,7 @@ def start_server_sync(
             )
         path_text = str(key.path)
         notify(LocalStatus("loading", path_text, f"loading model {key.path.name}…"))
-        log_path = local_log_path()
+        log_path = log_path or local_log_path()
         model_id = _model_id_for(key.path)
         quiet_after = not _permanently_redirected() and _can_set_native_verbosity(xlc)
         params = xlc.CommonParams()
