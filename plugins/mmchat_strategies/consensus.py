@@ -1,0 +1,216 @@
+"""consensus: accept the agreed answer when enough models agree, else escalate.
+
+The seed's ``ConsensusEnsemble.decide`` made real. Answers are grouped by agreement
+as they arrive, and waiting stops (remaining lanes are cancelled) the moment the
+outcome cannot change: the threshold is already met, or can no longer be met. Without
+enough agreement, a stronger model (or another preset) answers, optionally shown the
+disagreeing answers under anonymous labels.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from typing import Any
+
+from pydantic import model_validator
+
+from mmchat.api import (
+    Answer,
+    Context,
+    Decision,
+    LaneResult,
+    Message,
+    ModelRef,
+    Note,
+    Strategy,
+    StrategyError,
+    StrategyOptions,
+    models_option,
+    option,
+    preset_option,
+)
+from mmchat_strategies._similarity import DEFAULT_SIMILARITY, Agreement, cluster_answers
+from mmchat_strategies.fanout import pane_labels
+from mmchat_strategies.voting import tally_rows
+
+
+class ConsensusOptions(StrategyOptions):
+    models: list[ModelRef] = models_option(
+        ["local", "precise", "creative"],
+        "Models whose agreement is measured (2-9)",
+        min_length=2,
+        max_length=9,
+    )
+    threshold: float = option(
+        0.67,
+        "Share of the models that must agree (compared at two decimals: 0.67 = 2 of 3)",
+        gt=0,
+        le=1,
+    )
+    escalate_to: ModelRef = models_option("", "Stronger model that answers without agreement")
+    escalate_preset: str = preset_option("", "Or: a preset to run instead of escalate_to")
+    include_answers: bool = option(True, "Show the escalation the disagreeing answers")
+    early_stop: bool = option(True, "Stop waiting (cancel the rest) once the outcome is decided")
+    similarity: float = option(
+        DEFAULT_SIMILARITY, "How similar (0-100) two prose answers must be to agree", ge=0, le=100
+    )
+    seed: int | None = option(None, "Seed for the order answers are shown in (empty: random)")
+
+    @model_validator(mode="after")
+    def _one_escalation(self) -> ConsensusOptions:
+        if self.escalate_to and self.escalate_preset:
+            raise ValueError("set escalate_to or escalate_preset, not both")
+        return self
+
+
+def reached(votes: int, counted: int, threshold: float) -> bool:
+    """Agreement needs two answers at least; one model alone is not a consensus."""
+    # Two decimals, so that 2/3 = 0.666… meets the 0.67 a user writes for "two thirds".
+    return votes >= 2 and round(votes / counted, 2) >= threshold
+
+
+def decided(agreement: Agreement, pending: int, options: ConsensusOptions) -> bool:
+    """Can the remaining answers still change whether the threshold is met?"""
+    best = agreement.top.votes if agreement.top else 0
+    if reached(best, agreement.counted, options.threshold):
+        return True  # already agreed: more answers can't undo a majority share
+    return not reached(best + pending, agreement.counted, options.threshold)
+
+
+async def collect(ctx: Context, options: ConsensusOptions) -> tuple[list[LaneResult], list[str]]:
+    """Ask every model at once; return (finished, in option order; labels cancelled)."""
+    labels = pane_labels(options.models)
+    tasks = [
+        asyncio.create_task(ctx.ask(model, role="voter", label=label))
+        for model, label in zip(options.models, labels, strict=True)
+    ]
+    pending = set(tasks)
+    try:
+        while pending:
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            finished = [t.result() for t in tasks if t.done()]
+            agreement = measure(finished, options)
+            if options.early_stop and pending and decided(agreement, len(pending), options):
+                break
+    finally:
+        for task in pending:
+            task.cancel()  # a cancelled lane closes "cancelled" and keeps its partial text
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*pending, return_exceptions=True)
+    # A cancelled ask() returns nothing, so cancelled lanes are named by their label.
+    done = [t.result() for t in tasks if not t.cancelled()]
+    cancelled = [label for t, label in zip(tasks, labels, strict=True) if t.cancelled()]
+    return done, cancelled
+
+
+def measure(results: list[LaneResult], options: ConsensusOptions) -> Agreement:
+    answers = [(r.lane, r.text) for r in results if r.ok and r.text.strip()]
+    # Every model asked is counted: a failed or silent model is not agreement.
+    return cluster_answers(answers, threshold=options.similarity, counted=len(options.models))
+
+
+def escalation_messages(
+    ctx: Context, agreement: Agreement, options: ConsensusOptions
+) -> list[Message]:
+    if not (options.include_answers and agreement.clusters):
+        return list(ctx.messages)
+    clusters = list(agreement.clusters)
+    random.Random(options.seed).shuffle(clusters)  # no position bias toward the plurality
+    shown = "\n\n".join(
+        f"Answer {chr(ord('A') + i)} (given by {c.votes} of {agreement.counted} models):\n"
+        f"{c.representative}"
+        for i, c in enumerate(clusters)
+    )
+    content = (
+        f"{ctx.prompt}\n\n---\nOther assistants answered this and did not agree:\n\n{shown}\n\n"
+        "---\nThey may all be wrong. Give your own best answer to the request above."
+    )
+    return [*ctx.messages[:-1], Message("user", content)]
+
+
+class Consensus(Strategy):
+    name = "consensus"
+    summary = "Accept when enough models agree; otherwise escalate to a stronger model."
+    view = "tally"
+    Options = ConsensusOptions
+
+    async def run(self, ctx: Context, options: ConsensusOptions) -> Answer:
+        done, cancelled = await collect(ctx, options)
+        agreement = measure(done, options)
+        models = {r.lane: r.model for r in done}
+        answered = sum(c.votes for c in agreement.clusters)
+        top = agreement.top
+        ok = top is not None and reached(top.votes, agreement.counted, options.threshold)
+        if ok:
+            reason = f"{agreement.fraction:.0%} agree ≥ {options.threshold:.0%}"
+        elif answered < 2:
+            reason = f"only {answered} answer(s): too few to decide"
+        else:
+            reason = f"best agreement {agreement.fraction:.0%} < {options.threshold:.0%}"
+        if cancelled:
+            reason += f"; stopped early, {len(cancelled)} lane(s) cancelled"
+        ctx.emit(
+            Decision(
+                kind="consensus",
+                summary=("accepted: " if ok else "escalating: ") + reason,
+                detail={
+                    "agreement": round(agreement.fraction, 3),
+                    "threshold": options.threshold,
+                    "escalated": not ok,
+                    "reason": reason,
+                    "cancelled_lanes": cancelled,
+                    "failed": [
+                        {"lane": r.lane, "model": r.model, "why": r.error or "no text"}
+                        for r in done
+                        if not (r.ok and r.text.strip())
+                    ],
+                    "tally": tally_rows(agreement, models),
+                    "method": agreement.method,
+                },
+            )
+        )
+        if ok and top is not None:
+            return Answer(top.representative, (top.representative_lane, *top.lanes[1:]))
+        return await self.escalate(ctx, options, agreement)
+
+    async def escalate(
+        self, ctx: Context, options: ConsensusOptions, agreement: Agreement
+    ) -> Answer:
+        messages = escalation_messages(ctx, agreement, options)
+        shown = len(agreement.clusters) if options.include_answers else 0
+        target = f"preset {options.escalate_preset}" if options.escalate_preset else ""
+        target = target or options.escalate_to
+        detail: dict[str, Any] = {"to": target, "answers_given": shown}
+        answer: Answer | None = None
+        failure = "no escalate_to or escalate_preset configured"
+        if options.escalate_preset:
+            try:
+                answer = await ctx.run_preset(options.escalate_preset, messages)
+            except Exception as exc:  # a broken sub-preset must not lose the votes
+                failure = f"{target} failed: {exc}"
+        elif options.escalate_to:
+            result = await ctx.ask(
+                options.escalate_to, messages, role="escalation", label=f"escalation → {target}"
+            )
+            detail["lane"] = result.lane
+            if result.ok:
+                answer = Answer(result.text, (result.lane,))
+            else:
+                failure = f"{target} failed: {result.error or result.status}"
+        detail["status"] = "done" if answer else "failed"
+        ctx.emit(
+            Decision(
+                kind="escalation",
+                summary=f"escalated to {target or 'nobody'}" + ("" if answer else f" — {failure}"),
+                detail=detail,
+            )
+        )
+        if answer is not None:
+            return answer
+        top = agreement.top
+        if top is None:
+            raise StrategyError(f"no model answered and escalation is impossible: {failure}")
+        ctx.emit(Note(text=f"{failure}; keeping the most agreed answer", level="warning"))
+        return Answer(top.representative, (top.representative_lane, *top.lanes[1:]))
