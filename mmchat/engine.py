@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import time
 import uuid
@@ -170,10 +171,10 @@ class Engine:
         provider = await self.provider(provider_name)
         cfg = self.config.providers[provider_name]
         policy = RetryPolicy(max_retries=getattr(cfg, "max_retries", 0))
-        kwargs: dict[str, Any] = {}
         if self._retry_sleep is not None:
-            kwargs["sleep"] = self._retry_sleep
-        async for part in stream_with_retries(provider, request, policy, **kwargs):
+            # The policy owns the sleep; stream_with_retries takes no sleep argument.
+            policy = dataclasses.replace(policy, sleep=self._retry_sleep)
+        async for part in stream_with_retries(provider, request, policy):
             yield part
 
     async def aclose(self) -> None:
