@@ -88,6 +88,9 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
     if outcome.status == "complete":
         return 0
     err(outcome.error or f"turn {outcome.status}")
+    if outcome.text and not args.json:
+        kept = "; what arrived is kept in history" if outcome.message_id else ""
+        err(f"the answer above is incomplete ({outcome.status}){kept}")
     return 130 if outcome.status == "cancelled" else 1
 
 

@@ -1,0 +1,194 @@
+"""`mmchat ask` / `mmchat models` / `mmchat plugins` as a user runs them: a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fakeserver import Reply
+from tests.fakeserver.server import FakeServer
+
+CONFIG = """
+[defaults]
+preset = "single"
+model = "a"
+
+[providers.fake]
+kind = "openai"
+base_url = "{url}/v1"
+
+[providers.claude]
+kind = "anthropic"
+base_url = "{url}/v1"
+
+[models.a]
+provider = "fake"
+model = "model-a"
+price_in = 1.0
+price_out = 2.0
+
+[models.b]
+provider = "claude"
+model = "model-b"
+max_tokens = 100
+
+[presets.single]
+strategy = "single"
+options = {{ model = "a" }}
+
+[presets.both]
+strategy = "fanout"
+options = {{ models = ["a", "b"] }}
+"""
+
+
+def mmchat(
+    *args: str, input: str | None = None, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "mmchat", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def configured(fake_server: FakeServer, isolated_dirs: Path) -> Path:
+    config_dir = Path(os.environ["MMCHAT_CONFIG_DIR"])
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(CONFIG.format(url=fake_server.url))
+    return config_dir
+
+
+def test_ask_streams_the_answer_and_saves_it(fake_server: FakeServer, configured: Path) -> None:
+    fake_server.script("model-a", Reply(text="The capital of France is Paris."))
+    result = mmchat("ask", "What is the capital of France?")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "The capital of France is Paris.\n"
+    db = Path(os.environ["MMCHAT_DATA_DIR"]) / "history.sqlite3"
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT role, text, status FROM messages ORDER BY id").fetchall()
+    assert rows == [
+        ("user", "What is the capital of France?", "complete"),
+        ("assistant", "The capital of France is Paris.", "complete"),
+    ]
+
+
+def test_ask_reads_the_prompt_from_stdin_and_honours_no_save(
+    fake_server: FakeServer, configured: Path
+) -> None:
+    result = mmchat("ask", "--no-save", input="piped question\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: piped question\n"
+    assert not (Path(os.environ["MMCHAT_DATA_DIR"]) / "history.sqlite3").exists()
+
+
+def test_ask_json_has_answer_usage_cost_lanes_and_events(
+    fake_server: FakeServer, configured: Path
+) -> None:
+    fake_server.script("model-a", Reply(text="one", prompt_tokens=1000, completion_tokens=500))
+    fake_server.script("model-b", Reply(text="two"))
+    result = mmchat("ask", "--json", "--strategy", "both", "compare please")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["answer"] == "one"
+    assert data["strategy"] == "fanout" and data["preset"] == "both"
+    lanes = {lane["model"]: lane for lane in data["lanes"]}
+    assert lanes["a"]["text"] == "one" and lanes["b"]["text"] == "two"
+    assert lanes["a"]["cost"] == pytest.approx((1000 * 1.0 + 500 * 2.0) / 1e6)
+    assert lanes["b"]["cost"] is None  # no price for b: unknown, never 0
+    assert data["cost"] is None
+    assert data["usage"]["prompt_tokens"] >= 1000
+    assert any(d["kind"] == "fanout" for d in data["decisions"])
+    types = {e["type"] for e in data["events"]}
+    assert {"TurnStarted", "LaneOpened", "LaneClosed", "FinalAnswer", "TurnFinished"} <= types
+
+
+def test_ask_with_a_model_override_and_system_prompt(
+    fake_server: FakeServer, configured: Path
+) -> None:
+    result = mmchat("ask", "--model", "b", "--system", "Be brief.", "hello")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "echo: hello\n"
+    body = fake_server.requests_to("/messages")[0].json
+    assert body["system"] == "Be brief."  # Anthropic: system is top-level
+    assert body["max_tokens"] == 100
+
+
+def test_provider_down_gives_a_clear_error_and_keeps_the_question(
+    fake_server: FakeServer, configured: Path
+) -> None:
+    config = configured / "config.toml"
+    config.write_text(config.read_text().replace(fake_server.url, "http://127.0.0.1:9"))
+    result = mmchat("ask", "are you there?")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "cannot reach" in result.stderr or "connect" in result.stderr.lower()
+    db = Path(os.environ["MMCHAT_DATA_DIR"]) / "history.sqlite3"
+    with sqlite3.connect(db) as conn:
+        texts = [r[0] for r in conn.execute("SELECT text FROM messages WHERE role='user'")]
+    assert texts == ["are you there?"]
+
+
+def test_stream_cut_halfway_prints_what_arrived_and_says_so(
+    fake_server: FakeServer, configured: Path
+) -> None:
+    fake_server.script("model-a", Reply(text="first part, second part", chunk_chars=5, cut_after=2))
+    result = mmchat("ask", "tell me")
+    assert result.returncode == 1
+    assert result.stdout.startswith("first part")
+    assert "Traceback" not in result.stderr
+    assert "closed mid-answer" in result.stderr and "incomplete" in result.stderr
+
+
+def test_broken_config_is_one_clear_error(configured: Path) -> None:
+    (configured / "config.toml").write_text("[models.a]\nprovider = 'nope'\nmodel = 'x'\n")
+    result = mmchat("ask", "hello")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert str(configured / "config.toml") in result.stderr
+    assert "models.a.provider" in result.stderr
+
+
+def test_unknown_preset_lists_the_known_ones(configured: Path) -> None:
+    result = mmchat("ask", "--strategy", "nonesuch", "hello")
+    assert result.returncode == 2
+    assert "no preset or strategy named 'nonesuch'" in result.stderr
+    assert "both" in result.stderr and "voting" in result.stderr
+
+
+def test_models_lists_aliases_and_what_each_provider_offers(
+    fake_server: FakeServer, configured: Path
+) -> None:
+    result = mmchat("models")
+    assert result.returncode == 0, result.stderr
+    assert "fake (openai)" in result.stdout and "claude (anthropic)" in result.stdout
+    assert "alias a" in result.stdout and "test-model" in result.stdout
+
+
+def test_plugins_lists_all_nine_and_the_presets(configured: Path) -> None:
+    result = mmchat("plugins")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for name in (
+        "single",
+        "pipeline",
+        "router",
+        "fanout",
+        "voting",
+        "consensus",
+        "ensemble",
+        "planner",
+        "supervisor",
+    ):
+        assert f"\n{name} " in f"\n{result.stdout}"
+    assert "both (fanout)" in result.stdout
