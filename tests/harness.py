@@ -8,6 +8,7 @@ alias ``a`` → model id ``model-a`` and so on, so a test scripts ``model-a`` an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +38,7 @@ def make_config(
     models: dict[str, dict[str, Any]] | None = None,
 ) -> Config:
     data: dict[str, Any] = {
-        "providers": {
-            "fake": {"kind": "openai", "base_url": server.url + "/v1", "max_retries": 0}
-        },
+        "providers": {"fake": {"kind": "openai", "base_url": server.url + "/v1", "max_retries": 0}},
         "models": {alias: {"provider": "fake", "model": model_id(alias)} for alias in aliases},
         "presets": presets,
         "defaults": {"preset": next(iter(presets))},
@@ -68,7 +67,8 @@ async def run(
     engine: Engine, preset: str, prompt: str = "hi", **request: Any
 ) -> tuple[TurnOutcome, list[Event]]:
     events: list[Event] = []
-    outcome = await engine.run_turn(TurnRequest(prompt=prompt, preset=preset, **request), events.append)
+    turn = TurnRequest(prompt=prompt, preset=preset, **request)
+    outcome = await engine.run_turn(turn, events.append)
     return outcome, events
 
 
@@ -93,10 +93,8 @@ async def run_and_cancel(
             break
         await asyncio.sleep(0.005)
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
     return events
 
 
@@ -149,3 +147,24 @@ def user_text(body: dict[str, Any]) -> str:
             content = message.get("content")
             return content if isinstance(content, str) else str(content)
     return ""
+
+
+def assert_cancelled(events: list[Event]) -> None:
+    """Every lane closed; those still streaming closed "cancelled" with partial text."""
+    seen = lanes(events)
+    assert seen, "no lane opened"
+    assert all(lane.closed is not None for lane in seen), "a lane was never closed"
+    cancelled = [lane.closed for lane in seen if lane.closed and lane.closed.status == "cancelled"]
+    assert cancelled, "no lane was cancelled"
+    assert any(c.text for c in cancelled), "cancelled lanes kept no partial text"
+    assert finished(events).status == "cancelled"
+
+
+def text_from(model: str, count: int = 1) -> Callable[[list[Event]], bool]:
+    """A run_and_cancel trigger: ``count`` text deltas arrived from a lane of ``model``."""
+
+    def ready(events: list[Event]) -> bool:
+        ids = {e.lane for e in events if isinstance(e, LaneOpened) and e.model == model}
+        return sum(isinstance(e, TextDelta) and e.lane in ids for e in events) >= count
+
+    return ready

@@ -47,15 +47,16 @@ def is_short(text: str, max_words: int = SHORT_ANSWER_WORDS) -> bool:
 
 
 def similarity(a: str, b: str) -> float:
-    """0-100. Blends word-set overlap (order-free) with character similarity.
+    """0-100, word order ignored: the mean of token_set_ratio and token_sort_ratio.
 
     token_set_ratio alone scores a short answer contained in a long one as 100;
-    averaging with plain ratio keeps "yes" and "yes, but mostly no..." apart.
+    averaging with token_sort_ratio keeps "yes" and "yes, but mostly no..." apart,
+    while two sentences saying the same thing in another order stay close.
     """
     na, nb = normalize(a), normalize(b)
     if na == nb:
         return 100.0
-    return (fuzz.token_set_ratio(na, nb) + fuzz.ratio(na, nb)) / 2
+    return (fuzz.token_set_ratio(na, nb) + fuzz.token_sort_ratio(na, nb)) / 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,68 @@
+"""voting over the fake server: clusters, excluded voters, cancellation, the tally."""
+
+from __future__ import annotations
+
+from tests.fakeserver import Reply
+from tests.fakeserver.server import FakeServer
+from tests.harness import assert_cancelled, decisions, make_engine, run, run_and_cancel
+
+PRESETS = {"vote": {"strategy": "voting", "options": {"models": ["a", "b", "c", "d"]}}}
+
+
+async def test_normalized_short_answers_vote_together(fake_server: FakeServer) -> None:
+    fake_server.script("model-a", "Paris")
+    fake_server.script("model-b", "The answer is paris.")
+    fake_server.script("model-c", "Lyon")
+    fake_server.script("model-d", "PARIS!")
+    engine = make_engine(fake_server, PRESETS)
+    outcome, events = await run(engine, "vote", "Capital of France?")
+    await engine.aclose()
+    assert outcome.text == "The answer is paris."  # the most complete wording
+    (vote,) = decisions(events, "vote")
+    assert vote.detail["method"] == "exact"
+    tally = vote.detail["tally"]
+    assert [row["votes"] for row in tally] == [3, 1]
+    assert tally[0]["models"] == ["a", "b", "d"] and tally[1]["answer"] == "Lyon"
+    assert vote.detail["agreement"] == 0.75 and vote.detail["excluded"] == []
+    assert len(outcome.sources) == 3
+
+
+async def test_prose_answers_cluster_fuzzily(fake_server: FakeServer) -> None:
+    fake_server.script(
+        "model-a", "Water boils at 100 degrees Celsius at sea level under normal pressure."
+    )
+    fake_server.script(
+        "model-b", "At sea level, under normal pressure, water boils at 100 degrees Celsius."
+    )
+    fake_server.script("model-c", "Bananas are berries in botany, while strawberries are not.")
+    fake_server.script("model-d", Reply(status=500, error_message="overloaded"))
+    engine = make_engine(fake_server, PRESETS)
+    outcome, events = await run(engine, "vote")
+    await engine.aclose()
+    (vote,) = decisions(events, "vote")
+    assert vote.detail["method"] == "fuzzy"
+    assert [row["votes"] for row in vote.detail["tally"]] == [2, 1]
+    assert "boils" in outcome.text
+    (excluded,) = vote.detail["excluded"]
+    assert excluded["model"] == "d" and "overloaded" in excluded["why"]
+    assert vote.detail["counted"] == 3 and vote.detail["voters"] == 4
+    assert "1 excluded" in vote.summary
+
+
+async def test_all_voters_failing_fails_the_turn(fake_server: FakeServer) -> None:
+    for alias in "abcd":
+        fake_server.script(f"model-{alias}", Reply(status=500))
+    engine = make_engine(fake_server, PRESETS)
+    outcome, events = await run(engine, "vote")
+    await engine.aclose()
+    assert outcome.status == "failed"
+    assert decisions(events, "vote")[0].detail["tally"] == []
+
+
+async def test_cancel_mid_vote(fake_server: FakeServer) -> None:
+    for alias in "abcd":
+        fake_server.script(f"model-{alias}", Reply(text="word " * 100, chunk_chars=5, delay=0.02))
+    engine = make_engine(fake_server, PRESETS)
+    events = await run_and_cancel(engine, "vote")
+    await engine.aclose()
+    assert_cancelled(events)
