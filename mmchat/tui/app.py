@@ -1,0 +1,275 @@
+"""The Textual app: wiring only (config, store, registry, engine, screens, themes).
+
+:func:`make_app` is the one way to build the app, shared by the CLI (:func:`run`) and
+the tests. Paths come from :mod:`mmchat.paths`, so MMCHAT_CONFIG_DIR / MMCHAT_DATA_DIR
+keep tests away from the user's files. Start-up problems (a broken config, an
+unusable database) become a readable error screen, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from mmchat.tui.commands import MMChatCommands
+
+if TYPE_CHECKING:
+    from mmchat.config import LoadedConfig
+    from mmchat.config_schema import Config
+    from mmchat.engine import Engine
+    from mmchat.plugins import Registry
+    from mmchat.store import Store
+    from mmchat.tui.screens.chat import ChatScreen
+
+__all__ = ["MMChatApp", "make_app", "run"]
+
+
+class MMChatApp(App[int]):
+    TITLE = "mmchat"
+    COMMANDS = App.COMMANDS | {MMChatCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        config_path: Path | None = None,
+        loaded: LoadedConfig | None = None,
+        store: Store | None = None,
+        registry: Registry | None = None,
+        engine: Engine | None = None,
+        use_store: bool = True,
+        transcript_batch: int = 30,
+        onboarding: bool = True,
+    ) -> None:
+        super().__init__()
+        self.config_path = config_path
+        self.loaded = loaded
+        self.store = store
+        self.registry = registry
+        self.engine = engine
+        self.use_store = use_store
+        self.transcript_batch = transcript_batch
+        self.onboarding = onboarding
+        self.startup_error: tuple[str, str] | None = None
+        self._owns_store = store is None
+        self._owns_engine = engine is None
+        self.chat_screen: ChatScreen | None = None
+
+    @property
+    def config(self) -> Config | None:
+        if self.engine is not None:
+            return self.engine.config
+        return self.loaded.config if self.loaded is not None else None
+
+    # -- start-up ----------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Load config, store, plugins and engine; failures become ``startup_error``."""
+        from mmchat.config import ConfigError, load_config
+
+        self.startup_error = None
+        if self.engine is None:
+            try:
+                if self.loaded is None:
+                    self.loaded = load_config(self.config_path)
+            except ConfigError as exc:
+                self.startup_error = ("mmchat cannot start: the config file has problems", str(exc))
+                return
+        if self.store is None and self.use_store:
+            from mmchat import paths
+            from mmchat.store import Store, StoreError
+
+            try:
+                self.store = Store.open(paths.db_file())
+            except (StoreError, OSError) as exc:
+                self.startup_error = ("mmchat cannot open its history", str(exc))
+                return
+        if self.registry is None:
+            self.registry = self.engine.registry if self.engine is not None else _discover(
+                self.config
+            )
+        if self.engine is None:
+            from mmchat.engine import Engine
+
+            assert self.loaded is not None
+            self.engine = Engine(self.loaded.config, self.registry, store=self.store)
+
+    async def on_mount(self) -> None:
+        self._apply_ui_settings()
+        self.prepare()
+        await self._show_first_screen()
+
+    def _apply_ui_settings(self) -> None:
+        with contextlib.suppress(Exception):
+            from mmchat.tui.themes import register_themes
+
+            register_themes(self)
+
+    async def _show_first_screen(self) -> None:
+        if self.startup_error is not None:
+            from mmchat.tui.screens.error import StartupErrorScreen
+
+            await self.push_screen(StartupErrorScreen(*self.startup_error))
+            return
+        config = self.config
+        if config is not None:
+            if config.ui.theme in self.available_themes:
+                self.theme = config.ui.theme
+            if config.ui.keymap:
+                from mmchat.tui.keymap import apply_keymap
+
+                apply_keymap(self, config.ui.keymap)
+        from mmchat.tui.screens.chat import ChatScreen
+
+        self.chat_screen = ChatScreen()
+        await self.push_screen(self.chat_screen)
+        self._report_problems()
+        if self.onboarding and config is not None and self.loaded is not None:
+            self._maybe_onboard(config)
+
+    def _report_problems(self) -> None:
+        if self.registry is not None and self.registry.failures:
+            lines = [f"{f.name}: {f.error}" for f in self.registry.failures]
+            self.notify("\n".join(lines), title="Some plugins did not load", severity="warning")
+        if self.engine is not None:
+            problems = self.engine.validate_presets()
+            if problems:
+                self.notify("\n".join(problems), title="Presets with problems", severity="warning")
+        if self.store is not None and self.store.interrupted_at_open:
+            self.notify(
+                f"{self.store.interrupted_at_open} answer(s) were interrupted by a crash; "
+                "their partial text is kept."
+            )
+
+    def _maybe_onboard(self, config: Config) -> None:
+        try:
+            from mmchat.tui.screens.onboarding import OnboardingScreen, needs_onboarding
+
+            if needs_onboarding(config):
+                assert self.loaded is not None
+                self.push_screen(OnboardingScreen(self.loaded, self.apply_config))
+        except Exception as exc:
+            self.log.error(f"onboarding unavailable: {exc!r}")
+
+    def retry_startup(self) -> None:
+        """From the error screen: load everything again."""
+        self.loaded = None if self._owns_engine else self.loaded
+        self.run_worker(self._retry(), exit_on_error=False)
+
+    async def _retry(self) -> None:
+        self.prepare()
+        if self.startup_error is None:
+            self.pop_screen()
+            await self._show_first_screen()
+        else:
+            self.notify(self.startup_error[1], title="Still broken", severity="error")
+
+    # -- hooks for the settings / keys / onboarding screens ----------------------------
+    def apply_config(self, config: Config) -> None:
+        """Use a new (already saved) config from the next turn on."""
+        from mmchat.config import LoadedConfig
+        from mmchat.engine import Engine
+
+        old = self.engine
+        path = self.loaded.path if self.loaded is not None else (self.config_path or Path())
+        self.loaded = LoadedConfig(path, config, False)
+        assert self.registry is not None
+        self.engine = Engine(config, self.registry, store=self.store)
+        self._owns_engine = True
+        if old is not None:
+            self.run_worker(old.aclose(), exit_on_error=False)
+        if config.ui.theme in self.available_themes:
+            self.theme = config.ui.theme
+        if self.chat_screen is not None:
+            controller = self.chat_screen.controller
+            if controller.adhoc is None and controller.preset not in config.presets:
+                controller.use_preset(config.defaults.preset)
+            self.chat_screen.refresh_bar()
+
+    def action_open_settings(self) -> None:
+        if self.loaded is None or self.registry is None:
+            self.notify("No config loaded.", severity="warning")
+            return
+        try:
+            from mmchat.tui.screens.settings import SettingsScreen
+        except Exception as exc:
+            self.notify(f"settings unavailable: {exc}", severity="error")
+            return
+        self.push_screen(SettingsScreen(self.loaded, self.registry, self.apply_config))
+
+    def action_open_keys(self) -> None:
+        if self.config is None:
+            return
+        try:
+            from mmchat.tui.screens.keys import KeysScreen
+        except Exception as exc:
+            self.notify(f"keys screen unavailable: {exc}", severity="error")
+            return
+        self.push_screen(KeysScreen(self.config))
+
+    async def on_unmount(self) -> None:
+        if self.engine is not None and self._owns_engine:
+            with contextlib.suppress(Exception):
+                await self.engine.aclose()
+        if self.store is not None and self._owns_store:
+            with contextlib.suppress(Exception):
+                self.store.close()
+
+
+def _discover(config: Config | None) -> Registry:
+    from mmchat import paths
+    from mmchat.plugins import discover
+
+    dirs = [paths.user_plugins_dir()]
+    if config is not None and config.plugins_dir:
+        dirs.append(Path(config.plugins_dir).expanduser())
+    return discover(dirs)
+
+
+def make_app(
+    *,
+    config_path: Path | None = None,
+    loaded: LoadedConfig | Config | None = None,
+    store: Store | None = None,
+    registry: Registry | None = None,
+    engine: Engine | None = None,
+    use_store: bool = True,
+    transcript_batch: int = 30,
+    onboarding: bool = True,
+    hide_timings: bool | None = None,
+) -> MMChatApp:
+    """Build the app. Nothing is loaded until it mounts (errors show on screen).
+
+    ``loaded`` may be a LoadedConfig or a bare Config (tests); ``engine`` wins over
+    both. ``hide_timings`` replaces live durations by a fixed mark (snapshots).
+    """
+    from mmchat.config import LoadedConfig
+
+    if loaded is not None and not isinstance(loaded, LoadedConfig):
+        loaded = LoadedConfig(config_path or Path("config.toml"), loaded, False)
+    if hide_timings is not None:
+        from mmchat.tui.widgets.fmt import hide_timings as set_hidden
+
+        set_hidden(hide_timings)
+    return MMChatApp(
+        config_path=config_path,
+        loaded=loaded,
+        store=store,
+        registry=registry,
+        engine=engine,
+        use_store=use_store,
+        transcript_batch=transcript_batch,
+        onboarding=onboarding,
+    )
+
+
+def run(**kwargs: Any) -> int:
+    """Run the app in this terminal; returns the exit code."""
+    app = make_app(**kwargs)
+    app.run()
+    return app.return_code or 0

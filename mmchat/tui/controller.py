@@ -1,0 +1,346 @@
+"""Turn orchestration, kept out of the widgets.
+
+The controller runs ``Engine.run_turn`` in an async worker (``exit_on_error=False``:
+no provider or plugin error can take the app down), feeds every event through a
+queue to the turn's :class:`AssistantMessage` in order, cancels with the engine (Esc
+keeps partial text), and keeps the conversation's current branch: regenerate and
+edit-last start a sibling branch from the same parent, a picked fan-out lane becomes
+the text the conversation continues with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from mmchat import api
+from mmchat.api import Event, LaneStatus, Message, TurnFinished, TurnStarted, Usage
+from mmchat.config_schema import PresetConfig
+from mmchat.engine import PresetError, TurnOutcome, TurnRequest
+from mmchat.tui.widgets.assistant_message import AssistantMessage
+from mmchat.tui.widgets.user_message import UserMessage
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from mmchat.store import MessageRow
+    from mmchat.tui.app import MMChatApp
+    from mmchat.tui.widgets.transcript import Transcript
+
+__all__ = ["ChatController", "ChatSurface", "TurnRecord", "replay_events"]
+
+
+class ChatSurface(Protocol):
+    """What the controller needs from the chat screen."""
+
+    @property
+    def transcript(self) -> Transcript: ...
+
+    def turn_started(self, record: TurnRecord) -> None: ...
+
+    def turn_finished(self, record: TurnRecord, outcome: TurnOutcome | None) -> None: ...
+
+
+@dataclass(eq=False, slots=True)
+class TurnRecord:
+    prompt: str
+    answer: str = ""
+    reply: AssistantMessage | None = None
+    user: UserMessage | None = None
+    user_message_id: int | None = None
+    message_id: int | None = None
+    turn_id: str = ""
+    strategy: str = ""
+
+
+class ChatController:
+    def __init__(self, app: MMChatApp, surface: ChatSurface) -> None:
+        self.app = app
+        self.surface = surface
+        self.conversation_id: int | None = None
+        self.records: list[TurnRecord] = []
+        self.running: TurnRecord | None = None
+        config = app.config
+        self.preset = config.defaults.preset if config is not None else ""
+        self.adhoc: PresetConfig | None = None
+        self.adhoc_label = ""
+
+    # -- presets ---------------------------------------------------------------------
+    @property
+    def preset_label(self) -> str:
+        return self.adhoc_label if self.adhoc is not None else self.preset
+
+    def use_preset(self, name: str) -> None:
+        self.preset, self.adhoc, self.adhoc_label = name, None, ""
+
+    def use_model(self, alias: str) -> None:
+        self.adhoc = PresetConfig(strategy="single", options={"model": alias})
+        self.adhoc_label = f"model:{alias}"
+
+    def describe(self) -> tuple[str, str, list[str]]:
+        """(preset label, strategy name, model aliases) of what the next turn uses."""
+        engine = self.app.engine
+        label = self.preset_label
+        if engine is None:
+            return label, "", []
+        try:
+            strategy, options = engine.resolve_preset(self.adhoc or self.preset, label=label)
+        except PresetError:
+            return label, "?", []
+        return label, type(strategy).name, type(strategy).model_refs(options)
+
+    def view_for(self, strategy: str) -> str:
+        registry = self.app.registry
+        cls = registry.get(strategy) if registry is not None else None
+        return str(getattr(cls, "view", "single")) if cls is not None else "single"
+
+    # -- turns -----------------------------------------------------------------------
+    def history(self) -> list[Message]:
+        messages: list[Message] = []
+        for record in self.records:
+            if record.answer:
+                messages += [Message("user", record.prompt), Message("assistant", record.answer)]
+        return messages
+
+    def send(self, prompt: str) -> bool:
+        """Start a turn; False (and a notification) when it cannot start."""
+        engine = self.app.engine
+        if engine is None:
+            self.app.notify("No usable configuration: fix it first.", severity="error")
+            return False
+        if self.running is not None:
+            self.app.notify("A turn is running: esc stops it.", severity="warning")
+            return False
+        label, strategy, _ = self.describe()
+        parent = self.records[-1].message_id if self.records else None
+        request = TurnRequest(
+            prompt=prompt,
+            history=tuple(self.history()),
+            preset=label,
+            preset_config=self.adhoc,
+            conversation_id=self.conversation_id,
+            parent_id=parent,
+            review=self._review,
+        )
+        record = TurnRecord(prompt=prompt, strategy=strategy)
+        record.user = UserMessage(prompt)
+        view = self.view_for(strategy)
+        record.reply = AssistantMessage(view=view, preset=label, strategy=strategy)
+        self.records.append(record)
+        self.running = record
+        self.surface.turn_started(record)
+        self.app.run_worker(
+            self._run(record, request), group="turn", name="turn", exit_on_error=False
+        )
+        return True
+
+    async def _run(self, record: TurnRecord, request: TurnRequest) -> None:
+        assert record.reply is not None and record.user is not None
+        engine = self.app.engine
+        assert engine is not None
+        queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        outcome: TurnOutcome | None = None
+        try:
+            await self.surface.transcript.add(record.user, record.reply)
+            pump = asyncio.create_task(self._pump(queue, record))
+            try:
+                outcome = await engine.run_turn(request, queue.put_nowait)
+            except Exception as exc:  # the engine itself failed (e.g. the database)
+                why = f"{type(exc).__name__}: {exc}"
+                queue.put_nowait(TurnFinished(status="failed", error=why))
+            finally:
+                queue.put_nowait(None)
+                await asyncio.shield(pump)
+        finally:
+            self.running = None
+            if outcome is not None:
+                record.user_message_id = outcome.user_message_id
+                record.message_id = outcome.message_id
+                if outcome.conversation_id is not None:
+                    self.conversation_id = outcome.conversation_id
+                record.strategy = outcome.strategy or record.strategy
+            record.answer = record.reply.text
+            self.surface.turn_finished(record, outcome)
+
+    async def _pump(self, queue: asyncio.Queue[Event | None], record: TurnRecord) -> None:
+        assert record.reply is not None
+        while (event := await queue.get()) is not None:
+            if isinstance(event, TurnStarted):
+                record.turn_id = event.turn
+            try:
+                await record.reply.handle(event)
+            except Exception as exc:  # a view bug must not lose the turn
+                self.app.log.error(f"view failed on {type(event).__name__}: {exc!r}")
+                self.app.notify(f"display error: {exc}", severity="error")
+
+    def cancel(self) -> bool:
+        record = self.running
+        if record is None:
+            return False
+        engine = self.app.engine
+        if engine is not None and record.turn_id and engine.cancel(record.turn_id):
+            return True
+        self.app.workers.cancel_group(self.app, "turn")
+        return True
+
+    async def _review(self, kind: str, payload: Any) -> Any:
+        from mmchat.tui.screens.plan_review import PlanReviewScreen
+
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+        def done(result: Any) -> None:
+            if not future.done():
+                future.set_result(result)
+
+        screen = PlanReviewScreen(kind, payload)
+        await self.app.push_screen(screen, callback=done)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if self.app.screen is screen:
+                self.app.pop_screen()
+            raise
+
+    # -- branches --------------------------------------------------------------------
+    async def take_last(self) -> TurnRecord | None:
+        """Remove the last turn from the current branch (stored history keeps it)."""
+        if self.running is not None or not self.records:
+            return None
+        record = self.records.pop()
+        for widget in (record.user, record.reply):
+            if widget is not None and widget.is_attached:
+                await widget.remove()
+        return record
+
+    def pick_lane(self, reply: AssistantMessage, lane: str, text: str) -> None:
+        record = next((r for r in self.records if r.reply is reply), None)
+        if record is None:
+            return
+        record.answer = text
+        store = self.app.store
+        if store is not None and record.message_id is not None:
+            try:
+                store.set_chosen_lane(record.message_id, lane, text)
+            except Exception as exc:
+                self.app.notify(f"could not save the choice: {exc}", severity="error")
+                return
+        self.app.notify(f"Continuing with {lane}'s answer.")
+
+    # -- conversations ---------------------------------------------------------------
+    async def new_chat(self) -> None:
+        if self.running is not None:
+            self.cancel()
+        self.conversation_id = None
+        self.records = []
+        await self.surface.transcript.show([])
+
+    async def open_conversation(self, conversation_id: int) -> None:
+        store = self.app.store
+        if store is None:
+            return
+        if self.running is not None:
+            self.cancel()
+        rows = store.conversation_path(conversation_id)
+        self.conversation_id = conversation_id
+        self.records = []
+        factories: list[Any] = []
+        for row in rows:
+            if row.role == "user":
+                record = TurnRecord(prompt=row.text, user_message_id=row.id)
+                self.records.append(record)
+                factories.append(partial(UserMessage, row.text, message_id=row.id))
+            elif row.role == "assistant" and self.records:
+                record = self.records[-1]
+                record.message_id, record.answer, record.strategy = row.id, row.text, row.strategy
+                factories.append(self._reply_factory(record, row))
+        await self.surface.transcript.show(factories)
+
+    def _reply_factory(self, record: TurnRecord, row: MessageRow) -> Any:
+        def make() -> Widget:
+            reply = AssistantMessage(
+                view=self.view_for(row.strategy), preset=row.preset, strategy=row.strategy
+            )
+            reply.message_id = row.id
+            record.reply = reply
+            events = replay_events(self.app, row)
+            reply.call_after_refresh(
+                lambda: reply.run_worker(
+                    _replay(reply, events, row.chosen_lane), exit_on_error=False
+                )
+            )
+            return reply
+
+        return make
+
+    def export(self, kind: str) -> Path | None:
+        from mmchat import paths
+
+        store = self.app.store
+        if store is None or self.conversation_id is None:
+            self.app.notify("Nothing to export yet.", severity="warning")
+            return None
+        leaf = self.records[-1].message_id if self.records else None
+        if kind == "json":
+            import json
+
+            text = json.dumps(store.export_json(self.conversation_id), indent=2, ensure_ascii=False)
+        else:
+            text = store.export_markdown(self.conversation_id, leaf)
+        folder = paths.ensure_dir(paths.data_dir() / "exports")
+        path = folder / f"conversation-{self.conversation_id}.{'json' if kind == 'json' else 'md'}"
+        path.write_text(text, "utf-8")
+        return path
+
+
+async def _replay(reply: AssistantMessage, events: list[Event], chosen: str | None) -> None:
+    for event in events:
+        await reply.handle(event)
+    if chosen:
+        reply.choose(chosen)
+
+
+def replay_events(app: MMChatApp, row: MessageRow) -> list[Event]:
+    """Rebuild a stored turn's events (lanes, decisions, plan) to show it again."""
+    store = app.store
+    events: list[Event] = [TurnStarted(strategy=row.strategy, preset=row.preset, prompt="")]
+    if store is not None:
+        for lane in store.lanes(row.id):
+            events.append(
+                api.LaneOpened(
+                    lane=lane.lane, model=lane.model, role=lane.role, label=lane.label,
+                    parent=lane.parent_lane,
+                )
+            )  # fmt: skip
+            lane_status: LaneStatus = "cancelled"
+            if lane.status in ("done", "failed"):
+                lane_status = "done" if lane.status == "done" else "failed"
+            events.append(
+                api.LaneClosed(
+                    lane=lane.lane, status=lane_status, text=lane.text, usage=lane.usage,
+                    cost=lane.cost, ttft=lane.ttft, duration=lane.duration or 0.0,
+                    error=lane.error or (None if lane_status != "cancelled" else lane.status),
+                )
+            )  # fmt: skip
+        for stored in store.events(row.id):
+            cls = getattr(api, stored.kind, None)
+            if isinstance(cls, type) and issubclass(cls, Event):
+                fields = {f.name for f in dataclasses.fields(cls)} - {"turn", "at"}
+                with contextlib.suppress(TypeError, ValueError):
+                    events.append(cls(**{k: v for k, v in stored.data.items() if k in fields}))
+    status: Literal["complete", "cancelled", "failed"] = "cancelled"
+    if row.status in ("complete", "failed"):
+        status = "complete" if row.status == "complete" else "failed"
+    if status == "complete":
+        events.append(api.FinalAnswer(text=row.text))
+    interrupted = "interrupted (the app stopped mid-turn)" if row.status == "interrupted" else None
+    error = row.error or interrupted
+    events.append(
+        TurnFinished(status=status, usage=row.usage or Usage(), cost=row.cost,
+                     duration=row.duration or 0.0, error=error)
+    )  # fmt: skip
+    return events

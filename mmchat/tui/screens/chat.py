@@ -1,0 +1,266 @@
+"""The chat screen: strategy bar, sidebar, transcript, prompt, session panel.
+
+Every user action lives here as an ``action_*`` method so bindings, the command
+palette and tests all go through the same code.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from mmchat.engine import TurnOutcome
+from mmchat.tui.controller import ChatController, TurnRecord
+from mmchat.tui.widgets.assistant_message import AssistantMessage
+from mmchat.tui.widgets.prompt_input import PromptInput
+from mmchat.tui.widgets.session_panel import SessionPanel
+from mmchat.tui.widgets.sidebar import Sidebar
+from mmchat.tui.widgets.strategy_bar import StrategyBar
+from mmchat.tui.widgets.transcript import Transcript
+
+if TYPE_CHECKING:
+    from mmchat.tui.app import MMChatApp
+
+__all__ = ["ChatScreen"]
+
+
+class ChatScreen(Screen[None]):
+    DEFAULT_CSS = """
+    ChatScreen { layout: vertical; }
+    ChatScreen > PromptInput { margin: 0 1; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Stop", id="cancel"),
+        Binding("ctrl+t", "pick_preset", "Preset", id="pick_preset"),
+        Binding("ctrl+l", "pick_model", "Model", id="pick_model"),
+        Binding("ctrl+o", "new_chat", "New chat", id="new_chat"),
+        Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate"),
+        Binding("ctrl+g", "edit_last", "Edit last", id="edit_last"),
+        Binding("f2", "toggle_sidebar", "Chats", id="toggle_sidebar"),
+        Binding("f3", "toggle_session", "Session", id="toggle_session"),
+        Binding("f4", "copy_last", "Copy answer", id="copy_last", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mm: MMChatApp = self.app  # type: ignore[assignment]
+        self.controller = ChatController(self.mm, self)
+        self.bar = StrategyBar(id="strategy-bar")
+        self.sidebar = Sidebar(id="sidebar")
+        self.session = SessionPanel(id="session-panel")
+        self._transcript = Transcript(batch=self.mm.transcript_batch, id="transcript")
+        self.prompt = PromptInput(id="prompt")
+
+    @property
+    def transcript(self) -> Transcript:
+        return self._transcript
+
+    def compose(self) -> ComposeResult:
+        yield self.bar
+        yield self.sidebar
+        yield self.session
+        yield self._transcript
+        yield self.prompt
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        config = self.mm.config
+        self.sidebar.display = bool(config and config.ui.sidebar and self.mm.store is not None)
+        self.session.display = False
+        self.refresh_bar()
+        await self.refresh_sidebar()
+        self.prompt.focus()
+
+    # -- hooks used by the controller and by other screens ---------------------------
+    def refresh_bar(self) -> None:
+        label, strategy, models = self.controller.describe()
+        self.bar.set_preset(label, strategy, models)
+        self.bar.set_running(self.controller.running is not None)
+
+    async def refresh_sidebar(self) -> None:
+        store = self.mm.store
+        if store is not None and self.sidebar.display:
+            await self.sidebar.set_rows(store.list_conversations(), self.controller.conversation_id)
+
+    def turn_started(self, record: TurnRecord) -> None:
+        self.bar.set_running(True)
+
+    def turn_finished(self, record: TurnRecord, outcome: TurnOutcome | None) -> None:
+        self.bar.set_running(False)
+        reply = record.reply
+        if reply is not None:
+            reply.message_id = record.message_id
+            label = record.strategy or reply.strategy or reply.preset or "?"
+            self.session.record(
+                label, reply.usage, reply.cost, reply.duration or 0.0, reply.status == "complete"
+            )
+            totals = self.session.totals.values()
+            if totals and all(t.unknown_cost == t.turns for t in totals):
+                self.bar.set_session_cost(None)
+            else:
+                self.bar.set_session_cost(sum(t.cost for t in totals))
+            if reply.status == "failed" and not reply.text and not self.prompt.text:
+                self.prompt.text = record.prompt  # nothing came back: keep what was typed
+        self.run_worker(self.refresh_sidebar(), exit_on_error=False)
+
+    # -- messages --------------------------------------------------------------------
+    def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        if self.controller.send(message.text.strip()):
+            self.prompt.clear()
+
+    def on_assistant_message_lane_picked(self, message: AssistantMessage.LanePicked) -> None:
+        self.controller.pick_lane(message.message, message.lane, message.text)
+
+    async def on_sidebar_opened(self, message: Sidebar.Opened) -> None:
+        await self.controller.open_conversation(message.conversation_id)
+        self.prompt.focus()
+
+    # -- actions ---------------------------------------------------------------------
+    def action_cancel(self) -> None:
+        if self.controller.cancel():
+            self.notify("Stopping… (partial text is kept)")
+
+    def action_pick_preset(self) -> None:
+        from mmchat.tui.screens.pickers import PickerScreen
+
+        config = self.mm.config
+        if config is None:
+            return
+        choices = [
+            (name, f"{name} — {preset.strategy}: {preset.description}".rstrip(": "))
+            for name, preset in config.presets.items()
+        ]
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self.controller.use_preset(name)
+                self.refresh_bar()
+
+        self.app.push_screen(
+            PickerScreen("Preset for the next turns", choices, current=self.controller.preset),
+            chosen,
+        )
+
+    def action_pick_model(self) -> None:
+        from mmchat.tui.screens.pickers import PickerScreen
+
+        config = self.mm.config
+        if config is None:
+            return
+        choices = [
+            (alias, f"{alias} — {m.provider}/{m.model}") for alias, m in config.models.items()
+        ]
+
+        def chosen(alias: str | None) -> None:
+            if alias:
+                self.controller.use_model(alias)
+                self.refresh_bar()
+
+        self.app.push_screen(PickerScreen("Talk to one model", choices), chosen)
+
+    async def action_new_chat(self) -> None:
+        await self.controller.new_chat()
+        await self.refresh_sidebar()
+        self.prompt.focus()
+
+    async def action_regenerate(self) -> None:
+        record = await self.controller.take_last()
+        if record is None:
+            self.notify("Nothing to regenerate (or a turn is running).", severity="warning")
+            return
+        self.controller.send(record.prompt)
+
+    async def action_edit_last(self) -> None:
+        record = await self.controller.take_last()
+        if record is None:
+            self.notify("Nothing to edit (or a turn is running).", severity="warning")
+            return
+        self.prompt.text = record.prompt
+        self.prompt.move_cursor(self.prompt.document.end)
+        self.prompt.focus()
+        self.notify("Edit and send: the answer starts a new branch.")
+
+    def action_toggle_sidebar(self) -> None:
+        self.sidebar.display = not self.sidebar.display
+        if self.sidebar.display:
+            self.run_worker(self.refresh_sidebar(), exit_on_error=False)
+
+    def action_toggle_session(self) -> None:
+        self.session.display = not self.session.display
+
+    def action_copy_last(self) -> None:
+        answers = [r.answer for r in self.controller.records if r.answer]
+        if not answers:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(answers[-1])
+        self.notify("Last answer copied.")
+
+    def action_export(self, kind: str = "md") -> None:
+        try:
+            path = self.controller.export(kind)
+        except Exception as exc:
+            self.notify(f"export failed: {exc}", severity="error")
+            return
+        if path is not None:
+            self.notify(f"Exported to {path}")
+
+    def action_rename(self) -> None:
+        from mmchat.tui.screens.pickers import InputScreen
+
+        store, conv = self.mm.store, self.controller.conversation_id
+        if store is None or conv is None:
+            self.notify("Send a message first.", severity="warning")
+            return
+        row = store.get_conversation(conv)
+
+        async def renamed(title: str | None) -> None:
+            if title and title.strip():
+                store.rename_conversation(conv, title.strip())
+                await self.refresh_sidebar()
+
+        self.app.push_screen(InputScreen("Rename conversation", row.title if row else ""), renamed)
+
+    def action_delete(self) -> None:
+        from mmchat.tui.screens.pickers import ConfirmScreen
+
+        store, conv = self.mm.store, self.controller.conversation_id
+        if store is None or conv is None:
+            return
+
+        async def confirmed(yes: bool | None) -> None:
+            if yes:
+                store.delete_conversation(conv)
+                await self.action_new_chat()
+                self.notify("Conversation deleted.")
+
+        self.app.push_screen(ConfirmScreen("Delete this conversation?"), confirmed)
+
+    def action_search(self) -> None:
+        from mmchat.tui.screens.pickers import InputScreen, PickerScreen
+
+        store = self.mm.store
+        if store is None:
+            return
+
+        async def opened(key: str | None) -> None:
+            if key:
+                await self.controller.open_conversation(int(key))
+                await self.refresh_sidebar()
+
+        def searched(query: str | None) -> None:
+            if not query:
+                return
+            rows = store.search_conversations(query)
+            if not rows:
+                self.notify(f"No conversation mentions {query!r}.")
+                return
+            choices = [(str(row.id), row.title) for row in rows]
+            self.app.push_screen(PickerScreen(f"Conversations with {query!r}", choices), opened)
+
+        self.app.push_screen(InputScreen("Search conversations", placeholder="words…"), searched)

@@ -1,0 +1,127 @@
+"""Small modals: pick one of a list (preset, model, conversation), type a line
+(rename, search), confirm (delete)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets.option_list import Option
+
+__all__ = ["ConfirmScreen", "InputScreen", "PickerScreen"]
+
+_MODAL_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 72; max-width: 90%; height: auto; max-height: 80%;
+    background: $surface; border: round $accent; padding: 0 1;
+}}
+{name} .modal-title {{ text-style: bold; padding: 0 0 1 0; }}
+{name} .modal-hint {{ color: $text-muted; }}
+"""
+
+
+class PickerScreen(ModalScreen[str | None]):
+    """Choose one entry; returns its id (or None on escape)."""
+
+    DEFAULT_CSS = _MODAL_CSS.format(name="PickerScreen") + """
+    PickerScreen OptionList { height: auto; max-height: 24; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Close")]
+
+    def __init__(
+        self, title: str, choices: Sequence[tuple[str, str]], *, current: str | None = None
+    ) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = list(choices)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="modal-title")
+            options = [Option(label, id=key) for key, label in self.choices]
+            yield OptionList(*options)
+            yield Label("enter choose · esc close", classes="modal-hint")
+
+    def on_mount(self) -> None:
+        option_list = self.query_one(OptionList)
+        keys = [key for key, _ in self.choices]
+        if self.current in keys:
+            option_list.highlighted = keys.index(self.current)
+        option_list.focus()
+
+    def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
+        message.stop()
+        self.dismiss(message.option.id)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class InputScreen(ModalScreen[str | None]):
+    """Type one line; returns it (or None on escape)."""
+
+    DEFAULT_CSS = _MODAL_CSS.format(name="InputScreen")
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Close")]
+
+    def __init__(self, title: str, value: str = "", *, placeholder: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.value = value
+        self.placeholder = placeholder
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text, classes="modal-title")
+            yield Input(self.value, placeholder=self.placeholder)
+            yield Label("enter ok · esc cancel", classes="modal-hint")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        self.dismiss(message.value)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    DEFAULT_CSS = _MODAL_CSS.format(name="ConfirmScreen") + """
+    ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
+    ConfirmScreen Button { margin: 0 0 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "no", "Cancel"),
+        Binding("y", "yes", "Yes"),
+    ]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, classes="modal-title")
+            with Horizontal():
+                yield Button("Cancel", id="no")
+                yield Button("Yes (y)", id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, message: Button.Pressed) -> None:
+        self.dismiss(message.button.id == "yes")
+
+    def action_yes(self) -> None:
+        self.dismiss(True)
+
+    def action_no(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,336 @@
+"""An assistant turn: the strategy's view (lanes, tally, plan tree, stages), the
+answer streamed through Markdown.get_stream, and a footer with preset, models,
+tokens, cost and time. Driven only by engine events (:meth:`handle`)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.markup import escape
+from textual.message import Message
+from textual.widgets import Markdown, Static
+
+from mmchat.api import (
+    Decision,
+    Event,
+    FinalAnswer,
+    LaneClosed,
+    LaneOpened,
+    LaneRetrying,
+    Note,
+    PlanNode,
+    ReasoningDelta,
+    TextDelta,
+    TurnFinished,
+    TurnStarted,
+    Usage,
+)
+from mmchat.tui.widgets import fmt
+from mmchat.tui.widgets.decision_list import DecisionList
+from mmchat.tui.widgets.lane_pane import LanePane
+from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown
+from mmchat.tui.widgets.lanes_grid import LanesGrid
+from mmchat.tui.widgets.plan_tree import PlanTree
+from mmchat.tui.widgets.route_badge import RouteBadge
+from mmchat.tui.widgets.stage_list import StageList
+from mmchat.tui.widgets.tally_view import TallyView
+
+__all__ = ["AssistantMessage"]
+
+KNOWN_VIEWS = ("single", "lanes", "tally", "tree")
+ANSWER_ROLES = frozenset({"answer", "synthesis", "final", "escalation"})
+TALLY_KINDS = frozenset(
+    {"vote", "voting", "consensus", "tally", "agreement", "scores", "escalation"}
+)
+
+
+class AssistantMessage(Vertical):
+    DEFAULT_CSS = """
+    AssistantMessage { height: auto; margin: 0 0 1 0; padding: 0 1; border-left: wide $accent; }
+    AssistantMessage > .msg-head { color: $accent; text-style: bold; height: auto; }
+    AssistantMessage > .msg-slot { height: auto; }
+    AssistantMessage > Markdown.answer { margin: 0; padding: 0; }
+    AssistantMessage > .msg-status { height: auto; }
+    AssistantMessage > .msg-status.-failed { color: $error; }
+    AssistantMessage > .msg-status.-cancelled { color: $warning; }
+    AssistantMessage > .msg-footer { color: $text-muted; height: auto; }
+    """
+
+    class LanePicked(Message):
+        """The user chose one lane's answer to continue the conversation with."""
+
+        def __init__(self, message: AssistantMessage, lane: str, text: str) -> None:
+            super().__init__()
+            self.message = message
+            self.lane = lane
+            self.text = text
+
+    def __init__(
+        self, *, view: str = "single", preset: str = "", strategy: str = "", id: str | None = None
+    ) -> None:
+        super().__init__(id=id)
+        self.view = view if view in KNOWN_VIEWS else "generic"
+        self.preset = preset
+        self.strategy = strategy
+        self.message_id: int | None = None
+        self.turn_id = ""
+        self.status = "streaming"
+        self.error: str | None = None
+        self.final_text = ""
+        self.chosen_lane: str | None = None
+        self.models: list[str] = []
+        self.usage = Usage()
+        self.cost: float | None = None
+        self.duration: float | None = None
+        self.lanes: dict[str, LaneInfo] = {}
+        self._where: dict[str, str] = {}
+        self._answer_lane: str | None = None
+        self._head = Static(classes="msg-head")
+        self._route_slot = Vertical(classes="msg-slot")
+        self._stages = StageList()
+        self._main_slot = Vertical(classes="msg-slot")
+        self._decisions = DecisionList()
+        self.answer = StreamedMarkdown(Markdown(classes="answer"))
+        self._status = Static(classes="msg-status")
+        self._footer = Static(classes="msg-footer")
+        self._grid: LanesGrid | None = None
+        self._tally: TallyView | None = None
+        self._tree: PlanTree | None = None
+        self._route: RouteBadge | None = None
+
+    def compose(self) -> ComposeResult:
+        yield self._head
+        yield self._route_slot
+        yield self._stages
+        yield self._main_slot
+        yield self._decisions
+        yield self.answer.markdown
+        yield self._status
+        yield self._footer
+
+    def on_mount(self) -> None:
+        for widget in (self._route_slot, self._stages, self._decisions, self._status):
+            widget.display = False
+        self.answer.markdown.display = False
+        self._refresh_head()
+        self._refresh_footer()
+
+    # -- event dispatch ------------------------------------------------------------
+    async def handle(self, event: Event) -> None:
+        if isinstance(event, TextDelta):
+            await self._on_text(event)
+        elif isinstance(event, LaneOpened):
+            await self._on_lane_opened(event)
+        elif isinstance(event, LaneClosed):
+            await self._on_lane_closed(event)
+        elif isinstance(event, LaneRetrying):
+            self._on_retrying(event)
+        elif isinstance(event, Decision):
+            await self._on_decision(event)
+        elif isinstance(event, PlanNode):
+            await self._ensure_tree()
+            assert self._tree is not None
+            self._tree.upsert(event)
+        elif isinstance(event, Note):
+            if event.level != "error":
+                self._decisions.display = True
+                await self._decisions.add_note(event.text, event.level)
+        elif isinstance(event, FinalAnswer):
+            await self._on_final(event)
+        elif isinstance(event, TurnFinished):
+            await self._on_finished(event)
+        elif isinstance(event, TurnStarted):
+            self.turn_id = event.turn
+            self.preset, self.strategy = event.preset, event.strategy
+            self._refresh_head()
+        elif isinstance(event, ReasoningDelta):
+            pass  # kept in the store; not shown in the transcript
+
+    # -- lanes ---------------------------------------------------------------------
+    async def _on_lane_opened(self, event: LaneOpened) -> None:
+        if event.model not in self.models:
+            self.models.append(event.model)
+        if self.view in ("lanes", "generic"):
+            grid = await self._ensure_grid()
+            self.lanes[event.lane] = (await grid.add_lane(event)).info
+            self._where[event.lane] = "pane"
+        elif self.view == "tally":
+            tally = await self._ensure_tally()
+            self.lanes[event.lane] = await tally.add_member(event)
+            self._where[event.lane] = "member"
+        elif self.view == "tree" and event.role not in ANSWER_ROLES:
+            await self._ensure_tree()
+            self.lanes[event.lane] = LaneInfo(event)
+            self._where[event.lane] = "tree"
+        else:
+            await self._show_in_answer(LaneInfo(event))
+        self._refresh_footer()
+
+    async def _show_in_answer(self, info: LaneInfo) -> None:
+        """The answer pane now follows this lane; the previous one becomes a stage."""
+        previous = self._answer_lane
+        if previous is not None:
+            self._where[previous] = "stage"
+            self._stages.display = True
+            await self._stages.add_stage(self.lanes[previous])
+            await self.answer.reset()
+        self.lanes[info.lane] = info
+        self._where[info.lane] = "answer"
+        self._answer_lane = info.lane
+
+    async def _on_text(self, event: TextDelta) -> None:
+        where = self._where.get(event.lane)
+        if where == "pane":
+            assert self._grid is not None
+            await self._grid.panes[event.lane].write(event.text, event.at)
+        elif where == "member":
+            assert self._tally is not None
+            await self._tally.write(event.lane, event.text, event.at)
+        elif where is not None:
+            self.lanes[event.lane].on_text(event.text, event.at)
+            if where == "answer":
+                self.answer.markdown.display = True
+                await self.answer.write(event.text)
+
+    def _on_retrying(self, event: LaneRetrying) -> None:
+        where = self._where.get(event.lane)
+        if where == "pane" and self._grid is not None:
+            self._grid.panes[event.lane].retrying(event)
+        elif where == "member" and self._tally is not None:
+            self._tally.retrying(event)
+        elif where is not None:
+            self.lanes[event.lane].on_retry(event)
+            self._show_status(f"↻ {self.lanes[event.lane].error}", "retrying")
+
+    async def _on_lane_closed(self, event: LaneClosed) -> None:
+        where = self._where.get(event.lane)
+        if where == "pane" and self._grid is not None:
+            await self._grid.panes[event.lane].close(event)
+        elif where == "member" and self._tally is not None:
+            await self._tally.close(event)
+        elif where is not None:
+            info = self.lanes[event.lane]
+            info.on_close(event)
+            if where == "answer":
+                if info.text:
+                    self.answer.markdown.display = True
+                await self.answer.stop(info.text)
+                self._status.display = False
+            elif where == "stage":
+                self._stages.refresh_stage(info)
+            elif where == "tree" and self._tree is not None:
+                self._tree.lane_changed(event.lane)
+        self._refresh_footer()
+
+    # -- decisions -----------------------------------------------------------------
+    async def _on_decision(self, event: Decision) -> None:
+        if event.kind == "route":
+            if self._route is None:
+                self._route = RouteBadge(event.summary, event.detail)
+                self._route_slot.display = True
+                await self._route_slot.mount(self._route)
+            else:
+                self._route.show(event.summary, event.detail)
+        elif event.kind in TALLY_KINDS:
+            tally = await self._ensure_tally()
+            tally.show_decision(event.kind, event.summary, event.detail)
+        else:
+            self._decisions.display = True
+            await self._decisions.add_decision(event.kind, event.summary, event.detail)
+
+    async def _ensure_grid(self) -> LanesGrid:
+        if self._grid is None:
+            self._grid = LanesGrid()
+            await self._main_slot.mount(self._grid)
+        return self._grid
+
+    async def _ensure_tally(self) -> TallyView:
+        if self._tally is None:
+            self._tally = TallyView()
+            await self._main_slot.mount(self._tally)
+        return self._tally
+
+    async def _ensure_tree(self) -> None:
+        if self._tree is None:
+            self._tree = PlanTree(self.lane_text)
+            await self._main_slot.mount(self._tree, before=0)
+
+    def lane_text(self, lane: str) -> str:
+        info = self.lanes.get(lane)
+        return info.text if info is not None else ""
+
+    # -- the end of the turn -------------------------------------------------------
+    async def _on_final(self, event: FinalAnswer) -> None:
+        self.final_text = event.text
+        if self._grid is not None and self.view in ("lanes", "generic"):
+            texts = {info.text for info in self.lanes.values()}
+            if len(event.sources) == 1:
+                self.choose(event.sources[0])
+            if event.text in texts:
+                self.answer.markdown.display = False
+                await self.answer.stop(event.text)
+                return
+        self.answer.markdown.display = bool(event.text)
+        await self.answer.stop(event.text)
+
+    async def _on_finished(self, event: TurnFinished) -> None:
+        self.status = event.status
+        self.error = event.error
+        self.usage, self.cost, self.duration = event.usage, event.cost, event.duration
+        if event.status != "complete":
+            await self.answer.stop()
+            if self.answer.text:
+                self.answer.markdown.display = True
+        if event.status == "cancelled":
+            kept = "partial answer kept" if self._has_text() else "nothing arrived"
+            self._show_status(f"■ cancelled — {kept}", "cancelled")
+        elif event.status == "failed":
+            self._show_status(f"✗ failed: {event.error or 'unknown error'}", "failed")
+        else:
+            self._status.display = False
+        self._refresh_footer()
+
+    def _has_text(self) -> bool:
+        return bool(self.answer.text) or any(info.text for info in self.lanes.values())
+
+    def _show_status(self, text: str, kind: str) -> None:
+        self._status.update(escape(text))
+        self._status.set_classes(f"msg-status -{kind}")
+        self._status.display = True
+
+    def choose(self, lane: str | None) -> None:
+        self.chosen_lane = lane
+        if self._grid is not None:
+            self._grid.choose(lane)
+
+    def on_lane_pane_picked(self, message: LanePane.Picked) -> None:
+        message.stop()
+        if self.status == "streaming":
+            self.app.notify("Wait for the turn to finish before picking an answer.")
+            return
+        self.choose(message.pane.lane)
+        self.final_text = message.pane.text
+        self.answer.markdown.display = False
+        self.post_message(self.LanePicked(self, message.pane.lane, message.pane.text))
+
+    @property
+    def text(self) -> str:
+        """What continues the conversation: the final (or chosen, or partial) answer."""
+        return self.final_text or self.answer.text
+
+    # -- labels --------------------------------------------------------------------
+    def _refresh_head(self) -> None:
+        strategy = f" ({self.strategy})" if self.strategy and self.strategy != self.preset else ""
+        self._head.update(f"◆ {escape(self.preset or 'assistant')}{escape(strategy)}")
+
+    def _refresh_footer(self) -> None:
+        parts = [self.preset + (f"/{self.strategy}" if self.strategy != self.preset else "")]
+        if self.models:
+            parts.append(", ".join(self.models))
+        if self.status != "streaming":
+            parts.append(fmt.tokens(self.usage))
+            parts.append(fmt.cost(self.cost))
+            parts.append(fmt.duration(self.duration))
+        else:
+            parts.append("…")
+        self._footer.update(escape(" · ".join(p for p in parts if p)))

@@ -1,0 +1,54 @@
+"""Small formatting helpers shared by the widgets (no widget here).
+
+``MMCHAT_TUI_HIDE_TIMINGS=1`` (or :func:`hide_timings`) replaces live durations and
+rates by a fixed mark so snapshot tests are deterministic.
+"""
+
+from __future__ import annotations
+
+import os
+
+from mmchat.accounting import format_cost
+from mmchat.api import Usage
+
+__all__ = ["cost", "duration", "hide_timings", "rate", "timings_hidden", "tokens"]
+
+_HIDDEN: list[bool] = []
+
+
+def hide_timings(hidden: bool = True) -> None:
+    _HIDDEN[:] = [hidden]
+
+
+def timings_hidden() -> bool:
+    if _HIDDEN:
+        return _HIDDEN[0]
+    return os.environ.get("MMCHAT_TUI_HIDE_TIMINGS", "") not in ("", "0")
+
+
+def cost(value: float | None) -> str:
+    """"cost unknown" when the price is unknown: never $0 for unknown."""
+    return format_cost(value)
+
+
+def tokens(usage: Usage) -> str:
+    mark = "~" if usage.estimated else ""
+    return f"{mark}{usage.prompt_tokens}→{mark}{usage.completion_tokens} tok"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    if timings_hidden():
+        return "–s"
+    if seconds < 10:
+        return f"{seconds:.1f}s"
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
+
+
+def rate(tokens_out: float, seconds: float) -> str:
+    if timings_hidden() or seconds <= 0:
+        return "– tok/s"
+    return f"{tokens_out / seconds:.0f} tok/s"

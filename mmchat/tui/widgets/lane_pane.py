@@ -1,0 +1,122 @@
+"""One model call shown as a pane: model, live status, rate, tokens, cost, text."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.message import Message
+from textual.widgets import Markdown, Static
+
+from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
+from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown
+
+__all__ = ["STATUS_MARKS", "LanePane"]
+
+STATUS_MARKS = {
+    "queued": "○",
+    "streaming": "◐",
+    "retrying": "↻",
+    "done": "●",
+    "failed": "✗",
+    "cancelled": "■",
+    "interrupted": "■",
+}
+
+
+class LanePane(VerticalScroll, can_focus=True):
+    """A lane's live view. Enter or a click picks its answer (``Picked``)."""
+
+    DEFAULT_CSS = """
+    LanePane {
+        height: auto;
+        max-height: 24;
+        min-height: 5;
+        border: round $panel-lighten-2;
+        padding: 0 1;
+    }
+    LanePane:focus { border: round $accent; }
+    LanePane.-chosen { border: double $success; }
+    LanePane.-failed { border: round $error; }
+    LanePane > .lane-head { color: $text-muted; height: auto; }
+    LanePane > .lane-error { color: $error; height: auto; }
+    LanePane > Markdown { margin: 0; padding: 0; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "pick", "Use this answer", id="pick_lane")
+    ]
+
+    class Picked(Message):
+        def __init__(self, pane: LanePane) -> None:
+            super().__init__()
+            self.pane = pane
+
+    def __init__(self, opened: LaneOpened, *, pickable: bool = True) -> None:
+        super().__init__(id=f"lane-{opened.lane}")
+        self.info = LaneInfo(opened)
+        self.pickable = pickable
+        self.chosen = False
+        self._head = Static(classes="lane-head")
+        self._error = Static(classes="lane-error")
+        self.body = StreamedMarkdown(Markdown())
+
+    @property
+    def lane(self) -> str:
+        return self.info.lane
+
+    @property
+    def text(self) -> str:
+        return self.info.text
+
+    def compose(self) -> ComposeResult:
+        yield self._head
+        yield self._error
+        yield self.body.markdown
+
+    def on_mount(self) -> None:
+        self._error.display = False
+        self._refresh_head()
+
+    async def write(self, chunk: str, at: float) -> None:
+        self.info.on_text(chunk, at)
+        await self.body.write(chunk)
+        self._refresh_head()
+
+    def retrying(self, event: LaneRetrying) -> None:
+        self.info.on_retry(event)
+        self._refresh_head()
+
+    async def close(self, event: LaneClosed) -> None:
+        self.info.on_close(event)
+        self.set_class(event.status == "failed", "-failed")
+        await self.body.stop(self.info.text)
+        self._refresh_head()
+
+    def set_chosen(self, chosen: bool) -> None:
+        self.chosen = chosen
+        self.set_class(chosen, "-chosen")
+        self._refresh_head()
+
+    def _refresh_head(self) -> None:
+        info = self.info
+        mark = STATUS_MARKS.get(info.status, "?")
+        head = f"{mark} [b]{escape(info.name)}[/b] · {escape(info.status_line())}"
+        if self.chosen:
+            head += " · [b $success]✓ chosen[/]"
+        self._head.update(head)
+        self._error.update(escape(info.error or ""))
+        self._error.display = bool(info.error)
+
+    def action_pick(self) -> None:
+        if self.pickable and self.text:
+            self.post_message(self.Picked(self))
+
+    def on_click(self, event: events.Click) -> None:
+        if self.pickable:
+            self.focus()
+            self.action_pick()

@@ -1,0 +1,48 @@
+"""Fan-out: 2–8 lane panes side by side; the number of columns follows the width."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.containers import Grid
+
+from mmchat.api import LaneOpened
+from mmchat.tui.widgets.lane_pane import LanePane
+
+__all__ = ["LanesGrid"]
+
+MIN_PANE_WIDTH = 36
+
+
+class LanesGrid(Grid):
+    DEFAULT_CSS = """
+    LanesGrid {
+        height: auto;
+        grid-size: 2;
+        grid-gutter: 0 1;
+        grid-rows: auto;
+    }
+    """
+
+    def __init__(self, *, pickable: bool = True) -> None:
+        super().__init__()
+        self.pickable = pickable
+        self.panes: dict[str, LanePane] = {}
+
+    async def add_lane(self, opened: LaneOpened) -> LanePane:
+        pane = LanePane(opened, pickable=self.pickable)
+        self.panes[opened.lane] = pane
+        await self.mount(pane)
+        self._fit(self.size.width)
+        return pane
+
+    def choose(self, lane: str | None) -> None:
+        for name, pane in self.panes.items():
+            pane.set_chosen(name == lane)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        count = max(1, len(self.panes))
+        fits = max(1, (width or 120) // MIN_PANE_WIDTH)
+        self.styles.grid_size_columns = max(1, min(count, fits, 4))
