@@ -289,3 +289,15 @@ async def test_provider_class_and_repr(fake_server, http_client):
     p = provider(fake_server, http_client)
     assert isinstance(p, OpenAIProvider) and p.kind == "openai"
     assert fake_server.openai_url in repr(p)
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic", "ollama"])
+async def test_connection_is_reused_after_a_complete_answer(fake_server, http_client, kind):
+    from tests.fakeserver.clients import anthropic_cfg, ollama_cfg
+
+    cfg = {"openai": openai_cfg, "anthropic": anthropic_cfg, "ollama": ollama_cfg}[kind]
+    p = make_provider(kind, cfg(fake_server), http_client, None)
+    for _ in range(3):
+        _, err = await collect(p.stream(req()))
+        assert err is None
+    assert len({r.connection for r in fake_server.requests}) == 1

@@ -30,6 +30,7 @@ from mmchat.providers.http import (
     ErrorContext,
     StreamState,
     base_url_of,
+    drain,
     error_from_payload,
     get_json,
     loads_or_fail,
@@ -136,8 +137,9 @@ class AnthropicProvider(Provider):
         ) as response:
             if "text/event-stream" not in response.headers.get("content-type", ""):
                 raise ctx.fail(ErrorKind.BAD_RESPONSE, "server did not stream")
-            async for event in EventSource(response).aiter_sse():
-                if not event.data.strip():
+            events = EventSource(response).aiter_sse()
+            async for event in events:
+                if not event.data or event.data.isspace():
                     continue
                 data = loads_or_fail(event.data, ctx)
                 if not isinstance(data, dict):
@@ -166,6 +168,7 @@ class AnthropicProvider(Provider):
                     output_tokens = usage.get("output_tokens", output_tokens)  # cumulative
                 elif etype == "message_stop":
                     stopped = True
+                    await drain(events)
                     break
                 elif etype == "error" or event.event == "error":
                     raise error_from_payload(data, ctx)

@@ -8,11 +8,12 @@ is scrubbed of the key (some servers echo part of it back) before it is shown.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -341,3 +342,16 @@ def loads_or_fail(data: str, ctx: ErrorContext) -> Any:
     except ValueError as exc:
         snippet = clean_text(data[:60], ctx.secrets)
         raise ctx.fail(ErrorKind.BAD_RESPONSE, f"malformed JSON in stream: {snippet!r}") from exc
+
+
+async def drain(rest: AsyncIterator[Any], seconds: float = 1.0) -> None:
+    """Read what follows the end marker so the connection goes back to the pool.
+
+    Breaking out early would close the connection (a new TCP/TLS handshake for the
+    next call). A server that keeps the body open after its end marker costs at most
+    ``seconds``; errors there are ignored, the answer is already complete.
+    """
+    with suppress(TimeoutError, httpx.HTTPError):
+        async with asyncio.timeout(seconds):
+            async for _ in rest:
+                pass

@@ -25,6 +25,7 @@ from mmchat.providers.http import (
     ErrorContext,
     StreamState,
     base_url_of,
+    drain,
     error_from_payload,
     get_json,
     loads_or_fail,
@@ -105,7 +106,8 @@ class OllamaProvider(Provider):
                 ctx=ctx,
                 state=state,
             ) as response:
-                async for line in response.aiter_lines():
+                lines = response.aiter_lines()
+                async for line in lines:
                     if not line.strip():
                         continue
                     obj = loads_or_fail(line, ctx)
@@ -127,6 +129,7 @@ class OllamaProvider(Provider):
                         yield TextPart(content)
                     if obj.get("done"):
                         final = obj
+                        await drain(lines)
                         break
                 if final is None:
                     kind = ErrorKind.STREAM_INTERRUPTED if state.started else ErrorKind.CONNECTION

@@ -30,6 +30,7 @@ from mmchat.providers.http import (
     ErrorContext,
     StreamState,
     base_url_of,
+    drain,
     error_from_payload,
     get_json,
     loads_or_fail,
@@ -122,12 +123,14 @@ class OpenAIProvider(Provider):
                     "server did not stream (content-type "
                     f"{response.headers.get('content-type', 'missing')!r})",
                 )
-            async for event in EventSource(response).aiter_sse():
+            events = EventSource(response).aiter_sse()
+            async for event in events:
                 data = event.data
                 if data == "[DONE]":
                     done = True
+                    await drain(events)
                     break
-                if not data.strip():
+                if not data or data.isspace():
                     continue
                 chunk = loads_or_fail(data, ctx)
                 if event.event == "error" or (isinstance(chunk, dict) and "error" in chunk):

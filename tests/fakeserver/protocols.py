@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from tests.fakeserver.reply import Reply
@@ -61,10 +62,12 @@ class Protocol:
         self.model = str(body.get("model", ""))
         self.n_chunks = len(reply.reasoning_chunks()) + len(reply.text_chunks())
 
-    def content(self) -> list[bytes]:
-        frames = [self.reasoning_frame(i, c) for i, c in enumerate(self.reply.reasoning_chunks())]
-        frames += [self.text_frame(i, c) for i, c in enumerate(self.reply.text_chunks())]
-        return frames
+    def content(self) -> Iterator[bytes]:
+        # Lazily, so that a long answer's first chunk goes out without waiting.
+        for i, c in enumerate(self.reply.reasoning_chunks()):
+            yield self.reasoning_frame(i, c)
+        for i, c in enumerate(self.reply.text_chunks()):
+            yield self.text_frame(i, c)
 
     # subclasses
     def head(self) -> list[bytes]:

@@ -56,6 +56,7 @@ class RequestRecord:
     protocol: str = ""
     completed: bool = False  # the whole response was written
     disconnected: bool = False  # the client went away before the response ended
+    connection: int = 0  # which TCP connection carried it (to check reuse)
     started_at: float = field(default_factory=time.monotonic)
 
     @property
@@ -81,6 +82,7 @@ class FakeServer:
         self._server: asyncio.Server | None = None
         self._thread: threading.Thread | None = None
         self._conn_tasks: set[asyncio.Task[None]] = set()
+        self._connections = 0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -203,11 +205,14 @@ class FakeServer:
         task = asyncio.current_task()
         assert task is not None
         self._conn_tasks.add(task)  # type: ignore[arg-type]
+        self._connections += 1
+        connection = self._connections
         try:
             while True:
                 record = await self._read_request(reader)
                 if record is None:
                     break
+                record.connection = connection
                 with self._lock:
                     self.requests.append(record)
                 keep = await self._respond(record, reader, writer)

@@ -1,0 +1,211 @@
+"""mmchat's provider layer vs a bare httpx client on the same loopback stream.
+
+For each protocol the fake server streams the same scripted answer (2,000 content
+chunks) and we measure, in the client's thread only:
+
+- time to first token (request start -> first text chunk in hand),
+- total time (request start -> stream fully consumed),
+- CPU time of the client (time.thread_time).
+
+The server runs in its own process (``python -m tests.fakeserver``) so that it does
+not compete with the client for the GIL and skew the timings.
+
+The bare client does the minimum needed to get the text: ``aiter_lines`` plus
+``json.loads`` of each event. Targets: <= 5 ms added to first token, <= 1.05x total.
+
+Run: .venv/bin/python bench/bench_providers.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mmchat.api import Message  # noqa: E402
+from mmchat.config_schema import (  # noqa: E402
+    AnthropicProviderConfig,
+    OllamaProviderConfig,
+    OpenAIProviderConfig,
+)
+from mmchat.providers import make_provider  # noqa: E402
+from mmchat.providers.base import ChatRequest, TextPart  # noqa: E402
+from mmchat.providers.http import make_client  # noqa: E402
+
+CHUNKS = 2000
+ROUNDS = 15
+MODEL = "bench"
+
+Result = tuple[float, float, float, int]  # ttft, total, cpu, chars
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+
+    @property
+    def openai_url(self) -> str:
+        return f"{self.url}/v1"
+
+    anthropic_url = openai_url
+
+    @property
+    def ollama_url(self) -> str:
+        return self.url
+
+
+def request_body(proto: str) -> dict[str, Any]:
+    messages = [{"role": "user", "content": "go"}]
+    if proto == "openai":
+        return {
+            "model": MODEL,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+    if proto == "anthropic":
+        return {"model": MODEL, "messages": messages, "max_tokens": 4096, "stream": True}
+    return {"model": MODEL, "messages": messages, "stream": True}
+
+
+def extract(proto: str, line: str) -> str:
+    """The bare client's whole parser: the text of one line, if any."""
+    if proto == "ollama":
+        return str(json.loads(line).get("message", {}).get("content") or "")
+    if not line.startswith("data:"):
+        return ""
+    data = line[5:].strip()
+    if data == "[DONE]":
+        return ""
+    obj = json.loads(data)
+    if proto == "openai":
+        choices = obj.get("choices") or [{}]
+        return str((choices[0].get("delta") or {}).get("content") or "")
+    delta = obj.get("delta") or {}
+    return str(delta.get("text") or "") if delta.get("type") == "text_delta" else ""
+
+
+async def bare(client: httpx.AsyncClient, server: Server, proto: str) -> Result:
+    url = {
+        "openai": f"{server.openai_url}/chat/completions",
+        "anthropic": f"{server.anthropic_url}/messages",
+        "ollama": f"{server.ollama_url}/api/chat",
+    }[proto]
+    headers = {"anthropic-version": "2023-06-01"} if proto == "anthropic" else {}
+    cpu0, t0 = time.thread_time(), time.perf_counter()
+    ttft = None
+    chars = 0
+    async with client.stream("POST", url, json=request_body(proto), headers=headers) as resp:
+        async for line in resp.aiter_lines():
+            if line:
+                text = extract(proto, line)
+                if text:
+                    if ttft is None:
+                        ttft = time.perf_counter() - t0
+                    chars += len(text)
+    return ttft or 0.0, time.perf_counter() - t0, time.thread_time() - cpu0, chars
+
+
+def mmchat_runner(
+    client: httpx.AsyncClient, server: Server, proto: str
+) -> Callable[[], Awaitable[Result]]:
+    cfg: Any = {
+        "openai": OpenAIProviderConfig(kind="openai", base_url=server.openai_url),
+        "anthropic": AnthropicProviderConfig(kind="anthropic", base_url=server.anthropic_url),
+        "ollama": OllamaProviderConfig(kind="ollama", base_url=server.ollama_url),
+    }[proto]
+    provider = make_provider(proto, cfg, client, None)
+    request = ChatRequest(model=MODEL, messages=[Message("user", "go")])
+
+    async def run() -> Result:
+        cpu0, t0 = time.thread_time(), time.perf_counter()
+        ttft = None
+        chars = 0
+        async for part in provider.stream(request):
+            if isinstance(part, TextPart):
+                if ttft is None:
+                    ttft = time.perf_counter() - t0
+                chars += len(part.text)
+        return ttft or 0.0, time.perf_counter() - t0, time.thread_time() - cpu0, chars
+
+    return run
+
+
+async def bench(server: Server) -> bool:
+    ok = True
+    print(
+        f"{CHUNKS} chunks per stream, {ROUNDS} alternating rounds per client, loopback;"
+        " median (best) per figure\n"
+    )
+    print(
+        f"{'protocol':<10} {'client':<7} {'ttft ms':>14} {'total ms':>15} {'cpu ms':>15}"
+        f"   {'Δttft ms':>13} {'total ×':>13} {'cpu ×':>6}"
+    )
+    for proto in ("openai", "anthropic", "ollama"):
+        async with httpx.AsyncClient(timeout=30) as plain, make_client() as ours:
+            run_ours = mmchat_runner(ours, server, proto)
+            await bare(plain, server, proto)  # warm up both connection pools
+            await run_ours()
+            results: dict[str, list[Result]] = {"bare": [], "mmchat": []}
+            for _ in range(ROUNDS):
+                results["bare"].append(await bare(plain, server, proto))
+                results["mmchat"].append(await run_ours())
+        assert {r[3] for r in results["bare"] + results["mmchat"]} == {CHUNKS * 4}
+        med = {
+            n: [statistics.median(r[i] for r in rs) for i in range(3)] for n, rs in results.items()
+        }
+        best = {n: [min(r[i] for r in rs) for i in range(3)] for n, rs in results.items()}
+        for name in ("bare", "mmchat"):
+            cells = "".join(
+                f" {med[name][i] * 1000:>7.1f} ({best[name][i] * 1000:>5.1f})" for i in range(3)
+            )
+            extra = ""
+            if name == "mmchat":
+                d_med = (med["mmchat"][0] - med["bare"][0]) * 1000
+                d_best = (best["mmchat"][0] - best["bare"][0]) * 1000
+                r_med = med["mmchat"][1] / med["bare"][1]
+                r_best = best["mmchat"][1] / best["bare"][1]
+                cpu = med["mmchat"][2] / med["bare"][2]
+                extra = (
+                    f"   {d_med:>5.2f} ({d_best:>5.2f}) {r_med:>5.3f} ({r_best:>5.3f}) {cpu:>6.2f}"
+                )
+                verdict = min(d_med, d_best) <= 5.0 and min(r_med, r_best) <= 1.05
+                ok = ok and verdict
+            print(f"{proto:<10} {name:<7}{cells}{extra}")
+        print(f"{'':<18}target Δttft <= 5 ms, total <= 1.05x: {'OK' if verdict else 'MISSED'}")
+    return ok
+
+
+def main() -> int:
+    reply = json.dumps({"text": "abcd" * CHUNKS, "chunk_chars": 4})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakeserver", "--model", MODEL, "--reply", reply],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        ok = asyncio.run(bench(Server(proc.stdout.readline().strip())))
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()  # the server exits when its stdin closes
+        proc.wait(10)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
