@@ -72,7 +72,7 @@ async def test_keys_screen_stores_key_masked(memory_keyring: MemoryKeyring) -> N
 
 
 async def test_keys_screen_without_keyring_says_so_and_stores_nothing() -> None:
-    keyring.set_keyring(fail.Keyring())  # the autouse fixture restores the previous one
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]  # fixture restores
     app = Host(lambda _: KeysScreen(_config()))
     async with app.run_test(size=(140, 40)) as pilot:
         await pilot.pause()
