@@ -1,0 +1,107 @@
+"""Render the config reference (docs/config-reference.md) from the schema itself.
+
+The descriptions live once, in ``config_schema.py`` and in each strategy's Options;
+this turns them into Markdown so the docs cannot drift from the validator
+(``tests/test_docs.py`` checks the committed file is current).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from mmchat import config_schema as cs
+
+SECTIONS: list[tuple[str, type[BaseModel], str]] = [
+    ("[defaults]", cs.DefaultsConfig, "What a new conversation uses."),
+    ("[ui]", cs.UIConfig, "Appearance and keys."),
+    (
+        '[providers.NAME] kind = "openai"',
+        cs.OpenAIProviderConfig,
+        "Any OpenAI-compatible server: OpenAI, OpenRouter, Groq, Together, Mistral, DeepSeek, "
+        "vLLM, LM Studio, llama.cpp, Ollama's /v1.",
+    ),
+    ('[providers.NAME] kind = "anthropic"', cs.AnthropicProviderConfig, "Anthropic Messages API."),
+    ('[providers.NAME] kind = "ollama"', cs.OllamaProviderConfig, "Ollama's native /api/chat."),
+    (
+        '[providers.NAME] kind = "local"',
+        cs.LocalProviderConfig,
+        "A GGUF file run in-process by llama.cpp (xllamacpp).",
+    ),
+    (
+        "[models.ALIAS]",
+        cs.ModelConfig,
+        "A model alias: provider + model id + parameters. Presets name aliases.",
+    ),
+    ("[presets.NAME]", cs.PresetConfig, "A strategy with its options."),
+]
+
+
+def type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return type_name(typing.get_args(annotation)[0])
+    if origin is typing.Literal:
+        return " | ".join(repr(a) for a in typing.get_args(annotation))
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(type_name(a) for a in typing.get_args(annotation))
+    if origin in (list, dict):
+        args = ", ".join(type_name(a) for a in typing.get_args(annotation))
+        return f"{origin.__name__}[{args}]"
+    if annotation is type(None):
+        return "none"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def default_text(info: FieldInfo) -> str:
+    if info.default is PydanticUndefined and info.default_factory is None:
+        return "required"
+    value = info.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return "(table)"
+    return "unset" if value is None else f"`{value!s}`" if value != "" else '`""`'
+
+
+def field_rows(model: type[BaseModel]) -> list[str]:
+    rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    for name, info in model.model_fields.items():
+        if name == "kind":
+            continue
+        kind = type_name(info.annotation).replace("|", "\\|")
+        rows.append(f"| `{name}` | {kind} | {default_text(info)} | {info.description or ''} |")
+    return rows
+
+
+def render(strategies: dict[str, Any] | None = None) -> str:
+    out = [
+        "# Configuration reference",
+        "",
+        "Generated from the schema by `python -m mmchat.config_reference`; do not edit.",
+        "The file lives at `mmchat config path` (override the folder with",
+        "`MMCHAT_CONFIG_DIR`; history goes to `MMCHAT_DATA_DIR`). API keys never go in it.",
+        "",
+    ]
+    for title, model, blurb in SECTIONS:
+        out += [f"## `{title}`", "", blurb, "", *field_rows(model), ""]
+    if strategies:
+        out += ["## Strategy options (`[presets.NAME] options = {...}`)", ""]
+        for name in sorted(strategies):
+            cls = strategies[name]
+            out += [f"### `{name}` — {cls.summary}", "", *field_rows(cls.Options), ""]
+    return "\n".join(out)
+
+
+def main() -> None:
+    from mmchat.plugins import discover
+
+    registry = discover([])
+    print(render({n: registry.strategies[n] for n in registry.names()}))
+
+
+if __name__ == "__main__":
+    main()
