@@ -26,7 +26,7 @@ def test_config_reference_is_generated_from_the_current_schema() -> None:
     )
 
 
-def test_readme_plugin_example_runs_as_a_user_plugin(
+async def test_readme_plugin_example_runs_as_a_user_plugin(
     fake_server: FakeServer, tmp_path: Path
 ) -> None:
     plugins = tmp_path / "plugins"
