@@ -86,6 +86,18 @@ def results_text(assignments: list[Assignment], names: list[str]) -> str:
     return "\n\n".join(parts)
 
 
+def tree_node(
+    node: str, label: str, state: PlanState, kind: str, lane: str | None = None
+) -> PlanNode:
+    """A node under the "supervisor" root of the tree view."""
+    return PlanNode(node=node, label=label, state=state, parent="supervisor", lane=lane, kind=kind)
+
+
+def as_turn(ctx: Context, content: str) -> list[Message]:
+    """The conversation so far with ``content`` in place of the user's last message."""
+    return [*ctx.messages[:-1], Message("user", content)]
+
+
 def read_verdict(reply: str) -> tuple[str, str]:
     """("accept", final answer) or ("revise", feedback); anything else accepts the text."""
     text = reply.strip()
@@ -127,7 +139,7 @@ class Supervisor(Strategy):
     ) -> list[Assignment]:
         reply = await ctx.ask(
             options.supervisor,
-            [*ctx.messages[:-1], Message("user", assignment_prompt(ctx.prompt, names))],
+            as_turn(ctx, assignment_prompt(ctx.prompt, names)),
             role="supervisor",
             label="assign",
             parent="supervisor",
@@ -158,16 +170,7 @@ class Supervisor(Strategy):
     def show(self, ctx: Context, a: Assignment, names: list[str], state: PlanState) -> None:
         label = f"{names[a.worker]}: {a.task.splitlines()[0]}"[:80]
         lane = a.result.lane if a.result else None
-        ctx.emit(
-            PlanNode(
-                node=f"task:{a.id}",
-                label=label,
-                state=state,
-                parent="supervisor",
-                lane=lane,
-                kind="task",
-            )
-        )
+        ctx.emit(tree_node(f"task:{a.id}", label, state, "task", lane))
 
     async def work(
         self, ctx: Context, options: SupervisorOptions, names: list[str], a: Assignment
@@ -184,16 +187,17 @@ class Supervisor(Strategy):
                 )
             a.worker, a.result = worker, None
             self.show(ctx, a, names, "running")
-            a.result = await ctx.ask(
-                options.workers[worker],
-                [
-                    *ctx.messages[:-1],
-                    Message("user", f"{a.task}\n\n(Overall request: {ctx.prompt})"),
-                ],
-                role="worker",
-                label=f"{a.id} · {names[worker]}",
-                parent=f"task:{a.id}",
-            )
+            try:
+                a.result = await ctx.ask(
+                    options.workers[worker],
+                    as_turn(ctx, f"{a.task}\n\n(Overall request: {ctx.prompt})"),
+                    role="worker",
+                    label=f"{a.id} · {names[worker]}",
+                    parent=f"task:{a.id}",
+                )
+            except asyncio.CancelledError:
+                self.show(ctx, a, names, "cancelled")
+                raise
             tried.append(worker)
             if a.done:
                 break
@@ -209,15 +213,7 @@ class Supervisor(Strategy):
     ) -> tuple[str, str, str]:
         """(verdict, final answer or feedback, review lane); verdict accept|revise|failed."""
         node = f"review:{round_number}"
-        ctx.emit(
-            PlanNode(
-                node=node,
-                label=f"review {round_number}",
-                state="running",
-                parent="supervisor",
-                kind="review",
-            )
-        )
+        ctx.emit(tree_node(node, f"review {round_number}", "running", "review"))
         prompt = (
             f"Request:\n{ctx.prompt}\n\nYour workers' results:\n\n"
             f"{results_text(assignments, names)}"
@@ -227,22 +223,14 @@ class Supervisor(Strategy):
         )
         reply = await ctx.ask(
             options.supervisor,
-            [*ctx.messages[:-1], Message("user", prompt)],
+            as_turn(ctx, prompt),
             role="review",
             label=f"review {round_number}",
             parent=node,
         )
         verdict, text = read_verdict(reply.text) if reply.ok else ("failed", reply.error or "")
-        ctx.emit(
-            PlanNode(
-                node=node,
-                label=f"review {round_number}: {verdict}",
-                state="failed" if verdict == "failed" else "done",
-                parent="supervisor",
-                lane=reply.lane,
-                kind="review",
-            )
-        )
+        state: PlanState = "failed" if verdict == "failed" else "done"
+        ctx.emit(tree_node(node, f"review {round_number}: {verdict}", state, "review", reply.lane))
         ctx.emit(
             Decision(
                 kind="review",
@@ -260,15 +248,7 @@ class Supervisor(Strategy):
     async def synthesize(
         self, ctx: Context, options: SupervisorOptions, names: list[str], work: list[Assignment]
     ) -> Answer:
-        ctx.emit(
-            PlanNode(
-                node="synthesis",
-                label="final answer",
-                state="running",
-                parent="supervisor",
-                kind="synthesis",
-            )
-        )
+        ctx.emit(tree_node("synthesis", "final answer", "running", "synthesis"))
         prompt = (
             f"Request:\n{ctx.prompt}\n\nYour workers' results:\n\n{results_text(work, names)}"
             "\n\nWrite the final answer for the user, combining the results; say what is "
@@ -276,23 +256,14 @@ class Supervisor(Strategy):
         )
         final = await ctx.ask(
             options.supervisor,
-            [*ctx.messages[:-1], Message("user", prompt)],
+            as_turn(ctx, prompt),
             role="synthesis",
             label="final answer",
             parent="synthesis",
         )
         ok = final.ok and bool(final.text.strip())
         state: PlanState = "done" if ok else "failed"
-        ctx.emit(
-            PlanNode(
-                node="synthesis",
-                label="final answer",
-                state=state,
-                parent="supervisor",
-                lane=final.lane,
-                kind="synthesis",
-            )
-        )
+        ctx.emit(tree_node("synthesis", "final answer", state, "synthesis", final.lane))
         ctx.emit(PlanNode(node="supervisor", label="supervisor", state=state, kind="plan"))
         if ok:
             return Answer(final.text, (final.lane,))
