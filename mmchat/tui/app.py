@@ -90,8 +90,8 @@ class MMChatApp(App[int]):
                 self.startup_error = ("mmchat cannot open its history", str(exc))
                 return
         if self.registry is None:
-            self.registry = self.engine.registry if self.engine is not None else _discover(
-                self.config
+            self.registry = (
+                self.engine.registry if self.engine is not None else _discover(self.config)
             )
         if self.engine is None:
             from mmchat.engine import Engine

@@ -37,8 +37,12 @@ PRESETS: dict[str, dict[str, Any]] = {
             "default": "general",
             "routes": {"code": "a", "general": "b"},
         },
-    },  # fmt: skip
+    },
     "plan": {"strategy": "planner", "options": {"planner": "judge", "executors": {"default": "a"}}},
+    "plan-review": {
+        "strategy": "planner",
+        "options": {"planner": "judge", "executors": {"default": "a"}, "approve": True},
+    },
     "pipeline": {
         "strategy": "pipeline",
         "options": {
@@ -47,7 +51,7 @@ PRESETS: dict[str, dict[str, Any]] = {
                 {"model": "b", "instruction": "Refine."},
             ]
         },
-    },  # fmt: skip
+    },
 }
 
 PRICED = {"a": {"provider": "fake", "model": "model-a", "price_in": 1.0, "price_out": 2.0}}

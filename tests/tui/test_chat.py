@@ -29,9 +29,11 @@ async def test_escape_cancels_and_keeps_partial_text(fake_server: FakeServer) ->
     app = build_app(fake_server)
     async with app.run_test(size=(120, 40)) as pilot:
         await send(pilot, "tell me a long story")
-        reply_text = lambda: app.screen.query(AssistantMessage) and app.screen.query_one(  # noqa: E731
-            AssistantMessage
-        ).answer.text
+
+        def reply_text() -> str:
+            found = app.screen.query(AssistantMessage)
+            return found.first().answer.text if found else ""
+
         await wait_for(pilot, lambda: len(reply_text() or "") > 20)
         await pilot.press("escape")
         await wait_for(pilot, idle(app))

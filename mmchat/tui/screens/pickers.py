@@ -29,9 +29,12 @@ _MODAL_CSS = """
 class PickerScreen(ModalScreen[str | None]):
     """Choose one entry; returns its id (or None on escape)."""
 
-    DEFAULT_CSS = _MODAL_CSS.format(name="PickerScreen") + """
+    DEFAULT_CSS = (
+        _MODAL_CSS.format(name="PickerScreen")
+        + """
     PickerScreen OptionList { height: auto; max-height: 24; }
     """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Close")]
 
     def __init__(
@@ -94,10 +97,13 @@ class InputScreen(ModalScreen[str | None]):
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    DEFAULT_CSS = _MODAL_CSS.format(name="ConfirmScreen") + """
+    DEFAULT_CSS = (
+        _MODAL_CSS.format(name="ConfirmScreen")
+        + """
     ConfirmScreen Horizontal { height: auto; align-horizontal: right; }
     ConfirmScreen Button { margin: 0 0 0 1; }
     """
+    )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "no", "Cancel"),
         Binding("y", "yes", "Yes"),

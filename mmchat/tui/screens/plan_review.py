@@ -17,7 +17,7 @@ from textual.widgets import Button, Label, TextArea
 
 __all__ = ["PlanReviewScreen", "payload_from_text", "payload_to_text"]
 
-_LABEL_KEYS = ("task", "step", "label", "description", "text", "instruction")
+_LABEL_KEYS = ("title", "task", "step", "label", "description", "text", "instruction", "prompt")
 
 
 def _label_key(item: dict[str, Any]) -> str | None:
@@ -31,26 +31,36 @@ def payload_to_text(payload: Any) -> str | None:
     lines = []
     for item in payload:
         if isinstance(item, str):
-            lines.append(item.replace("\n", " "))
+            lines.append(" ".join(item.split()))
         elif isinstance(item, dict) and _label_key(item):
-            lines.append(str(item[_label_key(item) or ""]).replace("\n", " "))
+            lines.append(" ".join(str(item[_label_key(item) or ""]).split()))
         else:
             return None
     return "\n".join(lines)
 
 
 def payload_from_text(payload: list[Any], text: str) -> list[Any]:
+    """Unchanged lines keep their original step; a new or edited line becomes a new
+    step whose label (and prompt, if the steps have one) is that line."""
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if all(isinstance(item, str) for item in payload):
         return lines
-    result: list[Any] = []
+    originals: dict[str, dict[str, Any]] = {}
+    for item in payload:
+        key = _label_key(item)
+        if key is not None:
+            originals.setdefault(" ".join(str(item[key]).split()), item)
     template = next((i for i in payload if isinstance(i, dict)), {})
-    for index, line in enumerate(lines):
-        base = dict(payload[index]) if index < len(payload) else {
-            k: v for k, v in template.items() if k not in ("id", "depends_on", "deps")
-        }
-        base[_label_key(base) or "task"] = line
-        result.append(base)
+    result: list[Any] = []
+    for line in lines:
+        if line in originals:
+            result.append(originals.pop(line))
+            continue
+        step = {k: v for k, v in template.items() if k not in ("id", "depends_on", "deps")}
+        step[_label_key(step) or "title"] = line
+        if "prompt" in step:
+            step["prompt"] = line
+        result.append(step)
     return result
 
 
@@ -81,8 +91,10 @@ class PlanReviewScreen(ModalScreen[Any]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(f"Review the {self.kind} before it runs", classes="modal-title")
-            hint = "one step per line; edit, add or delete lines" if self._text is not None else (
-                "this payload cannot be edited here; approve or reject it"
+            hint = (
+                "one step per line; edit, add or delete lines"
+                if self._text is not None
+                else ("this payload cannot be edited here; approve or reject it")
             )
             yield Label(hint, classes="modal-hint")
             text = self._text if self._text is not None else repr(self.payload)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Markdown, Static
 
@@ -27,6 +26,7 @@ from mmchat.api import (
 )
 from mmchat.tui.widgets import fmt
 from mmchat.tui.widgets.decision_list import DecisionList
+from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import LanePane
 from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown
 from mmchat.tui.widgets.lanes_grid import LanesGrid
@@ -160,7 +160,10 @@ class AssistantMessage(Vertical):
             self._where[event.lane] = "member"
         elif self.view == "tree" and event.role not in ANSWER_ROLES:
             await self._ensure_tree()
+            assert self._tree is not None
             self.lanes[event.lane] = LaneInfo(event)
+            if event.parent:
+                self._tree.attach_lane(event.parent, event.lane)
             self._where[event.lane] = "tree"
         else:
             await self._show_in_answer(LaneInfo(event))

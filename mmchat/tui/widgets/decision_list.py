@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from textual.containers import Vertical
-from textual.markup import escape
 from textual.widgets import Static
+
+from mmchat.tui.widgets.fmt import escape
 
 __all__ = ["DecisionList"]
 

@@ -11,7 +11,7 @@ import os
 from mmchat.accounting import format_cost
 from mmchat.api import Usage
 
-__all__ = ["cost", "duration", "hide_timings", "rate", "timings_hidden", "tokens"]
+__all__ = ["cost", "duration", "escape", "hide_timings", "rate", "timings_hidden", "tokens"]
 
 _HIDDEN: list[bool] = []
 
@@ -27,7 +27,7 @@ def timings_hidden() -> bool:
 
 
 def cost(value: float | None) -> str:
-    """"cost unknown" when the price is unknown: never $0 for unknown."""
+    """ "cost unknown" when the price is unknown: never $0 for unknown."""
     return format_cost(value)
 
 
@@ -52,3 +52,12 @@ def rate(tokens_out: float, seconds: float) -> str:
     if timings_hidden() or seconds <= 0:
         return "– tok/s"
     return f"{tokens_out / seconds:.0f} tok/s"
+
+
+def escape(text: str) -> str:
+    """Make any text (model output, errors, dict dumps) safe inside Textual markup.
+
+    ``textual.markup.escape`` only escapes brackets that look like tags; a stray
+    ``[{`` inside a styled span still breaks parsing, so escape every bracket.
+    """
+    return text.replace("[", "\\[")

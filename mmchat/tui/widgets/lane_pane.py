@@ -8,11 +8,11 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Markdown, Static
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
+from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown
 
 __all__ = ["STATUS_MARKS", "LanePane"]

@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.markup import escape
 from textual.widgets import Markdown, Tree
 from textual.widgets.tree import TreeNode
 
 from mmchat.api import PlanNode
+from mmchat.tui.widgets.fmt import escape
 
 __all__ = ["PlanTree"]
 
@@ -43,6 +43,7 @@ class PlanTree(Vertical):
         self._tree_nodes: dict[str, TreeNode[str]] = {}
         self._events: dict[str, PlanNode] = {}
         self._selected: str | None = None
+        self._node_lanes: dict[str, str] = {}
         self._output = Markdown(classes="plan-output")
 
     def compose(self) -> ComposeResult:
@@ -69,11 +70,17 @@ class PlanTree(Vertical):
         if event.node == self._selected:
             self._show(event.node)
 
+    def attach_lane(self, node_id: str, lane: str) -> None:
+        """A lane opened under ``node_id`` (e.g. the planner's): show it for that node."""
+        self._node_lanes.setdefault(node_id, lane)
+
     def lane_changed(self, lane: str) -> None:
         """A lane's text or status changed: refresh the preview if it shows that lane."""
         if self._selected is not None:
             shown = self._events.get(self._selected)
-            if shown is not None and shown.lane == lane:
+            if (shown is not None and shown.lane == lane) or (
+                self._node_lanes.get(self._selected) == lane
+            ):
                 self._show(self._selected)
 
     @staticmethod
@@ -91,7 +98,8 @@ class PlanTree(Vertical):
 
     def _show(self, node_id: str) -> None:
         event = self._events.get(node_id)
-        text = self._text_for(event.lane) if event is not None and event.lane else ""
+        lane = event.lane if event is not None and event.lane else self._node_lanes.get(node_id)
+        text = self._text_for(lane) if lane else ""
         self._output.update(text or "_(no output yet)_")
         self._output.display = True
 

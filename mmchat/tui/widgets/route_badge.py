@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from textual.app import ComposeResult
-from textual.markup import escape
 from textual.widgets import Collapsible, Static
+
+from mmchat.tui.widgets.fmt import escape
 
 __all__ = ["RouteBadge"]
 
@@ -38,10 +39,10 @@ class RouteBadge(Collapsible):
         lines = [f"[b]route[/b] {escape(str(detail.get('route', '?')))}"]
         if detail.get("reason"):
             lines.append(f"[b]why[/b] {escape(str(detail['reason']))}")
-        if detail.get("runner_up"):
-            lines.append(f"[b]runner-up[/b] {escape(str(detail['runner_up']))}")
+        lines.append(f"[b]runner-up[/b] {escape(str(detail.get('runner_up') or '–'))}")
+        shown = ("route", "reason", "runner_up", "model", "target")
         for key, value in detail.items():
-            if key not in ("route", "reason", "runner_up", "model", "target") and value not in (None, ""):
+            if key not in shown and value not in (None, ""):
                 lines.append(f"[b]{escape(key)}[/b] {escape(str(value))}")
         if summary and summary != detail.get("route"):
             lines.append(escape(summary))

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from textual.markup import escape
 from textual.widgets import Static
 
 from mmchat.api import Usage
 from mmchat.tui.widgets import fmt
+from mmchat.tui.widgets.fmt import escape
 
 __all__ = ["SessionPanel", "StrategyTotals"]
 

@@ -37,8 +37,10 @@ class StageList(Vertical):
             stage.query_one(Markdown).update(info.text or "_(no text)_")
 
     def _title(self, info: LaneInfo) -> str:
-        number = list(self._stages).index(info.lane) + 1 if info.lane in self._stages else (
-            len(self._stages) + 1
+        number = (
+            list(self._stages).index(info.lane) + 1
+            if info.lane in self._stages
+            else (len(self._stages) + 1)
         )
         role = f"{info.role} · " if info.role else ""
         why = f" — {info.error}" if info.error else ""

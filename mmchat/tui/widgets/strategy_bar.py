@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from textual.markup import escape
 from textual.widgets import Static
 
 from mmchat.tui.widgets import fmt
+from mmchat.tui.widgets.fmt import escape
 
 __all__ = ["StrategyBar"]
 

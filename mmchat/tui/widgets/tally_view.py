@@ -7,10 +7,10 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.markup import escape
 from textual.widgets import Collapsible, Markdown, Static
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
+from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import STATUS_MARKS
 from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown
 

@@ -1,0 +1,153 @@
+"""Strategy views: fan-out panes, tally, router badge, plan tree, plan review."""
+
+from __future__ import annotations
+
+import json
+
+from textual.widgets import TextArea
+
+from mmchat.tui.screens.plan_review import PlanReviewScreen
+from mmchat.tui.widgets.assistant_message import AssistantMessage
+from mmchat.tui.widgets.lane_pane import LanePane
+from mmchat.tui.widgets.plan_tree import PlanTree
+from mmchat.tui.widgets.route_badge import RouteBadge
+from mmchat.tui.widgets.tally_view import TallyView
+from tests.fakeserver import FakeServer, Reply
+from tests.tui.conftest import build_app, idle, send, wait_for
+
+PLAN = json.dumps(
+    [
+        {"id": "s1", "title": "find the facts", "type": "search"},
+        {"id": "s2", "title": "do the sums", "type": "math"},
+    ]
+)
+
+
+async def test_fanout_panes_stream_fail_and_pick(fake_server: FakeServer) -> None:
+    fake_server.script("model-a", Reply(text="answer from a", delay=0.01))
+    fake_server.script("model-b", Reply(text="answer from b", delay=0.01))
+    fake_server.script("model-c", Reply(status=500, error_message="backend exploded"))
+    app = build_app(fake_server, preset="compare")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await send(pilot, "compare please")
+        await wait_for(pilot, idle(app))
+        await pilot.pause()
+        panes = {p.info.model: p for p in app.screen.query(LanePane)}
+        assert set(panes) == {"a", "b", "c"}
+        assert panes["a"].text == "answer from a" and panes["a"].info.status == "done"
+        failed = panes["c"]
+        assert failed.info.status == "failed"
+        assert failed.info.error and "500" in failed.info.error
+        assert "500" in str(failed._error.render())
+        # a click on pane b picks its answer to continue with
+        await pilot.click(panes["b"])
+        await pilot.pause()
+        reply = app.screen.query_one(AssistantMessage)
+        assert reply.chosen_lane == panes["b"].lane and panes["b"].chosen
+        chat = app.chat_screen
+        assert chat is not None
+        assert chat.controller.records[-1].answer == "answer from b"
+        assert app.store is not None and reply.message_id is not None
+        stored = app.store.get_message(reply.message_id)
+        assert stored is not None and stored.chosen_lane == panes["b"].lane
+        # keyboard: focus pane a and press enter
+        panes["a"].focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert reply.chosen_lane == panes["a"].lane
+
+
+async def test_voting_shows_tally(fake_server: FakeServer) -> None:
+    for model in ("model-a", "model-b"):
+        fake_server.script(model, "42")
+    fake_server.script("model-c", "41")
+    app = build_app(fake_server, preset="vote")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "6 times 7?")
+        await wait_for(pilot, idle(app))
+        tally = app.screen.query_one(TallyView)
+        assert set(tally.members) and len(tally.members) == 3
+        summary = str(tally._summary.render())
+        assert "agreement" in summary and "2 × 42" in summary
+        assert app.screen.query_one(AssistantMessage).text == "42"
+
+
+async def test_consensus_escalation_is_visible(fake_server: FakeServer) -> None:
+    fake_server.script("model-a", "red")
+    fake_server.script("model-b", "blue")
+    fake_server.script("model-c", "green")
+    fake_server.script("model-big", "the big model says purple")
+    app = build_app(fake_server, preset="agree")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "favourite colour?")
+        await wait_for(pilot, idle(app))
+        tally = app.screen.query_one(TallyView)
+        assert "threshold" in str(tally._summary.render())
+        assert "escalated" in str(tally._escalation.render())
+        assert app.screen.query_one(AssistantMessage).text == "the big model says purple"
+
+
+async def test_router_badge(fake_server: FakeServer) -> None:
+    fake_server.script("model-judge", "code")
+    fake_server.script("model-a", "def f(): pass")
+    app = build_app(fake_server, preset="route")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hello there")
+        await wait_for(pilot, idle(app))
+        badge = app.screen.query_one(RouteBadge)
+        assert "code" in badge.title and "a" in badge.title
+        badge.collapsed = False
+        await pilot.pause()
+        detail = str(badge._detail_widget.render())
+        assert "why" in detail and "runner-up" in detail
+        reply = app.screen.query_one(AssistantMessage)
+        assert reply.text == "def f(): pass"
+        assert "classifier" in str(reply._stages.children[0].title)
+
+
+async def test_planner_tree_and_node_output(fake_server: FakeServer) -> None:
+    fake_server.script("model-judge", PLAN, "final synthesis")
+    fake_server.script("model-a", "step output")
+    app = build_app(fake_server, preset="plan")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await send(pilot, "plan this")
+        await wait_for(pilot, idle(app))
+        tree = app.screen.query_one(PlanTree)
+        labels = [str(node.label) for node in tree._tree_nodes.values()]
+        assert any("find the facts" in label for label in labels)
+        assert any("do the sums" in label for label in labels)
+        assert all("running" not in label for label in labels)
+        node = tree._tree_nodes["step:s1"]
+        tree.plan.select_node(node)
+        await pilot.pause()
+        assert "step output" in tree._output.source
+        assert app.screen.query_one(AssistantMessage).text == "final synthesis"
+
+
+async def test_plan_review_edits_the_plan(fake_server: FakeServer) -> None:
+    fake_server.script("model-judge", PLAN, "final synthesis")
+    fake_server.script("model-a", "step output")
+    app = build_app(fake_server, preset="plan-review")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await send(pilot, "plan this")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanReviewScreen))
+        editor = app.screen.query_one(TextArea)
+        assert editor.text.splitlines() == ["find the facts", "do the sums"]
+        editor.text = "find the facts\ncheck the answer"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, idle(app))
+        tree = app.screen.query_one(PlanTree)
+        labels = " ".join(str(node.label) for node in tree._tree_nodes.values())
+        assert "check the answer" in labels and "do the sums" not in labels
+
+
+async def test_plan_review_reject_fails_the_turn(fake_server: FakeServer) -> None:
+    fake_server.script("model-judge", PLAN)
+    app = build_app(fake_server, preset="plan-review")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await send(pilot, "plan this")
+        await wait_for(pilot, lambda: isinstance(app.screen, PlanReviewScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, idle(app))
+        reply = app.screen.query_one(AssistantMessage)
+        assert reply.status == "failed" and "rejected" in (reply.error or "")
