@@ -9,7 +9,6 @@ similarity, because two correct paragraphs are never byte-identical.
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -21,25 +20,24 @@ SHORT_ANSWER_WORDS = 6
 # Prose answers at least this similar (0-100) land in the same cluster.
 DEFAULT_SIMILARITY = 75.0
 
-_PREAMBLES = re.compile(
+_PREAMBLE = re.compile(
     r"^(?:(?:so|thus|therefore|hence),?\s+)?(?:the\s+)?(?:final\s+)?"
-    r"(?:answer|result)\s+(?:is|=|:)\s*:?\s*",
+    r"(?:answer|result)\s*(?:is|=|:)\s*:?\s*",
 )
-_PUNCTUATION = re.compile(f"[{re.escape(string.punctuation)}“”‘’«»…]")
+# Punctuation, except a decimal point/comma between digits ("3.5") and a leading minus.
+_PUNCTUATION = re.compile(r"(?!(?<=\d)[.,](?=\d))(?!(?<!\w)-(?=\d))[^\w\s]|_")
 _WHITESPACE = re.compile(r"\s+")
 
 
 def normalize(text: str) -> str:
     """Lower-case, drop a leading "the answer is", punctuation and extra spaces."""
-    cleaned = _WHITESPACE.sub(" ", text.strip().lower())
-    cleaned = cleaned.rstrip(".!").strip()
-    cleaned = _PREAMBLES.sub("", cleaned)
-    # Keep decimal points and minus signs inside numbers: "3.5" must not become "35".
-    cleaned = re.sub(r"(?<=\d)[.,](?=\d)", "\0", cleaned)
-    cleaned = re.sub(r"(?<![\w])-(?=\d)", "\1", cleaned)
-    cleaned = _PUNCTUATION.sub(" ", cleaned)
-    cleaned = cleaned.replace("\0", ".").replace("\1", "-")
-    return _WHITESPACE.sub(" ", cleaned).strip()
+    previous, cleaned = None, text
+    while cleaned != previous:  # repeat until stable, so normalize(normalize(x)) == normalize(x)
+        previous = cleaned
+        cleaned = _WHITESPACE.sub(" ", cleaned.lower()).strip()
+        cleaned = _PREAMBLE.sub("", cleaned)
+        cleaned = _WHITESPACE.sub(" ", _PUNCTUATION.sub(" ", cleaned)).strip()
+    return cleaned
 
 
 def is_short(text: str, max_words: int = SHORT_ANSWER_WORDS) -> bool:

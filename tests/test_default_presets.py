@@ -1,0 +1,44 @@
+"""Every preset in the shipped default config validates against its strategy's options."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from mmchat.config import default_config_text
+from mmchat.config_schema import Config
+from mmchat.engine import Engine
+from mmchat.plugins import discover
+
+BUILT_IN = {
+    "single", "pipeline", "router", "fanout", "voting",
+    "consensus", "ensemble", "planner", "supervisor",
+}  # fmt: skip
+
+
+def test_every_default_preset_validates() -> None:
+    config = Config.model_validate(tomllib.loads(default_config_text()))
+    engine = Engine(config, discover())
+    assert engine.validate_presets() == []
+
+
+def test_default_presets_cover_every_built_in_strategy() -> None:
+    config = Config.model_validate(tomllib.loads(default_config_text()))
+    assert {preset.strategy for preset in config.presets.values()} == BUILT_IN
+
+
+def test_every_strategy_declares_view_summary_and_described_options() -> None:
+    registry = discover()
+    assert set(registry.names()) >= BUILT_IN, registry.failures
+    for name in BUILT_IN:
+        cls = registry.get(name)
+        assert cls is not None and cls.summary and cls.view in {"single", "lanes", "tally", "tree"}
+        for field_name, info in cls.Options.model_fields.items():
+            assert info.description, f"{name}.{field_name} has no description"
+        cls.Options()  # the defaults alone are valid
+
+
+def test_strategy_files_stay_small() -> None:
+    package = Path(__file__).parents[1] / "plugins" / "mmchat_strategies"
+    for path in package.glob("*.py"):
+        assert len(path.read_text().splitlines()) < 300, path.name
