@@ -173,10 +173,13 @@ class Consensus(Strategy):
         )
         if ok and top is not None:
             return Answer(top.representative, (top.representative_lane, *top.lanes[1:]))
-        return await self.escalate(ctx, options, agreement)
+        failed = "; ".join(
+            f"{r.model}: {r.error or 'no text'}" for r in done if not (r.ok and r.text.strip())
+        )
+        return await self.escalate(ctx, options, agreement, failed=failed)
 
     async def escalate(
-        self, ctx: Context, options: ConsensusOptions, agreement: Agreement
+        self, ctx: Context, options: ConsensusOptions, agreement: Agreement, *, failed: str = ""
     ) -> Answer:
         messages = escalation_messages(ctx, agreement, options)
         shown = len(agreement.clusters) if options.include_answers else 0
@@ -211,6 +214,7 @@ class Consensus(Strategy):
             return answer
         top = agreement.top
         if top is None:
-            raise StrategyError(f"no model answered and escalation is impossible: {failure}")
+            why = f" ({failed})" if failed else ""
+            raise StrategyError(f"no model answered{why} and escalation is impossible: {failure}")
         ctx.emit(Note(text=f"{failure}; keeping the most agreed answer", level="warning"))
         return Answer(top.representative, (top.representative_lane, *top.lanes[1:]))
