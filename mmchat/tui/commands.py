@@ -70,7 +70,7 @@ def _chat_commands(app: MMChatApp, chat: ChatScreen) -> list[Command]:
     if config is not None:
         for name, preset in config.presets.items():
             commands.append(
-                (f"Preset: {name}", f"{preset.strategy} — {preset.description}",
+                (f"Preset: {name}", " — ".join(filter(None, (preset.strategy, preset.description))),
                  partial(_use_preset, chat, name))
             )  # fmt: skip
         for alias, model in config.models.items():

@@ -15,8 +15,8 @@ __all__ = ["DecisionList"]
 def _compact(detail: dict[str, Any]) -> str:
     items = []
     for key, value in detail.items():
-        if value in (None, "", [], {}):
-            continue
+        if value in (None, "") or isinstance(value, (list, dict, tuple)):
+            continue  # structured detail is in the store and the export
         text = str(value)
         items.append(f"{key}={text if len(text) < 60 else text[:57] + '…'}")
     return ", ".join(items)

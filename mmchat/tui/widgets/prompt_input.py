@@ -1,8 +1,9 @@
-"""The message box: Enter sends; ctrl+n, ctrl+j or alt+enter insert a newline.
+"""The message box: Enter sends; ctrl+n or ctrl+j insert a newline.
 
 Enter-to-send with control-key newlines works the same inside tmux and plain
-terminals (shift+enter is indistinguishable from Enter in most of them). Pasted text
-keeps its newlines (bracketed paste does not go through key events).
+terminals: shift+enter and alt+enter reach the app as a plain Enter under tmux
+(checked), ctrl+n / ctrl+j arrive intact. Pasted text keeps its newlines (bracketed
+paste does not go through key events).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
-__all__ = ["PromptInput"]
+__all__ = ["NEWLINE_KEYS", "PromptInput"]
+
+NEWLINE_KEYS = ("ctrl+n", "ctrl+j")
 
 
 class PromptInput(TextArea):
@@ -29,8 +32,12 @@ class PromptInput(TextArea):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "submit", "Send", id="send", priority=True),
-        Binding("ctrl+n,ctrl+j,alt+enter", "newline", "Newline", id="newline", show=False),
+        # Enter is handled in _on_key, in order with the typed keys: a priority binding
+        # runs before earlier keys reach the TextArea, so "abc⏎" arriving in one write
+        # (fast typing, tmux send-keys) would submit an empty box. This binding shows
+        # the key in the footer; remapping `send` adds keys (Enter keeps sending).
+        Binding("enter", "submit", "Send", id="send"),
+        Binding("ctrl+n,ctrl+j", "newline", "Newline", id="newline", show=False),
     ]
 
     class Submitted(Message):
@@ -53,7 +60,15 @@ class PromptInput(TextArea):
         self.insert("\n")
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":  # handled by the binding, never inserted
+        # Both handled here, in order with the typed keys (see BINDINGS).
+        if event.key == "enter":
             event.prevent_default()
+            event.stop()
+            self.action_submit()
+            return
+        if event.key in NEWLINE_KEYS:
+            event.prevent_default()
+            event.stop()
+            self.action_newline()
             return
         await super()._on_key(event)
