@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
     "Answer",
@@ -41,6 +41,8 @@ __all__ = [
     "TurnFinished",
     "TurnStarted",
     "Usage",
+    "field_validator",
+    "model_validator",
     "models_option",
     "option",
     "preset_option",
@@ -273,7 +275,11 @@ class Context(Protocol):
 
 
 class StrategyOptions(BaseModel):
-    """Base for a strategy's declared options. Unknown keys are errors."""
+    """Base for a strategy's declared options. Unknown keys are errors.
+
+    Options are pydantic models: cross-field checks use ``model_validator`` and
+    ``field_validator``, re-exported here so plugins import only this module.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -311,26 +317,33 @@ class Strategy(abc.ABC):
     def model_refs(cls, options: StrategyOptions) -> list[str]:
         """The model aliases these options name (for validation and the strategy bar)."""
         found: list[str] = []
-        _collect_model_refs(options, found)
+        _collect_refs(options, "model_ref", found)
+        return found
+
+    @classmethod
+    def preset_refs(cls, options: StrategyOptions) -> list[str]:
+        """The presets these options run as steps (composition)."""
+        found: list[str] = []
+        _collect_refs(options, "preset_ref", found)
         return found
 
 
-def _collect_model_refs(value: Any, found: list[str]) -> None:
+def _collect_refs(value: Any, marker: str, found: list[str]) -> None:
+    """Walk options (and nested option models) for fields declared with ``marker``."""
     if isinstance(value, BaseModel):
         for name, info in type(value).model_fields.items():
             item = getattr(value, name)
-            if info.json_schema_extra and isinstance(info.json_schema_extra, dict) and (
-                info.json_schema_extra.get("model_ref")
-            ):
+            extra = info.json_schema_extra
+            if isinstance(extra, dict) and extra.get(marker):
                 _collect_strings(item, found)
             else:
-                _collect_model_refs(item, found)
+                _collect_refs(item, marker, found)
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _collect_model_refs(item, found)
+            _collect_refs(item, marker, found)
     elif isinstance(value, dict):
         for item in value.values():
-            _collect_model_refs(item, found)
+            _collect_refs(item, marker, found)
 
 
 def _collect_strings(value: Any, found: list[str]) -> None:

@@ -221,6 +221,12 @@ class Engine:
                 f"preset {label!r} names unknown model(s): {', '.join(missing)} "
                 f"(configured: {', '.join(sorted(self.config.models)) or 'none'})"
             )
+        unknown = [p for p in cls.preset_refs(options) if p not in self.config.presets]
+        if unknown:
+            raise PresetError(
+                f"preset {label!r} runs unknown preset(s): {', '.join(unknown)} "
+                f"(configured: {', '.join(sorted(self.config.presets)) or 'none'})"
+            )
         return cls(), options
 
     def validate_presets(self) -> list[str]:

@@ -273,12 +273,14 @@ async def test_bad_preset_options_and_unknown_models_are_clear(fake_server: Fake
             "typo": {"strategy": "single", "options": {"modle": "a"}},
             "ghost": {"strategy": "single", "options": {"model": "nope"}},
             "missing": {"strategy": "does-not-exist"},
+            "dangling": {"strategy": "nest", "options": {"inner": "no-such-preset"}},
         },
     )
     problems = "\n".join(engine.validate_presets())
     assert "preset 'typo' (single) options: modle: Extra inputs are not permitted" in problems
     assert "preset 'ghost' names unknown model(s): nope" in problems
     assert "strategy 'does-not-exist', which is not available" in problems
+    assert "preset 'dangling' runs unknown preset(s): no-such-preset" in problems
     outcome, _ = await run(engine, "ghost")
     await engine.aclose()
     assert outcome.status == "failed" and "nope" in (outcome.error or "")
