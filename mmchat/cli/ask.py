@@ -60,6 +60,11 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         err(f"no model alias {args.model!r} (configured: {', '.join(engine.config.models)})")
         await session.aclose()
         return 2
+    problem = _preset_problem(session, preset_name, preset_cfg)
+    if problem:
+        err(problem)
+        await session.aclose()
+        return 2
     history = []
     if args.system:
         from mmchat.api import Message
@@ -92,6 +97,23 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         kept = "; what arrived is kept in history" if outcome.message_id else ""
         err(f"the answer above is incomplete ({outcome.status}){kept}")
     return 130 if outcome.status == "cancelled" else 1
+
+
+def _preset_problem(session: Any, preset_name: str, preset_cfg: Any) -> str | None:
+    """Why the preset to run cannot run (before anything is saved or sent), or None."""
+    from mmchat.config import ConfigError
+    from mmchat.engine import PresetError
+
+    if preset_cfg is None:  # a preset from the file: name the file and the line
+        from mmchat.cli.config_cmd import preset_problems
+
+        found = preset_problems(session.loaded, session.engine, [preset_name])
+        return str(ConfigError(session.loaded.path, found)) if found else None
+    try:
+        session.engine.resolve_preset(preset_cfg, label=preset_name)
+    except PresetError as exc:
+        return str(exc)
+    return None
 
 
 def _choose_preset(config: Any, engine: Any, args: argparse.Namespace) -> tuple[str, Any]:

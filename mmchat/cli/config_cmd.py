@@ -9,18 +9,23 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import tomli_w
 
 from mmchat import paths
 from mmchat.config import (
     ConfigError,
+    ConfigProblem,
+    LoadedConfig,
     atomic_write,
     config_to_dict,
     default_config_text,
     load_config,
 )
+
+if TYPE_CHECKING:
+    from mmchat.engine import Engine
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -60,11 +65,48 @@ def run(args: argparse.Namespace) -> int:
             print(tomli_w.dumps(data), end="")
         return 0
     config = loaded.config
+    problems = preset_problems(loaded)
+    if problems:
+        print(ConfigError(path, problems), file=sys.stderr)
+        return 1
     print(
         f"{path}: OK ({len(config.providers)} providers, {len(config.models)} models, "
         f"{len(config.presets)} presets)"
     )
     return 0
+
+
+def preset_problems(
+    loaded: LoadedConfig, engine: Engine | None = None, only: list[str] | None = None
+) -> list[ConfigProblem]:
+    """Preset-level problems (unknown strategy, bad options, unknown model), with lines.
+
+    The schema cannot see these: they need the strategy plugins, so they are checked
+    by resolving each preset through an Engine (``Engine.validate_presets``).
+    """
+    from mmchat.config import _key_lines
+    from mmchat.engine import PresetError
+
+    if engine is None:
+        from mmchat.bootstrap import plugin_dirs
+        from mmchat.engine import Engine
+        from mmchat.plugins import discover
+
+        engine = Engine(loaded.config, discover(plugin_dirs(loaded)))
+    try:
+        lines = _key_lines(loaded.path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError):
+        lines = {}
+    problems: list[ConfigProblem] = []
+    for name in only if only is not None else list(loaded.config.presets):
+        try:
+            engine.resolve_preset(name)
+        except PresetError as exc:
+            message = str(exc)
+            field = "strategy" if "uses strategy" in message else "options"
+            line = lines.get(("presets", name, field)) or lines.get(("presets", name))
+            problems.append(ConfigProblem(f"presets.{name}", message, line))
+    return problems
 
 
 def _config_path(args: argparse.Namespace) -> Path:
