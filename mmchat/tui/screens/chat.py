@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -31,7 +32,9 @@ __all__ = ["ChatScreen"]
 class ChatScreen(Screen[None]):
     DEFAULT_CSS = """
     ChatScreen { layout: vertical; }
-    ChatScreen > PromptInput { margin: 0 1; }
+    ChatScreen > #chat-body { height: 1fr; }
+    ChatScreen #chat-main { width: 1fr; height: 1fr; }
+    ChatScreen PromptInput { margin: 0 1; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -62,10 +65,12 @@ class ChatScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.bar
-        yield self.sidebar
-        yield self.session
-        yield self._transcript
-        yield self.prompt
+        with Horizontal(id="chat-body"):
+            yield self.sidebar
+            with Vertical(id="chat-main"):
+                yield self._transcript
+                yield self.prompt
+            yield self.session
         yield Footer()
 
     async def on_mount(self) -> None:

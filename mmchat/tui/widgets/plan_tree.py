@@ -62,8 +62,9 @@ class PlanTree(Vertical):
         node = self._tree_nodes.get(event.node)
         if node is None:
             parent = self._tree_nodes.get(event.parent or "") or self.plan.root
-            node = parent.add(label, data=event.node, expand=True)
+            node = parent.add(label, data=event.node, expand=True, allow_expand=False)
             self._tree_nodes[event.node] = node
+            parent.allow_expand = True
             parent.expand()
         else:
             node.set_label(label)

@@ -42,7 +42,7 @@ class RouteBadge(Collapsible):
         lines.append(f"[b]runner-up[/b] {escape(str(detail.get('runner_up') or '–'))}")
         shown = ("route", "reason", "runner_up", "model", "target")
         for key, value in detail.items():
-            if key not in shown and value not in (None, ""):
+            if key not in shown and value not in (None, "", {}, []):
                 lines.append(f"[b]{escape(key)}[/b] {escape(str(value))}")
         if summary and summary != detail.get("route"):
             lines.append(escape(summary))

@@ -45,7 +45,7 @@ class StrategyTotals:
 class SessionPanel(Static):
     DEFAULT_CSS = """
     SessionPanel {
-        dock: right; width: 58; height: auto; max-height: 100%;
+        width: 58; height: 1fr;
         background: $panel; padding: 0 1; border-left: vkey $panel-lighten-2;
     }
     """

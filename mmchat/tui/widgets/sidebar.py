@@ -22,7 +22,7 @@ class _Entry(ListItem):
 
 class Sidebar(Vertical):
     DEFAULT_CSS = """
-    Sidebar { width: 30; dock: left; background: $panel; border-right: vkey $panel-lighten-2; }
+    Sidebar { width: 30; height: 1fr; background: $panel; border-right: vkey $panel-lighten-2; }
     Sidebar > .sidebar-title { text-style: bold; padding: 0 1; height: 1; }
     Sidebar > ListView { height: 1fr; background: $panel; }
     Sidebar ListItem { padding: 0 1; }

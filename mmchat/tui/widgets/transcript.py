@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 
 from textual.containers import VerticalScroll
 from textual.widget import Widget
+from textual.widgets import Static
 
 __all__ = ["Transcript"]
 
@@ -16,15 +17,23 @@ WidgetFactory = Callable[[], Widget]
 class Transcript(VerticalScroll):
     DEFAULT_CSS = """
     Transcript { height: 1fr; padding: 0 1; }
-    Transcript > .transcript-more { color: $text-muted; height: 1; }
+    Transcript > .transcript-empty { color: $text-muted; padding: 1 2; }
     """
+
+    EMPTY_HINT = (
+        "Ask anything: Enter sends, ctrl+n adds a line.\n"
+        "ctrl+t picks a strategy preset, ctrl+l a single model, ctrl+p lists every command.\n"
+        "Esc stops a running turn and keeps what arrived."
+    )
 
     def __init__(self, *, batch: int = 30, id: str | None = None) -> None:
         super().__init__(id=id)
         self.page_size = batch
         self._older: list[WidgetFactory] = []
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        if not self.children:
+            await self.show([])
         self.anchor()
 
     async def show(self, factories: Sequence[WidgetFactory]) -> list[Widget]:
@@ -35,11 +44,14 @@ class Transcript(VerticalScroll):
         widgets = [make() for make in recent]
         if widgets:
             await self.mount_all(widgets)
+        else:
+            await self.mount(Static(self.EMPTY_HINT, classes="transcript-empty", markup=False))
         self.anchor()
         return widgets
 
     async def add(self, *widgets: Widget) -> None:
         """Append a new turn and follow it (the user just sent something)."""
+        await self.query(".transcript-empty").remove()
         await self.mount_all(widgets)
         self.anchor()
 
