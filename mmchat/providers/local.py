@@ -98,6 +98,7 @@ LOG_FILE_NAME = "local-model.log"
 _LOG_ERRORS = 1
 _LOG_INFO = 3
 _FLUSH_WAIT = 1.0  # longest wait for llama.cpp's log thread to drain after start-up
+_RECONNECTS = 2  # re-sends of a request the server dropped before replying
 
 
 # --------------------------------------------------------------------------- paths
@@ -582,6 +583,7 @@ class LocalProvider(Provider):
         self._inner: Any = None  # OpenAIProvider, bound to the running server
         self._server: LocalServer | None = None
         self._key: ServerKey | None = None
+        self.reconnects = 0  # requests re-sent after a dropped keep-alive connection
 
     def __repr__(self) -> str:
         return f"LocalProvider({self.name!r}, {self.cfg.path or '<embedded>'!r})"
@@ -612,8 +614,21 @@ class LocalProvider(Provider):
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamPart]:
         inner = await self._ensure()
-        async for part in inner.stream(request):
-            yield part
+        for attempt in range(_RECONNECTS + 1):
+            shown = False
+            try:
+                async for part in inner.stream(request):
+                    shown = True
+                    yield part
+                return
+            except ProviderError as exc:
+                # llama.cpp's HTTP server now and then drops a pooled keep-alive
+                # connection just as a request goes out ("closed the connection before
+                # replying"). Nothing was shown and the server never saw the request,
+                # so sending it again on a fresh connection is safe.
+                if shown or exc.kind is not ErrorKind.CONNECTION or attempt == _RECONNECTS:
+                    raise
+                self.reconnects += 1
 
     async def list_models(self) -> list[str]:
         inner = await self._ensure()
