@@ -293,3 +293,49 @@ def test_redirect_native_stderr_keeps_python_stderr(tmp_path: Path, capfd):
     assert "native noise" not in err
     assert "python message" in err and "after restore" in err
     assert "native noise from C" in log.read_text()
+
+
+class _FlakyInner:
+    """Stands in for the OpenAIProvider: fails ``fails`` times before replying."""
+
+    def __init__(self, fails: int, kind: ErrorKind = ErrorKind.CONNECTION) -> None:
+        self.fails = fails
+        self.kind = kind
+        self.calls = 0
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamPart]:
+        self.calls += 1
+        if self.calls <= self.fails:
+            raise ProviderError(self.kind, "closed the connection before replying")
+        from mmchat.api import Usage
+
+        yield TextPart("ok")
+        yield DonePart(usage=Usage(1, 1), finish_reason="stop", ttft=0.0, duration=0.0)
+
+
+@pytest.mark.parametrize(
+    ("fails", "kind", "ok", "calls"),
+    [
+        (1, ErrorKind.CONNECTION, True, 2),  # dropped keep-alive connection: re-sent
+        (3, ErrorKind.CONNECTION, False, 3),  # gives up after two re-sends
+        (1, ErrorKind.BAD_REQUEST, False, 1),  # other errors are never re-sent
+    ],
+)
+async def test_local_provider_resends_only_dropped_connections(
+    client, monkeypatch, fails, kind, ok, calls
+):
+    provider = LocalProvider("local", _local_cfg(), client)
+    inner = _FlakyInner(fails, kind)
+
+    async def fake_ensure() -> _FlakyInner:
+        return inner
+
+    monkeypatch.setattr(provider, "_ensure", fake_ensure)
+    if ok:
+        text, done = await collect(provider.stream(req()))
+        assert text == "ok" and done.finish_reason == "stop"
+    else:
+        with pytest.raises(ProviderError) as info:
+            await collect(provider.stream(req()))
+        assert info.value.kind is kind
+    assert inner.calls == calls
