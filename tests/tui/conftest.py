@@ -28,7 +28,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     },
     "ensemble": {
         "strategy": "ensemble",
-        "options": {"models": {"a": 0.5, "b": 0.3, "c": 0.2}, "judges": ["judge"]},
+        "options": {"models": {"a": 0.5, "b": 0.3, "c": 0.2}, "judges": ["judge"], "seed": 1},
     },
     "route": {
         "strategy": "router",

@@ -33,11 +33,12 @@ PLAN = json.dumps(
 )
 
 
-def _turn(
-    prompt: str,
-    screenshot: str | None = None,
-    after: Callable[[Any], Awaitable[None]] | None = None,
-) -> Callable[[Any], Awaitable[None]]:
+Step = Callable[[Any], Awaitable[None]]
+SCREENSHOTS = os.environ.get("MMCHAT_WRITE_SCREENSHOTS")
+SCREENSHOT_DIR = str(Path(SCREENSHOTS).resolve()) if SCREENSHOTS else ""
+
+
+def _turn(prompt: str, screenshot: str | None = None, after: Step | None = None) -> Step:
     async def run_before(pilot: Any) -> None:
         app = pilot.app
         app.chat_screen.prompt.cursor_blink = False
@@ -48,9 +49,8 @@ def _turn(
         await pilot.pause()
         app.clear_notifications()
         await pilot.pause()
-        folder = os.environ.get("MMCHAT_WRITE_SCREENSHOTS")
-        if folder and screenshot:
-            app.save_screenshot(screenshot, str(Path(folder).resolve()))
+        if SCREENSHOT_DIR and screenshot:
+            app.save_screenshot(screenshot, SCREENSHOT_DIR)
 
     return run_before
 
