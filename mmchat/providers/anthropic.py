@@ -162,7 +162,8 @@ class AnthropicProvider(Provider):
                     prompt_tokens = _input_tokens(usage, prompt_tokens)
                     output_tokens = usage.get("output_tokens", output_tokens)
                 elif etype == "message_delta":
-                    stop_reason = (data.get("delta") or {}).get("stop_reason") or stop_reason
+                    reason = (data.get("delta") or {}).get("stop_reason")
+                    stop_reason = str(reason) if reason else stop_reason
                     usage = data.get("usage") or {}
                     prompt_tokens = _input_tokens(usage, prompt_tokens)
                     output_tokens = usage.get("output_tokens", output_tokens)  # cumulative
@@ -180,7 +181,10 @@ class AnthropicProvider(Provider):
         if prompt_tokens is None and output_tokens is None:
             usage_obj = Usage(prompt_estimate(request), estimate_tokens(answer), estimated=True)
         else:
-            usage_obj = Usage(prompt_tokens or 0, int(output_tokens or 0))
+            try:
+                usage_obj = Usage(int(prompt_tokens or 0), int(output_tokens or 0))
+            except (TypeError, ValueError):  # a server's nonsense counts: estimate instead
+                usage_obj = Usage(prompt_estimate(request), estimate_tokens(answer), True)
         yield DonePart(
             usage=usage_obj,
             finish_reason=stop_reason,

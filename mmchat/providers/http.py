@@ -311,6 +311,13 @@ async def open_stream(
             yield response
     except httpx.HTTPError as exc:
         raise error_from_exception(exc, ctx, in_stream=state.started) from exc
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:
+        # Valid JSON of the wrong shape from a broken server or gateway ("choices": 3,
+        # "delta": []...) while the caller parsed the body: a bad response, not a crash.
+        raise ctx.fail(
+            ErrorKind.BAD_RESPONSE,
+            f"unexpected data in the stream from {display_url(ctx.base_url)}",
+        ) from exc
 
 
 async def get_json(

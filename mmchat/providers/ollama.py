@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -35,6 +36,26 @@ from mmchat.providers.http import (
 from mmchat.providers.openai import prompt_estimate
 
 _TIMING_KEYS = ("total_duration", "load_duration", "prompt_eval_duration", "eval_duration")
+
+
+async def ndjson_lines(response: httpx.Response) -> AsyncIterator[str]:
+    """The body's lines, split on ``\n`` only.
+
+    ``Response.aiter_lines`` splits like ``str.splitlines`` (also on U+0085, U+2028,
+    form feed...), which Ollama leaves unescaped inside JSON strings: a model writing
+    one of those characters would break its line in two.
+    """
+    pending: list[str] = []
+    async for text in response.aiter_text():
+        *complete, rest = text.split("\n")
+        for piece in complete:
+            pending.append(piece)
+            yield "".join(pending)
+            pending = []
+        if rest:
+            pending.append(rest)
+    if pending:
+        yield "".join(pending)
 
 
 class OllamaProvider(Provider):
@@ -106,7 +127,7 @@ class OllamaProvider(Provider):
                 ctx=ctx,
                 state=state,
             ) as response:
-                lines = response.aiter_lines()
+                lines = ndjson_lines(response)
                 async for line in lines:
                     if not line.strip():
                         continue
@@ -116,6 +137,8 @@ class OllamaProvider(Provider):
                     if "error" in obj:
                         raise error_from_payload(obj, ctx)
                     message = obj.get("message") or {}
+                    if not isinstance(message, dict):
+                        raise ctx.fail(ErrorKind.BAD_RESPONSE, "unexpected line in stream")
                     thought = message.get("thinking")
                     if isinstance(thought, str) and thought:
                         state.started = True
@@ -144,18 +167,21 @@ class OllamaProvider(Provider):
                     status=err.status,
                 ) from err
             raise
+        usage = Usage(prompt_estimate(request), estimate_tokens("".join(text)), estimated=True)
         if "prompt_eval_count" in final or "eval_count" in final:
-            usage = Usage(
-                int(final.get("prompt_eval_count") or 0), int(final.get("eval_count") or 0)
-            )
-        else:
-            usage = Usage(prompt_estimate(request), estimate_tokens("".join(text)), estimated=True)
+            with contextlib.suppress(TypeError, ValueError):  # nonsense counts: keep estimate
+                usage = Usage(
+                    int(final.get("prompt_eval_count") or 0), int(final.get("eval_count") or 0)
+                )
         timings: dict[str, Any] = {k: final[k] for k in _TIMING_KEYS if k in final}
         if final.get("eval_count") and final.get("eval_duration"):
-            timings["predicted_per_second"] = final["eval_count"] / (final["eval_duration"] / 1e9)
+            with contextlib.suppress(TypeError, ValueError, ZeroDivisionError):
+                timings["predicted_per_second"] = final["eval_count"] / (
+                    final["eval_duration"] / 1e9
+                )
         yield DonePart(
             usage=usage,
-            finish_reason=final.get("done_reason") or "stop",
+            finish_reason=str(final.get("done_reason") or "stop"),
             ttft=ttft,
             duration=time.perf_counter() - start,
             timings=timings or None,

@@ -159,7 +159,7 @@ class OpenAIProvider(Provider):
                         text.append(content)
                         yield TextPart(content)
                     if choice.get("finish_reason"):
-                        finish = choice["finish_reason"]
+                        finish = str(choice["finish_reason"])
             if not done and finish is None:
                 kind = ErrorKind.STREAM_INTERRUPTED if state.started else ErrorKind.CONNECTION
                 raise ctx.fail(kind, f"stream from {self.base_url} ended before the answer did")
@@ -173,7 +173,7 @@ class OpenAIProvider(Provider):
 
     @staticmethod
     def _usage(raw: dict[str, Any] | None, request: ChatRequest, text: str) -> Usage:
-        if raw:
+        if isinstance(raw, dict) and raw:
             try:
                 return Usage(
                     int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0)
