@@ -14,8 +14,6 @@ import contextlib
 import random
 from typing import Any
 
-from pydantic import model_validator
-
 from mmchat.api import (
     Answer,
     Context,
@@ -27,6 +25,7 @@ from mmchat.api import (
     Strategy,
     StrategyError,
     StrategyOptions,
+    model_validator,
     models_option,
     option,
     preset_option,

@@ -13,8 +13,6 @@ import random
 import re
 from typing import Any, Literal
 
-from pydantic import model_validator
-
 from mmchat.api import (
     Answer,
     Context,
@@ -25,6 +23,7 @@ from mmchat.api import (
     Strategy,
     StrategyError,
     StrategyOptions,
+    model_validator,
     models_option,
     option,
 )

@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pydantic import model_validator
-
 from mmchat.api import (
     Answer,
     Context,
@@ -24,6 +22,7 @@ from mmchat.api import (
     Strategy,
     StrategyError,
     StrategyOptions,
+    model_validator,
     models_option,
     option,
     preset_option,
