@@ -1,0 +1,114 @@
+"""Conversations: reopening from the sidebar replays the stored views; long
+transcripts mount lazily; the session panel and the command palette."""
+
+from __future__ import annotations
+
+from mmchat.tui.widgets.assistant_message import AssistantMessage
+from mmchat.tui.widgets.lane_pane import LanePane
+from mmchat.tui.widgets.sidebar import Sidebar
+from mmchat.tui.widgets.transcript import Transcript
+from mmchat.tui.widgets.user_message import UserMessage
+from tests.fakeserver import FakeServer
+from tests.tui.conftest import build_app, idle, send, wait_for
+
+
+async def test_reopen_conversation_replays_lanes_and_choice(fake_server: FakeServer) -> None:
+    fake_server.script("model-a", "from a")
+    fake_server.script("model-b", "from b")
+    fake_server.script("model-c", "from c")
+    app = build_app(fake_server, preset="compare")
+    async with app.run_test(size=(140, 44)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None
+        await send(pilot, "first chat")
+        await wait_for(pilot, idle(app))
+        panes = {p.info.model: p for p in app.screen.query(LanePane)}
+        await pilot.click(panes["c"])
+        await pilot.pause()
+        first = chat.controller.conversation_id
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert not list(app.screen.query(AssistantMessage))
+        chat.controller.use_preset("single")
+        await send(pilot, "second chat")
+        await wait_for(pilot, idle(app))
+        assert chat.controller.conversation_id != first
+        assert first is not None
+        chat.post_message(Sidebar.Opened(first))
+        await wait_for(pilot, lambda: len(list(app.screen.query(LanePane))) == 3)
+        await pilot.pause()
+        reply = app.screen.query_one(AssistantMessage)
+        await wait_for(pilot, lambda: reply.chosen_lane is not None)
+        chosen = {p.info.model for p in app.screen.query(LanePane) if p.chosen}
+        assert chosen == {"c"}
+        assert chat.controller.history()[-1].content == "from c"
+        # continuing the reopened conversation sends its history
+        chat.controller.use_preset("single")
+        await send(pilot, "and then?")
+        await wait_for(pilot, lambda: idle(app)() and len(chat.controller.records) == 2)
+        assert "from c" in str(fake_server.last.body)
+        assert chat.controller.conversation_id == first
+
+
+async def test_long_transcript_mounts_lazily(fake_server: FakeServer) -> None:
+    app = build_app(fake_server, transcript_batch=4)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None and app.store is not None
+        store = app.store
+        conv = store.create_conversation("long", "single")
+        parent = None
+        for i in range(10):
+            user = store.add_user_message(conv, f"question {i}", parent)
+            parent = store.start_assistant(conv, user, "single", "single")
+            store.finish_assistant(
+                parent, text=f"answer {i}", status="complete", models=["a"],
+                usage=__import__("mmchat.api").api.Usage(1, 1), cost=None, duration=0.1,
+            )  # fmt: skip
+        await chat.controller.open_conversation(conv)
+        await pilot.pause()
+        transcript = app.screen.query_one(Transcript)
+        assert len(transcript.children) == 4 and transcript.has_older
+        assert len(chat.controller.records) == 10  # history is complete all the same
+        await transcript.load_older()
+        await pilot.pause()
+        assert len(transcript.children) == 8
+        texts = [u.text for u in app.screen.query(UserMessage)]
+        assert texts[0] == "question 6" and texts[-1] == "question 9"
+
+
+async def test_session_panel_totals_by_strategy(fake_server: FakeServer) -> None:
+    fake_server.script("model-a", "x")
+    app = build_app(fake_server)
+    async with app.run_test(size=(140, 40)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None
+        await send(pilot, "one")
+        await wait_for(pilot, idle(app))
+        await pilot.press("f3")
+        await pilot.pause()
+        assert chat.session.display
+        totals = chat.session.totals["single"]
+        assert totals.turns == 1 and totals.unknown_cost == 0
+        assert "single" in str(chat.session.render())
+
+
+async def test_palette_lists_actions_and_presets(fake_server: FakeServer) -> None:
+    from mmchat.tui.commands import MMChatCommands
+
+    app = build_app(fake_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        provider = MMChatCommands(app.screen)
+        names = [name for name, _, _ in provider._commands()]
+        for expected in ("New chat", "Regenerate", "Export as JSON", "Preset: compare",
+                         "Model: a", "Settings", "API keys", "Toggle session panel"):  # fmt: skip
+            assert expected in names
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"preset: compare")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.chat_screen is not None
+        assert app.chat_screen.controller.preset == "compare"
