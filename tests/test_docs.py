@@ -52,15 +52,8 @@ async def test_readme_plugin_example_runs_as_a_user_plugin(
     engine = Engine(config, registry)
     events: list[Event] = []
 
-    async def go() -> None:
-        outcome = await engine.run_turn(
-            TurnRequest(prompt="Capital?", preset="brief"), events.append
-        )
-        await engine.aclose()
-        assert outcome.status == "complete"
-        assert outcome.text == "Paris."
-
-    import asyncio
-
-    asyncio.run(go())
+    outcome = await engine.run_turn(TurnRequest(prompt="Capital?", preset="brief"), events.append)
+    await engine.aclose()
+    assert outcome.status == "complete"
+    assert outcome.text == "Paris."
     assert [e.summary for e in events if isinstance(e, Decision)] == ["terse: 6 chars"]
