@@ -20,6 +20,7 @@ from mmchat.api import (
     TextDelta,
 )
 from mmchat.cli._common import err, open_session_or_report
+from mmchat.sanitize import for_terminal
 
 
 def add_parser(sub: Any) -> None:
@@ -92,7 +93,7 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         printer.finish(outcome.text)
     if outcome.status == "complete":
         return 0
-    err(outcome.error or f"turn {outcome.status}")
+    err(for_terminal(outcome.error or f"turn {outcome.status}"))
     if outcome.text and not args.json:
         kept = "; what arrived is kept in history" if outcome.message_id else ""
         err(f"the answer above is incomplete ({outcome.status}){kept}")
@@ -161,7 +162,7 @@ class _Printer:
                 self.answer_lanes.add(event.lane)
             self._progress(f"… {event.label or event.model} ({event.role or 'lane'})")
         elif isinstance(event, TextDelta) and event.lane in self.answer_lanes:
-            sys.stdout.write(event.text)
+            sys.stdout.write(self._out(event.text))
             sys.stdout.flush()
             self.streamed = True
             self.last_char = event.text[-1:] or self.last_char
@@ -176,15 +177,19 @@ class _Printer:
         elif isinstance(event, (ReasoningDelta, FinalAnswer)):
             pass
 
+    def _out(self, text: str) -> str:
+        # Model output on a terminal: escape sequences shown, not obeyed (OSC 52...).
+        return for_terminal(text) if self.tty else text
+
     def _progress(self, line: str) -> None:
         if self.err_tty:
-            print(f"\x1b[2m{line}\x1b[0m", file=sys.stderr)
+            print(f"\x1b[2m{for_terminal(line)}\x1b[0m", file=sys.stderr)
 
     def finish(self, text: str) -> None:
         if not self.stream:
             return
         if not self.streamed:
-            sys.stdout.write(text)
+            sys.stdout.write(self._out(text))
             self.last_char = text[-1:] or "\n"
         if self.last_char != "\n":
             sys.stdout.write("\n")
