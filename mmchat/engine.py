@@ -157,7 +157,9 @@ class Engine:
             # keyring may block on D-Bus: keep it off the event loop.
             key = await asyncio.to_thread(self._key_lookup, key_name, cfg.key_env)
             if key is None and not _is_loopback(str(cfg.base_url)):
-                env = cfg.key_env or f"{key_name.upper()}_API_KEY"
+                from mmchat.secrets import default_env_var  # the variable get_key reads
+
+                env = cfg.key_env or default_env_var(key_name)
                 raise ProviderError(
                     ErrorKind.NO_KEY,
                     f"no API key: run `mmchat keys set {key_name}` or set {env}",
