@@ -45,4 +45,7 @@ class LanesGrid(Grid):
     def _fit(self, width: int) -> None:
         count = max(1, len(self.panes))
         fits = max(1, (width or 120) // MIN_PANE_WIDTH)
-        self.styles.grid_size_columns = max(1, min(count, fits, 4))
+        columns = max(1, min(count, fits, 4))
+        if self.styles.grid_size_columns != columns:
+            self.styles.grid_size_columns = columns
+            self.refresh(layout=True)
