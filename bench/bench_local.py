@@ -36,7 +36,6 @@ from mmchat.providers.local import (
     LocalProvider,
     local_log_path,
     make_local_provider,
-    redirect_native_stderr,
     shutdown_local_servers,
 )
 
@@ -166,7 +165,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--parallel", type=int, default=4)
     p.add_argument("--concurrent", type=int, default=1, help="streams at once per run")
     p.add_argument("--n-ctx", type=int, default=8192)
-    p.add_argument("--verbose-log", action="store_true", help="llama.cpp info log into the file")
     p.add_argument(
         "--keep-logs", action="store_true", help="log to the real data dir, not a temp dir"
     )
@@ -180,6 +178,4 @@ if __name__ == "__main__":
 
         os.environ.setdefault("MMCHAT_DATA_DIR", tempfile.mkdtemp(prefix="mmchat-bench-"))
     print(f"llama.cpp log: {local_log_path()}")
-    if arguments.verbose_log:
-        redirect_native_stderr(local_log_path())  # info-level llama.cpp log into the file
     sys.exit(asyncio.run(main(arguments)))

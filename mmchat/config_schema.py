@@ -78,7 +78,10 @@ class LocalProviderConfig(_Strict):
         description="Path to a GGUF file; empty means the embedded SmolLM2-135M-Instruct",
     )
     n_ctx: PositiveInt = Field(default=8192, description="Context size in tokens")
-    threads: PositiveInt = Field(default=2, description="CPU threads")
+    threads: PositiveInt | None = Field(
+        default=None,
+        description="CPU threads (unset: all cores but one, so the app itself stays smooth)",
+    )
     parallel: PositiveInt = Field(default=4, description="Requests served at once")
     read_timeout: PositiveFloat = Field(default=300.0, description="Longest silence, seconds")
 

@@ -45,7 +45,6 @@ from mmchat.providers.local import (
     ServerKey,
     add_status_listener,
     default_gguf_path,
-    redirect_native_stderr,
     remove_status_listener,
     start_server_sync,
     stop_server,
@@ -280,19 +279,64 @@ async def test_missing_xllamacpp_says_how_to_install(client, monkeypatch):
     assert INSTALL_HINT in str(info.value)
 
 
-def test_redirect_native_stderr_keeps_python_stderr(tmp_path: Path, capfd):
-    log = tmp_path / "native.log"
-    redirect = redirect_native_stderr(log)
+async def test_the_event_loop_keeps_running_while_the_model_loads(client):
+    """The load happens in a child process: the UI's loop must not freeze."""
+    provider = make_provider("ticking", _local_cfg(parallel=3), client, None)
+    ticks = 0
+    loading = True
+
+    async def tick() -> None:
+        nonlocal ticks
+        while loading:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    started = asyncio.get_running_loop().time()
     try:
-        os.write(2, b"native noise from C\n")
-        print("python message", file=sys.stderr, flush=True)
+        await provider.list_models()
     finally:
-        redirect.restore()
-    print("after restore", file=sys.stderr, flush=True)
-    err = capfd.readouterr().err
-    assert "native noise" not in err
-    assert "python message" in err and "after restore" in err
-    assert "native noise from C" in log.read_text()
+        loading = False
+        await ticker
+        assert isinstance(provider, LocalProvider) and provider.server is not None
+        stop_server(provider.server.key)
+    elapsed = asyncio.get_running_loop().time() - started
+    # A frozen loop would tick a handful of times; a live one ~100 times a second.
+    assert ticks >= elapsed * 30, (ticks, elapsed)
+
+
+def test_the_server_never_outlives_a_killed_app(tmp_path: Path):
+    """SIGKILL the process that started a server: the server exits by itself."""
+    import signal
+    import subprocess
+    import time
+
+    gguf = default_gguf_path()
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from mmchat.providers.local import ServerKey, start_server_sync\n"
+        f"key = ServerKey(Path({str(gguf)!r}), 1024, 1, 1)\n"
+        f"s = start_server_sync(key, log_path=Path({str(tmp_path / 'log')!r}))\n"
+        "print(s.process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    app = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert app.stdout is not None
+    child = int(app.stdout.readline())
+    os.kill(app.pid, signal.SIGKILL)
+    app.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        # Reap it if it became our zombie (it is not our child, so this usually fails).
+        time.sleep(0.1)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the llama.cpp server outlived the app that started it")
 
 
 class _FlakyInner:
