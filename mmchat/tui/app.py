@@ -16,8 +16,15 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from mmchat.tui.commands import MMChatCommands
+from mmchat.tui.inert import InertControls
+
+_INERT = InertControls()
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from textual.filter import LineFilter
+
     from mmchat.config import LoadedConfig
     from mmchat.config_schema import Config
     from mmchat.engine import Engine
@@ -60,6 +67,10 @@ class MMChatApp(App[int]):
         self._owns_store = store is None
         self._owns_engine = engine is None
         self.chat_screen: ChatScreen | None = None
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        # Model output is untrusted: none of its control characters reach the terminal.
+        return [*super().get_line_filters(), _INERT]
 
     @property
     def config(self) -> Config | None:
