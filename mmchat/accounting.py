@@ -35,6 +35,8 @@ def format_cost(cost: float | None) -> str:
         return "cost unknown"
     if cost == 0:
         return "$0"
+    if cost < 0.0001:
+        return "<$0.0001"
     if cost < 0.01:
         return f"${cost:.4f}"
     return f"${cost:.2f}"
