@@ -24,6 +24,7 @@ from mmchat.tui.widgets.strategy_bar import StrategyBar
 from mmchat.tui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
+    from mmchat.providers.local_servers import LocalStatus
     from mmchat.tui.app import MMChatApp
 
 __all__ = ["ChatScreen"]
@@ -80,6 +81,25 @@ class ChatScreen(Screen[None]):
         self.refresh_bar()
         await self.refresh_sidebar()
         self.prompt.focus()
+        from mmchat.providers.local_servers import add_status_listener
+
+        add_status_listener(self.on_local_model_status)
+
+    def on_unmount(self) -> None:
+        from mmchat.providers.local_servers import remove_status_listener
+
+        remove_status_listener(self.on_local_model_status)
+
+    def on_local_model_status(self, status: LocalStatus) -> None:
+        """The embedded model loads on first use: say so instead of looking stuck."""
+        if status.state == "loading":
+            self.bar.set_status(status.message or "loading model…")
+        else:
+            self.bar.set_status("")
+        if status.state == "ready" and status.seconds is not None:
+            self.notify(f"{status.message} ({status.seconds:.1f} s)", timeout=3)
+        elif status.state == "failed":
+            self.notify(status.message, title="Local model", severity="error")
 
     # -- hooks used by the controller and by other screens ---------------------------
     def refresh_bar(self) -> None:

@@ -22,6 +22,7 @@ class StrategyBar(Static):
         self.models: list[str] = []
         self.session_cost: float | None = 0.0
         self.running = False
+        self.status = ""  # e.g. "loading model…" while a local model starts
 
     def set_preset(self, preset: str, strategy: str, models: list[str]) -> None:
         self.preset, self.strategy, self.models = preset, strategy, list(models)
@@ -35,10 +36,16 @@ class StrategyBar(Static):
         self.running = running
         self._render_bar()
 
+    def set_status(self, status: str) -> None:
+        self.status = status
+        self._render_bar()
+
     def _render_bar(self) -> None:
         strategy = f" [dim]({escape(self.strategy)})[/dim]" if self.strategy != self.preset else ""
         models = escape(", ".join(self.models)) if self.models else "–"
         busy = "  [b $warning]◐ running — esc stops[/]" if self.running else ""
+        if self.status:
+            busy += f"  [$accent]⧗ {escape(self.status)}[/]"
         self.update(
             f"[b]preset[/b] {escape(self.preset or '–')}{strategy}  "
             f"[b]models[/b] {models}  [b]session[/b] {escape(fmt.cost(self.session_cost))}{busy}"
