@@ -10,7 +10,9 @@ chunks) and we measure, in the client's thread only:
 The server runs in its own process (``python -m tests.fakeserver``) so that it does
 not compete with the client for the GIL and skew the timings.
 
-The bare client does the minimum needed to get the text: ``aiter_lines`` plus
+Two scenarios: unthrottled (the CPU-bound worst case) and paced at 1,000 chunks/s
+(still far faster than a real model). The bare client does the minimum needed to
+get the text: ``aiter_lines`` plus
 ``json.loads`` of each event. Targets: <= 5 ms added to first token, <= 1.05x total.
 
 Run: .venv/bin/python bench/bench_providers.py
@@ -44,9 +46,28 @@ from mmchat.providers import make_provider  # noqa: E402
 from mmchat.providers.base import ChatRequest, TextPart  # noqa: E402
 from mmchat.providers.http import make_client  # noqa: E402
 
-CHUNKS = 2000
-ROUNDS = 15
-MODEL = "bench"
+
+@dataclass(frozen=True)
+class Scenario:
+    title: str
+    model: str
+    chunks: int
+    rounds: int
+    tokens_per_second: float | None = None
+
+    def reply(self) -> str:
+        fields: dict[str, Any] = {"text": "abcd" * self.chunks, "chunk_chars": 4}
+        if self.tokens_per_second:
+            fields["tokens_per_second"] = self.tokens_per_second
+        return json.dumps(fields)
+
+
+SCENARIOS = [
+    # CPU-bound worst case: the server sends as fast as loopback allows.
+    Scenario("unthrottled", "bench", chunks=2000, rounds=15),
+    # Still far faster than any real model, but paced like a real stream.
+    Scenario("paced at 1,000 chunks/s", "paced", chunks=500, rounds=5, tokens_per_second=1000),
+]
 
 Result = tuple[float, float, float, int]  # ttft, total, cpu, chars
 
@@ -66,18 +87,18 @@ class Server:
         return self.url
 
 
-def request_body(proto: str) -> dict[str, Any]:
+def request_body(proto: str, model: str) -> dict[str, Any]:
     messages = [{"role": "user", "content": "go"}]
     if proto == "openai":
         return {
-            "model": MODEL,
+            "model": model,
             "messages": messages,
             "stream": True,
             "stream_options": {"include_usage": True},
         }
     if proto == "anthropic":
-        return {"model": MODEL, "messages": messages, "max_tokens": 4096, "stream": True}
-    return {"model": MODEL, "messages": messages, "stream": True}
+        return {"model": model, "messages": messages, "max_tokens": 4096, "stream": True}
+    return {"model": model, "messages": messages, "stream": True}
 
 
 def extract(proto: str, line: str) -> str:
@@ -97,7 +118,7 @@ def extract(proto: str, line: str) -> str:
     return str(delta.get("text") or "") if delta.get("type") == "text_delta" else ""
 
 
-async def bare(client: httpx.AsyncClient, server: Server, proto: str) -> Result:
+async def bare(client: httpx.AsyncClient, server: Server, proto: str, model: str) -> Result:
     url = {
         "openai": f"{server.openai_url}/chat/completions",
         "anthropic": f"{server.anthropic_url}/messages",
@@ -107,7 +128,7 @@ async def bare(client: httpx.AsyncClient, server: Server, proto: str) -> Result:
     cpu0, t0 = time.thread_time(), time.perf_counter()
     ttft = None
     chars = 0
-    async with client.stream("POST", url, json=request_body(proto), headers=headers) as resp:
+    async with client.stream("POST", url, json=request_body(proto, model), headers=headers) as resp:
         async for line in resp.aiter_lines():
             if line:
                 text = extract(proto, line)
@@ -119,7 +140,7 @@ async def bare(client: httpx.AsyncClient, server: Server, proto: str) -> Result:
 
 
 def mmchat_runner(
-    client: httpx.AsyncClient, server: Server, proto: str
+    client: httpx.AsyncClient, server: Server, proto: str, model: str
 ) -> Callable[[], Awaitable[Result]]:
     cfg: Any = {
         "openai": OpenAIProviderConfig(kind="openai", base_url=server.openai_url),
@@ -127,7 +148,7 @@ def mmchat_runner(
         "ollama": OllamaProviderConfig(kind="ollama", base_url=server.ollama_url),
     }[proto]
     provider = make_provider(proto, cfg, client, None)
-    request = ChatRequest(model=MODEL, messages=[Message("user", "go")])
+    request = ChatRequest(model=model, messages=[Message("user", "go")])
 
     async def run() -> Result:
         cpu0, t0 = time.thread_time(), time.perf_counter()
@@ -143,11 +164,11 @@ def mmchat_runner(
     return run
 
 
-async def bench(server: Server) -> bool:
+async def bench(server: Server, sc: Scenario) -> bool:
     ok = True
     print(
-        f"{CHUNKS} chunks per stream, {ROUNDS} alternating rounds per client, loopback;"
-        " median (best) per figure\n"
+        f"\n{sc.title}: {sc.chunks} chunks per stream, {sc.rounds} alternating rounds per"
+        " client, loopback; median (best) per figure\n"
     )
     print(
         f"{'protocol':<10} {'client':<7} {'ttft ms':>14} {'total ms':>15} {'cpu ms':>15}"
@@ -155,14 +176,14 @@ async def bench(server: Server) -> bool:
     )
     for proto in ("openai", "anthropic", "ollama"):
         async with httpx.AsyncClient(timeout=30) as plain, make_client() as ours:
-            run_ours = mmchat_runner(ours, server, proto)
-            await bare(plain, server, proto)  # warm up both connection pools
+            run_ours = mmchat_runner(ours, server, proto, sc.model)
+            await bare(plain, server, proto, sc.model)  # warm up both connection pools
             await run_ours()
             results: dict[str, list[Result]] = {"bare": [], "mmchat": []}
-            for _ in range(ROUNDS):
-                results["bare"].append(await bare(plain, server, proto))
+            for _ in range(sc.rounds):
+                results["bare"].append(await bare(plain, server, proto, sc.model))
                 results["mmchat"].append(await run_ours())
-        assert {r[3] for r in results["bare"] + results["mmchat"]} == {CHUNKS * 4}
+        assert {r[3] for r in results["bare"] + results["mmchat"]} == {sc.chunks * 4}
         med = {
             n: [statistics.median(r[i] for r in rs) for i in range(3)] for n, rs in results.items()
         }
@@ -189,9 +210,9 @@ async def bench(server: Server) -> bool:
 
 
 def main() -> int:
-    reply = json.dumps({"text": "abcd" * CHUNKS, "chunk_chars": 4})
+    script = [a for sc in SCENARIOS for a in ("--model", sc.model, "--reply", sc.reply())]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeserver", "--model", MODEL, "--reply", reply],
+        [sys.executable, "-m", "tests.fakeserver", *script],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -199,7 +220,8 @@ def main() -> int:
     )
     try:
         assert proc.stdout is not None
-        ok = asyncio.run(bench(Server(proc.stdout.readline().strip())))
+        server = Server(proc.stdout.readline().strip())
+        ok = all([asyncio.run(bench(server, sc)) for sc in SCENARIOS])
     finally:
         assert proc.stdin is not None
         proc.stdin.close()  # the server exits when its stdin closes
