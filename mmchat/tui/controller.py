@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from mmchat import api
-from mmchat.api import Event, LaneStatus, Message, TurnFinished, TurnStarted, Usage
+from mmchat.api import (
+    Event,
+    LaneStatus,
+    Message,
+    TextDelta,
+    TurnFinished,
+    TurnStarted,
+    Usage,
+)
 from mmchat.config_schema import PresetConfig
 from mmchat.engine import PresetError, TurnOutcome, TurnRequest
 from mmchat.tui.widgets.assistant_message import AssistantMessage
@@ -32,7 +40,7 @@ if TYPE_CHECKING:
     from mmchat.tui.app import MMChatApp
     from mmchat.tui.widgets.transcript import Transcript
 
-__all__ = ["ChatController", "ChatSurface", "TurnRecord", "replay_events"]
+__all__ = ["ChatController", "ChatSurface", "TurnRecord", "coalesce_text", "replay_events"]
 
 
 class ChatSurface(Protocol):
@@ -169,14 +177,23 @@ class ChatController:
 
     async def _pump(self, queue: asyncio.Queue[Event | None], record: TurnRecord) -> None:
         assert record.reply is not None
-        while (event := await queue.get()) is not None:
-            if isinstance(event, TurnStarted):
-                record.turn_id = event.turn
-            try:
-                await record.reply.handle(event)
-            except Exception as exc:  # a view bug must not lose the turn
-                self.app.log.error(f"view failed on {type(event).__name__}: {exc!r}")
-                self.app.notify(f"display error: {exc}", severity="error")
+        while True:
+            # Take everything that piled up while the last batch rendered, and merge
+            # each lane's text: under load the screen updates once per batch, not once
+            # per token, so it keeps pace with any number of lanes.
+            batch = [await queue.get()]
+            while not queue.empty():
+                batch.append(queue.get_nowait())
+            for event in coalesce_text(batch):
+                if event is None:
+                    return
+                if isinstance(event, TurnStarted):
+                    record.turn_id = event.turn
+                try:
+                    await record.reply.handle(event)
+                except Exception as exc:  # a view bug must not lose the turn
+                    self.app.log.error(f"view failed on {type(event).__name__}: {exc!r}")
+                    self.app.notify(f"display error: {exc}", severity="error")
 
     def cancel(self) -> bool:
         record = self.running
@@ -295,6 +312,35 @@ class ChatController:
         path = folder / f"conversation-{self.conversation_id}.{'json' if kind == 'json' else 'md'}"
         path.write_text(text, "utf-8")
         return path
+
+
+def coalesce_text(batch: list[Event | None]) -> list[Event | None]:
+    """Merge each lane's consecutive text deltas; any other event keeps its place.
+
+    Deltas are held per lane until a non-text event arrives, so every lane's text stays
+    in order and no lane's text crosses its own LaneClosed (or anything else).
+    """
+    out: list[Event | None] = []
+    pending: dict[str, list[TextDelta]] = {}
+
+    def flush() -> None:
+        for deltas in pending.values():
+            first = deltas[0]
+            if len(deltas) == 1:
+                out.append(first)
+            else:
+                text = "".join(d.text for d in deltas)
+                out.append(dataclasses.replace(first, text=text, at=deltas[-1].at))
+        pending.clear()
+
+    for event in batch:
+        if isinstance(event, TextDelta):
+            pending.setdefault(event.lane, []).append(event)
+        else:
+            flush()
+            out.append(event)
+    flush()
+    return out
 
 
 async def _replay(reply: AssistantMessage, events: list[Event], chosen: str | None) -> None:

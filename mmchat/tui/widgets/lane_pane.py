@@ -13,7 +13,7 @@ from textual.widgets import Markdown, Static
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui.widgets.fmt import escape
-from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown
+from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown, Throttle
 
 __all__ = ["STATUS_MARKS", "LanePane"]
 
@@ -64,6 +64,7 @@ class LanePane(VerticalScroll, can_focus=True):
         self._head = Static(classes="lane-head")
         self._error = Static(classes="lane-error")
         self.body = StreamedMarkdown(Markdown())
+        self._head_throttle = Throttle()
 
     @property
     def lane(self) -> str:
@@ -83,9 +84,10 @@ class LanePane(VerticalScroll, can_focus=True):
         self._refresh_head()
 
     async def write(self, chunk: str, at: float) -> None:
-        self.info.on_text(chunk, at)
+        changed = self.info.on_text(chunk, at)
         await self.body.write(chunk)
-        self._refresh_head()
+        if changed or self._head_throttle.ready():
+            self._refresh_head()
 
     def retrying(self, event: LaneRetrying) -> None:
         self.info.on_retry(event)

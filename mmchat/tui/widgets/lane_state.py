@@ -7,13 +7,30 @@ text guards against rare rendering glitches in fenced code.
 
 from __future__ import annotations
 
+import time
+
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui.widgets import fmt
 
-__all__ = ["LaneInfo", "StreamedMarkdown"]
+__all__ = ["LaneInfo", "StreamedMarkdown", "Throttle"]
+
+
+class Throttle:
+    """True at most once per ``every`` seconds: live counters need not redraw per token."""
+
+    def __init__(self, every: float = 0.25) -> None:
+        self.every = every
+        self._last = float("-inf")
+
+    def ready(self) -> bool:
+        now = time.monotonic()
+        if now - self._last < self.every:
+            return False
+        self._last = now
+        return True
 
 
 class StreamedMarkdown:
@@ -71,6 +88,7 @@ class LaneInfo:
         self.status = "queued"
         self.error: str | None = None
         self.parts: list[str] = []
+        self.chars = 0  # running length of parts (status_line must not re-sum per token)
         self.closed: LaneClosed | None = None
         self.first_at: float | None = None
         self.last_at = opened.at
@@ -83,13 +101,17 @@ class LaneInfo:
     def name(self) -> str:
         return self.label if self.label == self.model else f"{self.label} · {self.model}"
 
-    def on_text(self, chunk: str, at: float) -> None:
+    def on_text(self, chunk: str, at: float) -> bool:
+        """Record streamed text; True when the lane's status changed (worth a redraw)."""
         if self.first_at is None:
             self.first_at = at
         self.last_at = at
         self.parts.append(chunk)
+        self.chars += len(chunk)
         if self.status in ("queued", "retrying"):
             self.status = "streaming"
+            return True
+        return False
 
     def on_retry(self, event: LaneRetrying) -> None:
         self.status = "retrying"
@@ -101,6 +123,7 @@ class LaneInfo:
         self.error = event.error if event.status != "done" else None
         if event.text and event.text != self.text:
             self.parts = [event.text]
+            self.chars = len(event.text)
 
     def status_line(self) -> str:
         """Plain text: status, tokens, cost, time (or live rate)."""
@@ -112,6 +135,6 @@ class LaneInfo:
             if closed.usage.completion_tokens and closed.duration:
                 parts.append(fmt.rate(closed.usage.completion_tokens, closed.duration))
         elif self.first_at is not None:
-            approx = sum(len(p) for p in self.parts) / 4
+            approx = self.chars / 4
             parts += [f"~{approx:.0f} tok", fmt.rate(approx, self.last_at - self.first_at)]
         return " · ".join(p for p in parts if p)

@@ -12,7 +12,7 @@ from textual.widgets import Collapsible, Markdown, Static
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import STATUS_MARKS
-from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown
+from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown, Throttle
 
 __all__ = ["TallyView", "agreement_bar"]
 
@@ -86,6 +86,7 @@ class _Member(Collapsible):
     def __init__(self, opened: LaneOpened) -> None:
         self.info = LaneInfo(opened)
         self.body = StreamedMarkdown(Markdown())
+        self.title_throttle = Throttle()
         super().__init__(self.body.markdown, title="", collapsed=True)
         self.retitle()
 
@@ -134,9 +135,10 @@ class TallyView(Vertical):
 
     async def write(self, lane: str, chunk: str, at: float) -> None:
         member = self.members[lane]
-        member.info.on_text(chunk, at)
+        changed = member.info.on_text(chunk, at)
         await member.body.write(chunk)
-        member.retitle()
+        if changed or member.title_throttle.ready():
+            member.retitle()
 
     def retrying(self, event: LaneRetrying) -> None:
         member = self.members[event.lane]
