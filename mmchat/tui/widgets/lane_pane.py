@@ -7,7 +7,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Markdown, Static
 
@@ -28,14 +28,16 @@ STATUS_MARKS = {
 }
 
 
-class LanePane(VerticalScroll, can_focus=True):
+class LanePane(Vertical, can_focus=True):
     """A lane's live view. Enter or a click picks its answer (``Picked``)."""
 
     DEFAULT_CSS = """
     LanePane {
-        height: auto;
-        max-height: 24;
-        min-height: 5;
+        /* A fixed height while streaming: a growing answer scrolls inside its pane
+           instead of re-laying out the whole screen on every streamed line. Once
+           the lane closes the pane shrinks to its content (class -settled). */
+        height: 18;
+        max-height: 18;
         border: round $panel-lighten-2;
         padding: 0 1;
     }
@@ -44,7 +46,10 @@ class LanePane(VerticalScroll, can_focus=True):
     LanePane.-failed { border: round $error; }
     LanePane > .lane-head { color: $text-muted; height: auto; }
     LanePane > .lane-error { color: $error; height: auto; }
-    LanePane > Markdown { margin: 0; padding: 0; }
+    LanePane > VerticalScroll { height: 1fr; }
+    LanePane.-settled { height: auto; }
+    LanePane.-settled > VerticalScroll { height: auto; max-height: 16; }
+    LanePane Markdown { margin: 0; padding: 0; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -64,6 +69,7 @@ class LanePane(VerticalScroll, can_focus=True):
         self._head = Static(classes="lane-head")
         self._error = Static(classes="lane-error")
         self.body = StreamedMarkdown(Markdown())
+        self._scroll = VerticalScroll(self.body.markdown)
         self._head_throttle = Throttle()
 
     @property
@@ -77,7 +83,7 @@ class LanePane(VerticalScroll, can_focus=True):
     def compose(self) -> ComposeResult:
         yield self._head
         yield self._error
-        yield self.body.markdown
+        yield self._scroll
 
     def on_mount(self) -> None:
         self._error.display = False
@@ -88,6 +94,10 @@ class LanePane(VerticalScroll, can_focus=True):
         await self.body.write(chunk)
         if changed or self._head_throttle.ready():
             self._refresh_head()
+            # Follow the newest text once it overflows (anchoring earlier would push a
+            # short answer to the bottom of the pane); a user scroll releases it.
+            if not self._scroll.is_anchored and self._scroll.max_scroll_y > 0:
+                self._scroll.anchor()
 
     def retrying(self, event: LaneRetrying) -> None:
         self.info.on_retry(event)
@@ -96,6 +106,7 @@ class LanePane(VerticalScroll, can_focus=True):
     async def close(self, event: LaneClosed) -> None:
         self.info.on_close(event)
         self.set_class(event.status == "failed", "-failed")
+        self.add_class("-settled")
         await self.body.stop(self.info.text)
         self._refresh_head()
 

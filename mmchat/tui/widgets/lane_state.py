@@ -2,7 +2,7 @@
 
 Streaming goes through ``Markdown.get_stream`` (batched appends), never a full
 ``update()`` per token; after the stream stops, one final ``update()`` with the whole
-text guards against rare rendering glitches in fenced code.
+text guards against rare rendering glitches in fenced code (only when there is some).
 """
 
 from __future__ import annotations
@@ -60,9 +60,12 @@ class StreamedMarkdown:
             await self._stream.stop()
             self._stream = None
         self._stopped = True
-        if final is not None and final != self.text:
-            self.parts = [final]
-        if self.markdown.is_attached:
+        changed = final is not None and final != self.text
+        if changed:
+            self.parts = [final or ""]
+        # One full re-render guards against rare glitches in streamed fenced code; it
+        # re-mounts every block, so only pay for it when there is code (or new text).
+        if self.markdown.is_attached and (changed or "```" in self.text):
             await self.markdown.update(self.text)
 
     async def reset(self) -> None:
