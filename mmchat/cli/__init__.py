@@ -1,6 +1,8 @@
 """The `mmchat` command. With no subcommand it opens the TUI.
 
-Subcommands import what they need lazily so `mmchat ask` and the TUI start fast.
+Start-up cost matters here: ``--version`` is answered before anything is built, and
+only the subcommand being run is imported (the others get a stub parser carrying
+their one-line help, so ``mmchat --help`` lists them without importing them).
 """
 
 from __future__ import annotations
@@ -19,18 +21,41 @@ SUBCOMMANDS = {
     "keys": "keys_cmd",
 }
 
+# The one-line help each module's add_parser gives (tests check they stay equal).
+SUBCOMMAND_HELP = {
+    "ask": "ask once and print the answer",
+    "models": "list model aliases and each provider's models",
+    "plugins": "list strategies, their options and presets",
+    "config": "show, check or edit the configuration file",
+    "keys": "store, list or delete API keys (OS keyring)",
+}
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(command: str | None = None, *, full: bool = False) -> argparse.ArgumentParser:
+    """The parser; the real sub-parser only for ``command`` (all of them if ``full``)."""
     parser = argparse.ArgumentParser(
         prog="mmchat",
         description="Multi-model chat for the terminal. Run with no command to open the app.",
     )
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in SUBCOMMANDS.values():
-        module = importlib.import_module(f"mmchat.cli.{module_name}")
-        module.add_parser(sub)
+    for name, module_name in SUBCOMMANDS.items():
+        if full or name == command:
+            module = importlib.import_module(f"mmchat.cli.{module_name}")
+            module.add_parser(sub)
+        else:
+            sub.add_parser(name, help=SUBCOMMAND_HELP[name])
     return parser
+
+
+def _command_in(args: Sequence[str]) -> str | None:
+    """The subcommand named on the command line (the first non-option word), if any."""
+    for arg in args:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in SUBCOMMANDS else None
+    return None
 
 
 def _version() -> str:
@@ -45,7 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mmchat.tui.app import run
 
         return run()
-    parser = build_parser()
+    if args_list == ["--version"]:
+        print(_version())
+        return 0
+    parser = build_parser(_command_in(args_list))
     args = parser.parse_args(args_list)
     if args.command is None:
         from mmchat.tui.app import run

@@ -67,6 +67,7 @@ class MMChatApp(App[int]):
         self._owns_store = store is None
         self._owns_engine = engine is None
         self.chat_screen: ChatScreen | None = None
+        self._starting = False
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         # Model output is untrusted: none of its control characters reach the terminal.
@@ -81,6 +82,11 @@ class MMChatApp(App[int]):
     # -- start-up ----------------------------------------------------------------------
     def prepare(self) -> None:
         """Load config, store, plugins and engine; failures become ``startup_error``."""
+        self._load_config()
+        if self.startup_error is None:
+            self._load_rest()
+
+    def _load_config(self) -> None:
         from mmchat.config import ConfigError, load_config
 
         self.startup_error = None
@@ -90,7 +96,9 @@ class MMChatApp(App[int]):
                     self.loaded = load_config(self.config_path)
             except ConfigError as exc:
                 self.startup_error = ("mmchat cannot start: the config file has problems", str(exc))
-                return
+
+    def _load_rest(self) -> None:
+        """Store, plugins and engine (the config is loaded)."""
         if self.store is None and self.use_store:
             from mmchat import paths
             from mmchat.store import Store, StoreError
@@ -110,10 +118,56 @@ class MMChatApp(App[int]):
             assert self.loaded is not None
             self.engine = Engine(self.loaded.config, self.registry, store=self.store)
 
+    @property
+    def starting(self) -> bool:
+        """True between the first paint and the end of the deferred loading."""
+        return self._starting
+
     async def on_mount(self) -> None:
+        """Paint first, load after: the config is read now (a broken one shows the error
+        screen at once), the chat screen comes up with a "starting…" status, and plugin
+        discovery, the store and the engine load right after that first frame.
+
+        Deferred loading runs on the event loop (not in a thread): keys typed meanwhile
+        wait in the queue, so Enter is only handled once the engine exists. When the
+        caller passed a registry or an engine, nothing slow is left: all is done here.
+        """
         self._apply_ui_settings()
-        self.prepare()
+        self._load_config()
+        if self.startup_error is not None:
+            await self._show_first_screen()
+            return
+        if self.registry is not None or self.engine is not None:
+            self._load_rest()
+            await self._show_first_screen()
+            return
+        self._starting = True
         await self._show_first_screen()
+        if self.chat_screen is not None:
+            self.chat_screen.bar.set_status("starting…")
+        else:  # pragma: no cover - _show_first_screen always sets it without an error
+            self._starting = False
+
+    def on_ready(self) -> None:
+        """The first frame is on screen: load what was deferred, after one more refresh."""
+        if self._starting and self.chat_screen is not None:
+            self.chat_screen.call_after_refresh(self._finish_startup)
+
+    async def _finish_startup(self) -> None:
+        try:
+            self._load_rest()
+        finally:
+            self._starting = False
+        chat = self.chat_screen
+        if self.startup_error is not None or chat is None:
+            await self._show_first_screen()
+            return
+        chat.bar.set_status("")
+        config = self.config
+        chat.sidebar.display = bool(config and config.ui.sidebar and self.store is not None)
+        chat.refresh_bar()
+        await chat.refresh_sidebar()
+        self._after_first_screen()
 
     def _apply_ui_settings(self) -> None:
         with contextlib.suppress(Exception):
@@ -135,11 +189,26 @@ class MMChatApp(App[int]):
                 from mmchat.tui.keymap import apply_keymap
 
                 apply_keymap(self, config.ui.keymap)
-        from mmchat.tui.screens.chat import ChatScreen
+        if self.chat_screen is None:
+            from mmchat.tui.screens.chat import ChatScreen
 
-        self.chat_screen = ChatScreen()
-        await self.push_screen(self.chat_screen)
+            self.chat_screen = ChatScreen()
+            await self.push_screen(self.chat_screen)
+        else:  # a retry after the deferred loading failed: the chat screen is there
+            chat = self.chat_screen
+            controller = chat.controller
+            stale = config is not None and controller.preset not in config.presets
+            if config is not None and stale and controller.adhoc is None:
+                controller.use_preset(config.defaults.preset)
+            chat.sidebar.display = bool(config and config.ui.sidebar and self.store is not None)
+            chat.refresh_bar()
+            await chat.refresh_sidebar()
+        if not self._starting:
+            self._after_first_screen()
+
+    def _after_first_screen(self) -> None:
         self._report_problems()
+        config = self.config
         if self.onboarding and config is not None and self.loaded is not None:
             self._maybe_onboard(config)
 

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from rapidfuzz import fuzz, process
-
 # --------------------------------------------------------------------- categories
 
 
@@ -51,6 +49,8 @@ def pick_category(reply: str, categories: Sequence[str]) -> CategoryPick | None:
         for category in categories:
             if len(category) >= 3 and word.startswith(category.lower()):
                 return CategoryPick(category, "prefix")
+    from rapidfuzz import fuzz, process  # imported on first use: discovery stays fast
+
     best: tuple[str, float] | None = None
     lowered_categories = [c.lower() for c in categories]
     for word in words:

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from rapidfuzz import fuzz
-
 # Answers of at most this many words are compared exactly (after normalizing).
 SHORT_ANSWER_WORDS = 6
 # Prose answers at least this similar (0-100) land in the same cluster.
@@ -54,6 +52,8 @@ def similarity(a: str, b: str) -> float:
     na, nb = normalize(a), normalize(b)
     if na == nb:
         return 100.0
+    from rapidfuzz import fuzz  # imported on first use: plugin discovery stays fast
+
     return (fuzz.token_set_ratio(na, nb) + fuzz.token_sort_ratio(na, nb)) / 2
 
 
