@@ -68,6 +68,8 @@ class MMChatApp(App[int]):
         self._owns_engine = engine is None
         self.chat_screen: ChatScreen | None = None
         self._starting = False
+        self._themes_registered = False
+        self._early_theme()
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         # Model output is untrusted: none of its control characters reach the terminal.
@@ -82,11 +84,11 @@ class MMChatApp(App[int]):
     # -- start-up ----------------------------------------------------------------------
     def prepare(self) -> None:
         """Load config, store, plugins and engine; failures become ``startup_error``."""
-        self._load_config()
+        self._load_config_and_store()
         if self.startup_error is None:
-            self._load_rest()
+            self._load_plugins_and_engine()
 
-    def _load_config(self) -> None:
+    def _load_config_and_store(self) -> None:
         from mmchat.config import ConfigError, load_config
 
         self.startup_error = None
@@ -96,9 +98,7 @@ class MMChatApp(App[int]):
                     self.loaded = load_config(self.config_path)
             except ConfigError as exc:
                 self.startup_error = ("mmchat cannot start: the config file has problems", str(exc))
-
-    def _load_rest(self) -> None:
-        """Store, plugins and engine (the config is loaded)."""
+                return
         if self.store is None and self.use_store:
             from mmchat import paths
             from mmchat.store import Store, StoreError
@@ -107,7 +107,8 @@ class MMChatApp(App[int]):
                 self.store = Store.open(paths.db_file())
             except (StoreError, OSError) as exc:
                 self.startup_error = ("mmchat cannot open its history", str(exc))
-                return
+
+    def _load_plugins_and_engine(self) -> None:
         if self.registry is None:
             self.registry = (
                 self.engine.registry if self.engine is not None else _discover(self.config)
@@ -124,56 +125,78 @@ class MMChatApp(App[int]):
         return self._starting
 
     async def on_mount(self) -> None:
-        """Paint first, load after: the config is read now (a broken one shows the error
-        screen at once), the chat screen comes up with a "starting…" status, and plugin
-        discovery, the store and the engine load right after that first frame.
+        """Paint first, load after: the config and the store open now (the chat screen
+        imports their modules anyway; a broken config shows the error screen at once),
+        the chat screen comes up with a "starting…" status, and plugin discovery and the
+        engine load right after that first frame (see :meth:`on_ready`).
 
         Deferred loading runs on the event loop (not in a thread): keys typed meanwhile
         wait in the queue, so Enter is only handled once the engine exists. When the
         caller passed a registry or an engine, nothing slow is left: all is done here.
         """
         self._apply_ui_settings()
-        self._load_config()
-        if self.startup_error is not None:
-            await self._show_first_screen()
-            return
-        if self.registry is not None or self.engine is not None:
-            self._load_rest()
-            await self._show_first_screen()
-            return
-        self._starting = True
+        self._load_config_and_store()
+        if self.startup_error is None and (self.registry is not None or self.engine is not None):
+            self._load_plugins_and_engine()
+        elif self.startup_error is None:
+            self._starting = True
         await self._show_first_screen()
-        if self.chat_screen is not None:
-            self.chat_screen.bar.set_status("starting…")
-        else:  # pragma: no cover - _show_first_screen always sets it without an error
-            self._starting = False
+        if self._starting and self.chat_screen is not None:
+            bar = self.chat_screen.bar
+            bar.set_preset(bar.preset, bar.preset, [])  # no "()": the strategy is unknown yet
+            bar.set_status("starting…")
 
     def on_ready(self) -> None:
-        """The first frame is on screen: load what was deferred, after one more refresh."""
+        """The first frame is drawn: load what was deferred. ``call_later`` on the chat
+        screen queues it behind that screen's pending compositor refresh."""
         if self._starting and self.chat_screen is not None:
             self.chat_screen.call_after_refresh(self._finish_startup)
 
     async def _finish_startup(self) -> None:
         try:
-            self._load_rest()
+            self._load_plugins_and_engine()
         finally:
             self._starting = False
         chat = self.chat_screen
-        if self.startup_error is not None or chat is None:
-            await self._show_first_screen()
+        if chat is None:  # pragma: no cover - set whenever _starting is
             return
         chat.bar.set_status("")
-        config = self.config
-        chat.sidebar.display = bool(config and config.ui.sidebar and self.store is not None)
         chat.refresh_bar()
-        await chat.refresh_sidebar()
         self._after_first_screen()
 
     def _apply_ui_settings(self) -> None:
+        if self._themes_registered:
+            return
         with contextlib.suppress(Exception):
             from mmchat.tui.themes import register_themes
 
             register_themes(self)
+            self._themes_registered = True
+
+    def _early_theme(self) -> None:
+        """Pick the configured theme before Textual first parses its CSS: setting it in
+        ``on_mount`` re-parses the stylesheet and re-styles every widget (tens of ms
+        before the first frame). The name is peeked from the TOML (no validation);
+        ``_show_first_screen`` still applies the validated one."""
+        self._apply_ui_settings()
+        with contextlib.suppress(Exception):
+            name = self._configured_theme()
+            if name in self.available_themes and name != self.theme:
+                self.theme = name
+
+    def _configured_theme(self) -> str:
+        if self.config is not None:
+            return self.config.ui.theme
+        import tomllib
+
+        from mmchat import paths
+
+        path = self.config_path or paths.config_file()
+        if not path.exists():
+            return "mmchat-dark"  # what the default config (written on first run) uses
+        ui = tomllib.loads(path.read_text("utf-8")).get("ui", {})
+        theme = ui.get("theme", "mmchat-dark") if isinstance(ui, dict) else ""
+        return theme if isinstance(theme, str) else ""
 
     async def _show_first_screen(self) -> None:
         if self.startup_error is not None:
@@ -189,20 +212,10 @@ class MMChatApp(App[int]):
                 from mmchat.tui.keymap import apply_keymap
 
                 apply_keymap(self, config.ui.keymap)
-        if self.chat_screen is None:
-            from mmchat.tui.screens.chat import ChatScreen
+        from mmchat.tui.screens.chat import ChatScreen
 
-            self.chat_screen = ChatScreen()
-            await self.push_screen(self.chat_screen)
-        else:  # a retry after the deferred loading failed: the chat screen is there
-            chat = self.chat_screen
-            controller = chat.controller
-            stale = config is not None and controller.preset not in config.presets
-            if config is not None and stale and controller.adhoc is None:
-                controller.use_preset(config.defaults.preset)
-            chat.sidebar.display = bool(config and config.ui.sidebar and self.store is not None)
-            chat.refresh_bar()
-            await chat.refresh_sidebar()
+        self.chat_screen = ChatScreen()
+        await self.push_screen(self.chat_screen)
         if not self._starting:
             self._after_first_screen()
 

@@ -75,7 +75,6 @@ async def test_chat_screen_is_up_before_plugins_store_and_engine(
         assert chat is not None
         seen.update(
             screen=self.screen is chat,
-            focus=chat.prompt.has_focus,
             status=chat.bar.status,
             engine=self.engine,
             registry=self.registry,
@@ -88,20 +87,21 @@ async def test_chat_screen_is_up_before_plugins_store_and_engine(
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         assert seen == {
-            "screen": True, "focus": True, "status": "starting…",
+            "screen": True, "status": "starting…",
             "engine": None, "registry": None, "config": True,
         }  # fmt: skip
         chat = app.chat_screen
         assert chat is not None and app.screen is chat
         assert app.engine is not None and app.registry is not None and app.store is not None
         assert chat.bar.status == ""
+        assert chat.prompt.has_focus
         assert chat.controller.preset == app.config.defaults.preset  # type: ignore[union-attr]
         assert chat.sidebar.display
         _label, strategy, models = chat.controller.describe()
         assert strategy and models
 
 
-async def test_store_failure_after_first_paint_shows_error_then_retry() -> None:
+async def test_store_failure_shows_error_then_retry() -> None:
     db = paths.db_file()
     db.mkdir(parents=True)  # a directory where the database should be: cannot open
     app = make_app(onboarding=False)
