@@ -28,11 +28,12 @@ from mmchat.tui.widgets import fmt
 from mmchat.tui.widgets.decision_list import DecisionList
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import LanePane
-from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown
+from mmchat.tui.widgets.lane_state import LaneInfo
 from mmchat.tui.widgets.lanes_grid import LanesGrid
 from mmchat.tui.widgets.plan_tree import PlanTree
 from mmchat.tui.widgets.route_badge import RouteBadge
 from mmchat.tui.widgets.stage_list import StageList
+from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 from mmchat.tui.widgets.tally_view import TallyView
 
 __all__ = ["AssistantMessage"]
@@ -192,7 +193,8 @@ class AssistantMessage(Vertical):
         elif where is not None:
             self.lanes[event.lane].on_text(event.text, event.at)
             if where == "answer":
-                self.answer.markdown.display = True
+                if not self.answer.markdown.display:
+                    self.answer.markdown.display = True
                 await self.answer.write(event.text)
 
     def _on_retrying(self, event: LaneRetrying) -> None:
@@ -209,6 +211,7 @@ class AssistantMessage(Vertical):
         where = self._where.get(event.lane)
         if where == "pane" and self._grid is not None:
             await self._grid.panes[event.lane].close(event)
+            self._grid.lane_closed()
         elif where == "member" and self._tally is not None:
             await self._tally.close(event)
         elif where is not None:

@@ -13,7 +13,8 @@ from textual.widgets import Markdown, Static
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui.widgets.fmt import escape
-from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown, Throttle
+from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
+from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
 __all__ = ["STATUS_MARKS", "LanePane"]
 
@@ -35,7 +36,7 @@ class LanePane(Vertical, can_focus=True):
     LanePane {
         /* A fixed height while streaming: a growing answer scrolls inside its pane
            instead of re-laying out the whole screen on every streamed line. Once
-           the lane closes the pane shrinks to its content (class -settled). */
+           the lane closes the pane shrinks to its content (see settle()). */
         height: 18;
         max-height: 18;
         border: round $panel-lighten-2;
@@ -44,11 +45,9 @@ class LanePane(Vertical, can_focus=True):
     LanePane:focus { border: round $accent; }
     LanePane.-chosen { border: double $success; }
     LanePane.-failed { border: round $error; }
-    LanePane > .lane-head { color: $text-muted; height: auto; }
+    LanePane > .lane-head { color: $text-muted; height: 2; }
     LanePane > .lane-error { color: $error; height: auto; }
     LanePane > VerticalScroll { height: 1fr; }
-    LanePane.-settled { height: auto; }
-    LanePane.-settled > VerticalScroll { height: auto; max-height: 16; }
     LanePane Markdown { margin: 0; padding: 0; }
     """
 
@@ -105,10 +104,20 @@ class LanePane(Vertical, can_focus=True):
 
     async def close(self, event: LaneClosed) -> None:
         self.info.on_close(event)
-        self.set_class(event.status == "failed", "-failed")
-        self.add_class("-settled")
+        if event.status == "failed":
+            self.add_class("-failed")  # cheap: a failed pane holds little text
         await self.body.stop(self.info.text)
         self._refresh_head()
+
+    def settle(self) -> None:
+        """Shrink to the content once streaming is over.
+
+        Inline styles, not a CSS class: a class change re-applies the stylesheet to
+        every Markdown block inside the pane, which costs seconds for long answers.
+        """
+        self.styles.height = "auto"
+        self._scroll.styles.height = "auto"
+        self._scroll.styles.max_height = 15
 
     def set_chosen(self, chosen: bool) -> None:
         self.chosen = chosen

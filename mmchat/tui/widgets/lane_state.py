@@ -1,21 +1,13 @@
-"""Lane state and one Markdown pane fed by one MarkdownStream (no widget here).
-
-Streaming goes through ``Markdown.get_stream`` (batched appends), never a full
-``update()`` per token; after the stream stops, one final ``update()`` with the whole
-text guards against rare rendering glitches in fenced code (only when there is some).
-"""
+"""What the views know about a lane, and a throttle for live counters (no widget here)."""
 
 from __future__ import annotations
 
 import time
 
-from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownStream
-
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui.widgets import fmt
 
-__all__ = ["LaneInfo", "StreamedMarkdown", "Throttle"]
+__all__ = ["LaneInfo", "Throttle"]
 
 
 class Throttle:
@@ -31,52 +23,6 @@ class Throttle:
             return False
         self._last = now
         return True
-
-
-class StreamedMarkdown:
-    def __init__(self, markdown: Markdown) -> None:
-        self.markdown = markdown
-        self.parts: list[str] = []
-        self._stream: MarkdownStream | None = None
-        self._stopped = False
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-    async def write(self, chunk: str) -> None:
-        if not chunk:
-            return
-        self.parts.append(chunk)
-        if self._stopped:
-            return
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self.markdown)
-        await self._stream.write(chunk)
-
-    async def stop(self, final: str | None = None) -> None:
-        """Stop streaming; show ``final`` (default: what was streamed) in full."""
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-        self._stopped = True
-        changed = final is not None and final != self.text
-        if changed:
-            self.parts = [final or ""]
-        # One full re-render guards against rare glitches in streamed fenced code; it
-        # re-mounts every block, so only pay for it when there is code (or new text).
-        if self.markdown.is_attached and (changed or "```" in self.text):
-            await self.markdown.update(self.text)
-
-    async def reset(self) -> None:
-        """Start again empty (the pane now shows another lane)."""
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
-        self.parts = []
-        self._stopped = False
-        if self.markdown.is_attached:
-            await self.markdown.update("")
 
 
 class LaneInfo:

@@ -19,7 +19,7 @@ class LanesGrid(Grid):
         height: auto;
         grid-size: 2;
         grid-gutter: 0 1;
-        grid-rows: auto;
+        grid-rows: 18;  /* fixed while streaming: see LanePane */
     }
     """
 
@@ -34,6 +34,13 @@ class LanesGrid(Grid):
         await self.mount(pane)
         self._fit(self.size.width)
         return pane
+
+    def lane_closed(self) -> None:
+        """When every pane is done, let rows and panes shrink to their content."""
+        if all(pane.info.closed is not None for pane in self.panes.values()):
+            for pane in self.panes.values():
+                pane.settle()
+            self.styles.grid_rows = "auto"
 
     def choose(self, lane: str | None) -> None:
         for name, pane in self.panes.items():

@@ -12,7 +12,8 @@ from textual.widgets import Collapsible, Markdown, Static
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import STATUS_MARKS
-from mmchat.tui.widgets.lane_state import LaneInfo, StreamedMarkdown, Throttle
+from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
+from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
 __all__ = ["TallyView", "agreement_bar"]
 

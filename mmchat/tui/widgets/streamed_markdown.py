@@ -1,0 +1,132 @@
+"""One Markdown widget fed by one MarkdownStream, paced by a shared clock (no widget here).
+
+Streaming goes through ``Markdown.get_stream``, never a full ``update()`` per token.
+Text is not handed to the stream as it arrives: every pane's pending text is flushed
+on one shared, adaptive tick (12 per second when the app keeps up, fewer when it is
+busy), so eight panes change in the same frame and the screen re-lays out a few
+times a second instead of once per token per pane — that is what keeps the app
+ahead of fast streams and keystrokes echoing while they run.
+After the stream stops, one final ``update()`` with the whole text guards against rare
+rendering glitches in fenced code (only when there is some).
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.widgets import Markdown
+from textual.widgets.markdown import MarkdownStream
+
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.timer import Timer
+
+__all__ = ["FLUSH_EVERY", "StreamedMarkdown"]
+
+FLUSH_EVERY = 1 / 12  # seconds between screen updates of streamed text, when idle
+SLOWEST_FLUSH = 1.0  # under heavy load, never wait longer than this
+
+
+class _Ticker:
+    """Flushes every stream with pending text on one adaptive clock.
+
+    Rendering Markdown costs the same CPU the event loop needs for keystrokes and for
+    reading the network. When ticks come late (the app is busy rendering), the clock
+    slows down so each flush carries more text (appending big pieces is much cheaper
+    than many small ones); when they come on time, it speeds back up.
+    """
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, StreamedMarkdown] = {}
+        self.timer: Timer | None = None
+        self.interval = FLUSH_EVERY
+        self.due = 0.0
+
+    def schedule(self, stream: StreamedMarkdown, app: App[object]) -> None:
+        self.waiting[id(stream)] = stream
+        if self.timer is None:
+            self._arm(app)
+
+    def _arm(self, app: App[object]) -> None:
+        self.due = time.monotonic() + self.interval
+        self.timer = app.set_timer(self.interval, partial(self.tick, app), name="md-flush")
+
+    async def tick(self, app: App[object]) -> None:
+        late = time.monotonic() - self.due
+        if late > self.interval / 2:
+            self.interval = min(SLOWEST_FLUSH, self.interval * 1.5)
+        else:
+            self.interval = max(FLUSH_EVERY, self.interval * 0.8)
+        streams = list(self.waiting.values())
+        self.waiting.clear()
+        for stream in streams:
+            await stream.flush()
+        self.timer = None
+        if self.waiting:
+            self._arm(app)
+
+
+_tickers: weakref.WeakKeyDictionary[App[object], _Ticker] = weakref.WeakKeyDictionary()
+
+
+class StreamedMarkdown:
+    def __init__(self, markdown: Markdown) -> None:
+        self.markdown = markdown
+        self.parts: list[str] = []
+        self._pending: list[str] = []
+        self._stream: MarkdownStream | None = None
+        self._stopped = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    async def write(self, chunk: str) -> None:
+        if not chunk:
+            return
+        self.parts.append(chunk)
+        if self._stopped:
+            return
+        if not self._pending and self.markdown.is_attached:
+            app = self.markdown.app
+            _tickers.setdefault(app, _Ticker()).schedule(self, app)
+        self._pending.append(chunk)
+
+    async def flush(self) -> None:
+        """Hand the text that arrived since the last tick to the Markdown stream."""
+        if not self._pending or self._stopped:
+            return
+        text = "".join(self._pending)
+        self._pending.clear()
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.markdown)
+        await self._stream.write(text)
+
+    async def stop(self, final: str | None = None) -> None:
+        """Stop streaming; show ``final`` (default: what was streamed) in full."""
+        await self.flush()
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self._stopped = True
+        changed = final is not None and final != self.text
+        if changed:
+            self.parts = [final or ""]
+        # One full re-render guards against rare glitches in streamed fenced code; it
+        # re-mounts every block, so only pay for it when there is code (or new text).
+        if self.markdown.is_attached and (changed or "```" in self.text):
+            await self.markdown.update(self.text)
+
+    async def reset(self) -> None:
+        """Start again empty (the pane now shows another lane)."""
+        self._pending.clear()
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.parts = []
+        self._stopped = False
+        if self.markdown.is_attached:
+            await self.markdown.update("")
