@@ -1,13 +1,16 @@
-"""A complete strategy plugin: ask every model at once, keep the shortest answer.
-
-Drop this file into ~/.config/mmchat/plugins/ (or `mmchat config path`'s folder +
-/plugins) and add a preset:  [presets.brief] strategy = "shortest"
-"""
+"""A strategy plugin: every model answers at once, the shortest answer wins."""
 
 import asyncio
 
-from mmchat.api import Answer, Context, Decision, Strategy, StrategyError, StrategyOptions
-from mmchat.api import models_option
+from mmchat.api import (
+    Answer,
+    Context,
+    Decision,
+    Strategy,
+    StrategyError,
+    StrategyOptions,
+    models_option,
+)
 
 
 class ShortestOptions(StrategyOptions):
