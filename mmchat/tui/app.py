@@ -51,7 +51,7 @@ class MMChatApp(App[int]):
         registry: Registry | None = None,
         engine: Engine | None = None,
         use_store: bool = True,
-        transcript_batch: int = 30,
+        transcript_batch: int = 12,
         onboarding: bool = True,
     ) -> None:
         super().__init__()
@@ -332,7 +332,7 @@ def make_app(
     registry: Registry | None = None,
     engine: Engine | None = None,
     use_store: bool = True,
-    transcript_batch: int = 30,
+    transcript_batch: int = 12,
     onboarding: bool = True,
     hide_timings: bool | None = None,
 ) -> MMChatApp:

@@ -26,7 +26,7 @@ class Transcript(VerticalScroll):
         "Esc stops a running turn and keeps what arrived."
     )
 
-    def __init__(self, *, batch: int = 30, id: str | None = None) -> None:
+    def __init__(self, *, batch: int = 12, id: str | None = None) -> None:
         super().__init__(id=id)
         self.page_size = batch
         self._older: list[WidgetFactory] = []
