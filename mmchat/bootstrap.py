@@ -7,6 +7,7 @@ from pathlib import Path
 
 from mmchat import paths
 from mmchat.config import LoadedConfig, load_config
+from mmchat.config_schema import Config
 from mmchat.engine import Engine
 from mmchat.plugins import Registry, discover
 from mmchat.store import Store
@@ -25,10 +26,11 @@ class Session:
             self.store.close()
 
 
-def plugin_dirs(loaded: LoadedConfig) -> list[Path]:
+def plugin_dirs(config: Config | None) -> list[Path]:
+    """Where user strategy plugins live: the config dir's plugins/ and `plugins_dir`."""
     dirs = [paths.user_plugins_dir()]
-    if loaded.config.plugins_dir:
-        dirs.append(Path(loaded.config.plugins_dir).expanduser())
+    if config is not None and config.plugins_dir:
+        dirs.append(Path(config.plugins_dir).expanduser())
     return dirs
 
 
@@ -37,7 +39,7 @@ def open_session(
 ) -> Session:
     """Load config (raises ConfigError), discover plugins, open the store, build the engine."""
     loaded = loaded or load_config(config_path)
-    registry = discover(plugin_dirs(loaded))
+    registry = discover(plugin_dirs(loaded.config))
     store = Store.open(paths.db_file()) if save else None
     engine = Engine(loaded.config, registry, store=store)
     return Session(loaded, registry, engine, store)

@@ -92,7 +92,7 @@ def preset_problems(
         from mmchat.engine import Engine
         from mmchat.plugins import discover
 
-        engine = Engine(loaded.config, discover(plugin_dirs(loaded)))
+        engine = Engine(loaded.config, discover(plugin_dirs(loaded.config)))
     try:
         lines = _key_lines(loaded.path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError):

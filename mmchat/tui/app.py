@@ -315,13 +315,10 @@ class MMChatApp(App[int]):
 
 
 def _discover(config: Config | None) -> Registry:
-    from mmchat import paths
+    from mmchat.bootstrap import plugin_dirs
     from mmchat.plugins import discover
 
-    dirs = [paths.user_plugins_dir()]
-    if config is not None and config.plugins_dir:
-        dirs.append(Path(config.plugins_dir).expanduser())
-    return discover(dirs)
+    return discover(plugin_dirs(config))
 
 
 def make_app(
