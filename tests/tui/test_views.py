@@ -151,3 +151,21 @@ async def test_plan_review_reject_fails_the_turn(fake_server: FakeServer) -> Non
         await wait_for(pilot, idle(app))
         reply = app.screen.query_one(AssistantMessage)
         assert reply.status == "failed" and "rejected" in (reply.error or "")
+
+
+async def test_cancelled_plan_leaves_no_node_running(fake_server: FakeServer) -> None:
+    fake_server.script("model-judge", PLAN, "final synthesis")
+    fake_server.script("model-a", Reply(text="slow step output " * 40, delay=0.05))
+    app = build_app(fake_server, preset="plan")
+    async with app.run_test(size=(120, 45)) as pilot:
+        await send(pilot, "plan this")
+        await wait_for(pilot, lambda: bool(app.screen.query(PlanTree)))
+        tree = app.screen.query_one(PlanTree)
+        await wait_for(
+            pilot, lambda: any("running" in str(n.label) for n in tree._tree_nodes.values())
+        )
+        await pilot.press("escape")
+        await wait_for(pilot, idle(app))
+        labels = [str(node.label) for node in tree._tree_nodes.values()]
+        assert all("running" not in label and "queued" not in label for label in labels)
+        assert any("cancelled" in label for label in labels)

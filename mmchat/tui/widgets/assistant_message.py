@@ -283,6 +283,8 @@ class AssistantMessage(Vertical):
         self.status = event.status
         self.error = event.error
         self.usage, self.cost, self.duration = event.usage, event.cost, event.duration
+        if self._tree is not None and event.status != "complete":
+            self._tree.settle("cancelled" if event.status == "cancelled" else "failed")
         if event.status != "complete":
             await self.answer.stop()
             if self.answer.text:

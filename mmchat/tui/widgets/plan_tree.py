@@ -3,6 +3,7 @@ state; selecting a node shows its output below the tree."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from textual.app import ComposeResult
@@ -10,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Markdown, Tree
 from textual.widgets.tree import TreeNode
 
-from mmchat.api import PlanNode
+from mmchat.api import PlanNode, PlanState
 from mmchat.tui.widgets.fmt import escape
 
 __all__ = ["PlanTree"]
@@ -71,6 +72,12 @@ class PlanTree(Vertical):
         if event.node == self._selected:
             self._show(event.node)
 
+    def settle(self, state: PlanState) -> None:
+        """The turn ended: no node may still claim to be queued or running."""
+        for event in list(self._events.values()):
+            if event.state in ("queued", "running"):
+                self.upsert(dataclasses.replace(event, state=state))
+
     def attach_lane(self, node_id: str, lane: str) -> None:
         """A lane opened under ``node_id`` (e.g. the planner's): show it for that node."""
         self._node_lanes.setdefault(node_id, lane)
@@ -106,6 +113,4 @@ class PlanTree(Vertical):
 
 
 def _with_lane(event: PlanNode, lane: str) -> PlanNode:
-    import dataclasses
-
     return dataclasses.replace(event, lane=lane)
