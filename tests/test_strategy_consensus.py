@@ -93,7 +93,8 @@ async def test_too_few_answers_escalate_to_a_preset(fake_server: FakeServer) -> 
 
 async def test_failed_escalation_keeps_the_most_agreed_answer(fake_server: FakeServer) -> None:
     fake_server.script("model-a", "red")
-    fake_server.script("model-b", "blue")
+    # blue arrives last: which two answers come first must not decide the tally.
+    fake_server.script("model-b", Reply(text="blue", first_delay=0.3))
     fake_server.script("model-c", "red!")
     fake_server.script("model-big", Reply(status=500))
     engine = make_engine(fake_server, presets(threshold=0.9))
