@@ -29,7 +29,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class _HttpProvider(_Strict):
+class HttpProviderConfig(_Strict):
     base_url: AnyHttpUrl = Field(description="Root URL of the API")
     key: str | None = Field(
         default=None,
@@ -48,7 +48,7 @@ class _HttpProvider(_Strict):
     )
 
 
-class OpenAIProviderConfig(_HttpProvider):
+class OpenAIProviderConfig(HttpProviderConfig):
     kind: Literal["openai"]
     stream_usage: bool = Field(
         default=True,
@@ -56,7 +56,7 @@ class OpenAIProviderConfig(_HttpProvider):
     )
 
 
-class AnthropicProviderConfig(_HttpProvider):
+class AnthropicProviderConfig(HttpProviderConfig):
     kind: Literal["anthropic"]
     base_url: AnyHttpUrl = Field(
         default=AnyHttpUrl("https://api.anthropic.com/v1"), description="Root URL of the API"
@@ -64,7 +64,7 @@ class AnthropicProviderConfig(_HttpProvider):
     version: str = Field(default="2023-06-01", description="anthropic-version header")
 
 
-class OllamaProviderConfig(_HttpProvider):
+class OllamaProviderConfig(HttpProviderConfig):
     kind: Literal["ollama"]
     base_url: AnyHttpUrl = Field(
         default=AnyHttpUrl("http://localhost:11434"), description="Root URL of the Ollama server"

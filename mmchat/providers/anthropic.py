@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import httpx
 from httpx_sse import EventSource
 
 from mmchat.api import Message, Usage
@@ -20,22 +19,19 @@ from mmchat.providers.base import (
     ChatRequest,
     DonePart,
     ErrorKind,
-    Provider,
     ReasoningPart,
     StreamPart,
     TextPart,
     estimate_tokens,
 )
+from mmchat.providers.endpoint import HttpProvider
 from mmchat.providers.http import (
-    ErrorContext,
     StreamState,
-    base_url_of,
     drain,
     error_from_payload,
     get_json,
     loads_or_fail,
     open_stream,
-    timeout_for,
 )
 from mmchat.providers.openai import prompt_estimate
 
@@ -56,39 +52,11 @@ def alternate(messages: Sequence[Message]) -> tuple[list[dict[str, str]], list[s
     return merged, system
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(HttpProvider[AnthropicProviderConfig]):
     kind = "anthropic"
 
-    def __init__(
-        self,
-        name: str,
-        cfg: AnthropicProviderConfig,
-        client: httpx.AsyncClient,
-        key: str | None,
-    ) -> None:
-        self.name = name
-        self.cfg = cfg
-        self.base_url = base_url_of(cfg.base_url)
-        self._client = client
-        self._key = key
-        self._timeout = timeout_for(cfg)
-
-    def __repr__(self) -> str:  # never the key
-        return f"AnthropicProvider({self.name!r}, {self.base_url!r})"
-
-    def _ctx(self, model: str | None) -> ErrorContext:
-        return ErrorContext(
-            provider=self.name,
-            base_url=self.base_url,
-            model=model,
-            key_name=self.cfg.key or self.name,
-            read_timeout=self.cfg.read_timeout,
-            secrets=(self._key,) if self._key else (),
-        )
-
-    def _headers(self) -> dict[str, str]:
-        headers = dict(self.cfg.headers)
-        headers["anthropic-version"] = self.cfg.version
+    def _auth_headers(self) -> dict[str, str]:
+        headers = {"anthropic-version": self.cfg.version}
         if self._key:
             headers["x-api-key"] = self._key
         return headers

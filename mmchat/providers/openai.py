@@ -11,7 +11,6 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 from httpx_sse import EventSource
 
 from mmchat.api import Usage
@@ -20,22 +19,19 @@ from mmchat.providers.base import (
     ChatRequest,
     DonePart,
     ErrorKind,
-    Provider,
     ReasoningPart,
     StreamPart,
     TextPart,
     estimate_tokens,
 )
+from mmchat.providers.endpoint import HttpProvider
 from mmchat.providers.http import (
-    ErrorContext,
     StreamState,
-    base_url_of,
     drain,
     error_from_payload,
     get_json,
     loads_or_fail,
     open_stream,
-    timeout_for,
 )
 
 
@@ -45,37 +41,8 @@ def prompt_estimate(request: ChatRequest) -> int:
     return estimate_tokens(text)
 
 
-class OpenAIProvider(Provider):
+class OpenAIProvider(HttpProvider[OpenAIProviderConfig]):
     kind = "openai"
-
-    def __init__(
-        self, name: str, cfg: OpenAIProviderConfig, client: httpx.AsyncClient, key: str | None
-    ) -> None:
-        self.name = name
-        self.cfg = cfg
-        self.base_url = base_url_of(cfg.base_url)
-        self._client = client
-        self._key = key
-        self._timeout = timeout_for(cfg)
-
-    def __repr__(self) -> str:  # never the key
-        return f"OpenAIProvider({self.name!r}, {self.base_url!r})"
-
-    def _ctx(self, model: str | None) -> ErrorContext:
-        return ErrorContext(
-            provider=self.name,
-            base_url=self.base_url,
-            model=model,
-            key_name=self.cfg.key or self.name,
-            read_timeout=self.cfg.read_timeout,
-            secrets=(self._key,) if self._key else (),
-        )
-
-    def _headers(self) -> dict[str, str]:
-        headers = dict(self.cfg.headers)
-        if self._key:
-            headers["Authorization"] = f"Bearer {self._key}"
-        return headers
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
         messages: list[dict[str, str]] = []
