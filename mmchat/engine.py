@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -89,15 +88,14 @@ class TurnOutcome:
 
 
 def _default_key_lookup(name: str, env_var: str | None) -> str | None:
+    """The keyring entry, else the env var; None when neither has it."""
     from mmchat import secrets
 
     try:
         found = secrets.get_key(name, env_var)
-    except Exception:  # no usable keyring: the env var is still a valid source
-        found = None
-    if found is not None:
-        return found.value
-    return os.environ.get(env_var) if env_var else None
+    except secrets.SecretStoreUnavailable:  # no keyring and no env var
+        return None
+    return found.value if found is not None else None
 
 
 def _is_loopback(url: str) -> bool:

@@ -53,10 +53,6 @@ PERSIST_EVERY = 0.5
 MAX_DEPTH = 3
 
 
-class BudgetExceeded(Exception):
-    pass
-
-
 @dataclasses.dataclass(slots=True)
 class LaneState:
     lane: str
