@@ -1,0 +1,127 @@
+"""mmchat in a real terminal: tmux runs the app, keys go in, the screen is read back.
+
+Pilot tests drive the app in-process; this one runs `python -m mmchat` as a user does,
+under tmux (its own server socket, so a developer's tmux is untouched), against the
+fake LLM server, and reads what the terminal shows.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakeserver import Reply
+from tests.fakeserver.server import FakeServer
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"
+)
+
+CONFIG = """
+[defaults]
+preset = "single"
+
+[providers.fake]
+kind = "openai"
+base_url = "{url}/v1"
+
+[models.a]
+provider = "fake"
+model = "model-a"
+
+[models.b]
+provider = "fake"
+model = "model-b"
+
+[presets.single]
+strategy = "single"
+options = {{ model = "a" }}
+
+[presets.compare]
+strategy = "fanout"
+options = {{ models = ["a", "b"] }}
+"""
+
+
+class Terminal:
+    def __init__(self, socket: str, session: str) -> None:
+        self.socket, self.session = socket, session
+
+    def tmux(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
+        ).stdout
+
+    def screen(self) -> str:
+        return self.tmux("capture-pane", "-p", "-t", self.session)
+
+    def keys(self, *keys: str) -> None:
+        self.tmux("send-keys", "-t", self.session, *keys)
+
+    def wait_for(self, found: Callable[[str], bool], within: float = 30.0) -> str:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            text = self.screen()
+            if found(text):
+                return text
+            time.sleep(0.1)
+        raise AssertionError(f"not on screen within {within}s:\n{self.screen()}")
+
+    def alive(self) -> bool:
+        return (
+            subprocess.run(
+                ["tmux", "-L", self.socket, "has-session", "-t", self.session],
+                capture_output=True,
+                timeout=10,
+            ).returncode
+            == 0
+        )
+
+
+@pytest.fixture
+def terminal(fake_server: FakeServer, isolated_dirs: Path) -> Iterator[Terminal]:
+    config_dir = isolated_dirs / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(CONFIG.format(url=fake_server.url))
+    term = Terminal(f"mmchat-test-{uuid.uuid4().hex[:8]}", "app")
+    command = (
+        f"env MMCHAT_CONFIG_DIR={config_dir} MMCHAT_DATA_DIR={isolated_dirs / 'data'} "
+        f"{sys.executable} -m mmchat"
+    )
+    term.tmux("new-session", "-d", "-s", term.session, "-x", "140", "-y", "40", command)
+    try:
+        yield term
+    finally:
+        term.tmux("kill-server")
+
+
+def test_chat_switch_and_quit_in_a_real_terminal(
+    fake_server: FakeServer, terminal: Terminal
+) -> None:
+    fake_server.script("model-a", Reply(text="Paris is the capital of France.", delay=0.01))
+    fake_server.script("model-b", Reply(text="It is Paris.", delay=0.01))
+    terminal.wait_for(lambda s: "message" in s and "preset single" in s)
+    terminal.keys("What is the capital of France?", "Enter")
+    screen = terminal.wait_for(lambda s: "Paris is the capital of France." in s)
+    assert "What is the capital of France?" in screen
+    assert "Traceback" not in screen
+    # Switch to the fan-out preset with the picker (ctrl+t), then ask again.
+    terminal.keys("C-t")
+    terminal.wait_for(lambda s: "compare" in s and "fanout" in s)
+    terminal.keys("Down", "Enter")
+    terminal.wait_for(lambda s: "preset compare" in s)
+    terminal.keys("And again?", "Enter")
+    screen = terminal.wait_for(lambda s: "It is Paris." in s and "done" in s)
+    assert "Paris is the capital of France." in screen  # the earlier answer stays
+    terminal.keys("C-q")
+    deadline = time.monotonic() + 10
+    while terminal.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not terminal.alive(), "ctrl+q did not quit"
