@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-import httpx
-
 if TYPE_CHECKING:
+    import httpx
+
     from mmchat.config_schema import (
         AnthropicProviderConfig,
         LocalProviderConfig,

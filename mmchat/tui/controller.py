@@ -29,16 +29,16 @@ from mmchat.api import (
     Usage,
 )
 from mmchat.config_schema import PresetConfig
-from mmchat.engine import PresetError, TurnOutcome, TurnRequest
-from mmchat.tui.widgets.assistant_message import AssistantMessage
-from mmchat.tui.widgets.user_message import UserMessage
 
 if TYPE_CHECKING:
     from textual.widget import Widget
 
+    from mmchat.engine import TurnOutcome, TurnRequest
     from mmchat.store import MessageRow
     from mmchat.tui.app import MMChatApp
+    from mmchat.tui.widgets.assistant_message import AssistantMessage
     from mmchat.tui.widgets.transcript import Transcript
+    from mmchat.tui.widgets.user_message import UserMessage
 
 __all__ = ["ChatController", "ChatSurface", "TurnRecord", "coalesce_text", "replay_events"]
 
@@ -96,6 +96,8 @@ class ChatController:
         label = self.preset_label
         if engine is None:
             return label, "", []
+        from mmchat.engine import PresetError
+
         try:
             strategy, options = engine.resolve_preset(self.adhoc or self.preset, label=label)
         except PresetError:
@@ -126,6 +128,12 @@ class ChatController:
             return False
         label, strategy, _ = self.describe()
         parent = self.records[-1].message_id if self.records else None
+        # Imported on first use: the chat screen paints before the engine and the
+        # Markdown widgets are loaded (start-up time).
+        from mmchat.engine import TurnRequest
+        from mmchat.tui.widgets.assistant_message import AssistantMessage
+        from mmchat.tui.widgets.user_message import UserMessage
+
         request = TurnRequest(
             prompt=prompt,
             history=tuple(self.history()),
@@ -262,6 +270,8 @@ class ChatController:
             return
         if self.running is not None:
             self.cancel()
+        from mmchat.tui.widgets.user_message import UserMessage
+
         rows = store.conversation_path(conversation_id)
         self.conversation_id = conversation_id
         self.records = []
@@ -278,6 +288,8 @@ class ChatController:
         await self.surface.transcript.show(factories)
 
     def _reply_factory(self, record: TurnRecord, row: MessageRow) -> Any:
+        from mmchat.tui.widgets.assistant_message import AssistantMessage
+
         def make() -> Widget:
             reply = AssistantMessage(
                 view=self.view_for(row.strategy), preset=row.preset, strategy=row.strategy

@@ -14,9 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from mmchat.engine import TurnOutcome
 from mmchat.tui.controller import ChatController, TurnRecord
-from mmchat.tui.widgets.assistant_message import AssistantMessage
 from mmchat.tui.widgets.prompt_input import PromptInput
 from mmchat.tui.widgets.session_panel import SessionPanel
 from mmchat.tui.widgets.sidebar import Sidebar
@@ -24,8 +22,10 @@ from mmchat.tui.widgets.strategy_bar import StrategyBar
 from mmchat.tui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
+    from mmchat.engine import TurnOutcome
     from mmchat.providers.local_servers import LocalStatus
     from mmchat.tui.app import MMChatApp
+    from mmchat.tui.widgets.assistant_message import AssistantMessage
 
 __all__ = ["ChatScreen"]
 
