@@ -87,17 +87,6 @@ class TurnOutcome:
     models: list[str] = field(default_factory=list)
 
 
-def _default_key_lookup(name: str, env_var: str | None) -> str | None:
-    """The keyring entry, else the env var; None when neither has it."""
-    from mmchat import secrets
-
-    try:
-        found = secrets.get_key(name, env_var)
-    except secrets.SecretStoreUnavailable:  # no keyring and no env var
-        return None
-    return found.value if found is not None else None
-
-
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     return host in {"localhost", "127.0.0.1", "::1"} or host.startswith("127.")
@@ -119,7 +108,7 @@ class Engine:
         self.store = store
         self._client = client
         self._owns_client = client is None
-        self._key_lookup = key_lookup or _default_key_lookup
+        self._key_lookup = key_lookup
         self._retry_sleep = retry_sleep
         self._providers: dict[str, Provider] = {}
         self._provider_locks: dict[str, asyncio.Lock] = {}
@@ -153,7 +142,10 @@ class Engine:
         if cfg.kind != "local" and (cfg.key or cfg.key_env):
             key_name = cfg.key or name
             # keyring may block on D-Bus: keep it off the event loop.
-            key = await asyncio.to_thread(self._key_lookup, key_name, cfg.key_env)
+            # Imported here: keyring loads only when some provider needs a key.
+            from mmchat.secrets import lookup_key
+
+            key = await asyncio.to_thread(self._key_lookup or lookup_key, key_name, cfg.key_env)
             if key is None and not _is_loopback(str(cfg.base_url)):
                 from mmchat.secrets import default_env_var  # the variable get_key reads
 

@@ -29,6 +29,7 @@ __all__ = [
     "get_key",
     "keyring_status",
     "list_keys",
+    "lookup_key",
     "mask",
     "set_key",
     "stored_key_names",
@@ -115,6 +116,15 @@ def get_key(name: str, env_var: str | None = None) -> KeyLookup | None:
     if unavailable is not None:
         raise unavailable
     return None
+
+
+def lookup_key(name: str, env_var: str | None = None) -> str | None:
+    """The key's value (keyring, else env var), or None when neither has it."""
+    try:
+        found = get_key(name, env_var)
+    except SecretStoreUnavailable:  # no keyring and no env var
+        return None
+    return found.value if found is not None else None
 
 
 def set_key(name: str, value: str) -> None:
