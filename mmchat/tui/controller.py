@@ -23,12 +23,12 @@ from mmchat.api import (
     Event,
     LaneStatus,
     Message,
-    TextDelta,
     TurnFinished,
     TurnStarted,
     Usage,
 )
 from mmchat.config_schema import PresetConfig
+from mmchat.tui.coalesce import coalesce_text
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from mmchat.tui.widgets.transcript import Transcript
     from mmchat.tui.widgets.user_message import UserMessage
 
-__all__ = ["ChatController", "ChatSurface", "TurnRecord", "coalesce_text", "replay_events"]
+__all__ = ["ChatController", "ChatSurface", "TurnRecord", "replay_events"]
 
 
 class ChatSurface(Protocol):
@@ -324,35 +324,6 @@ class ChatController:
         path = folder / f"conversation-{self.conversation_id}.{'json' if kind == 'json' else 'md'}"
         path.write_text(text, "utf-8")
         return path
-
-
-def coalesce_text(batch: list[Event | None]) -> list[Event | None]:
-    """Merge each lane's consecutive text deltas; any other event keeps its place.
-
-    Deltas are held per lane until a non-text event arrives, so every lane's text stays
-    in order and no lane's text crosses its own LaneClosed (or anything else).
-    """
-    out: list[Event | None] = []
-    pending: dict[str, list[TextDelta]] = {}
-
-    def flush() -> None:
-        for deltas in pending.values():
-            first = deltas[0]
-            if len(deltas) == 1:
-                out.append(first)
-            else:
-                text = "".join(d.text for d in deltas)
-                out.append(dataclasses.replace(first, text=text, at=deltas[-1].at))
-        pending.clear()
-
-    for event in batch:
-        if isinstance(event, TextDelta):
-            pending.setdefault(event.lane, []).append(event)
-        else:
-            flush()
-            out.append(event)
-    flush()
-    return out
 
 
 async def _replay(reply: AssistantMessage, events: list[Event], chosen: str | None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mmchat.api import Decision, Event, LaneClosed, TextDelta
-from mmchat.tui.controller import coalesce_text
+from mmchat.tui.coalesce import coalesce_text
 
 
 def delta(lane: str, text: str, at: float = 0.0) -> TextDelta:
