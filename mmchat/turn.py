@@ -1,8 +1,6 @@
-"""One running turn: the Context a strategy sees, lanes, stamping and recording.
-
-The engine (``engine.py``) builds a :class:`Turn`, hands its context to the strategy
-and waits. Everything the strategy does flows through here: each model call becomes a
-lane whose text streams out as events, is accounted, and is recorded in the store.
+"""TurnContext: the Context a strategy sees. Each model call becomes a lane whose text
+streams out as events, is accounted, and is recorded through the turn's shared state
+(``turn_state.py``); sub-presets get a child context that writes to the same turn.
 """
 
 from __future__ import annotations
@@ -10,8 +8,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from mmchat.accounting import lane_cost
 from mmchat.api import (
@@ -24,10 +22,8 @@ from mmchat.api import (
     LaneRetrying,
     LaneStatus,
     Message,
-    Note,
     PlanNode,
     ReasoningDelta,
-    ReviewCallback,
     TextDelta,
     Usage,
 )
@@ -41,109 +37,9 @@ from mmchat.providers.base import (
     TextPart,
     estimate_tokens,
 )
+from mmchat.turn_state import MAX_DEPTH, PERSIST_EVERY, EventSink, LaneState, Turn
 
-if TYPE_CHECKING:
-    from mmchat.engine import Engine
-    from mmchat.store import Store
-
-EventSink = Callable[[Event], None]
-
-# How often partial text is written to SQLite while streaming (crash safety).
-PERSIST_EVERY = 0.5
-MAX_DEPTH = 3
-
-
-@dataclasses.dataclass(slots=True)
-class LaneState:
-    lane: str
-    model: str
-    role: str
-    parts: list[str] = dataclasses.field(default_factory=list)
-    reasoning: list[str] = dataclasses.field(default_factory=list)
-    chars: int = 0
-    persisted_at: float = 0.0
-    closed: LaneClosed | None = None
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
-class Turn:
-    """State shared by a turn's contexts (the top one and any sub-presets)."""
-
-    def __init__(
-        self,
-        engine: Engine,
-        turn_id: str,
-        sink: EventSink,
-        *,
-        store: Store | None,
-        message_id: int | None,
-        budget: float | None,
-        review: ReviewCallback | None,
-    ) -> None:
-        self.engine = engine
-        self.turn_id = turn_id
-        self.started = time.perf_counter()
-        self._sink = sink
-        self.store = store
-        self.message_id = message_id
-        self.budget = budget
-        self.review_cb = review
-        self.lanes: dict[str, LaneState] = {}
-        self.lane_tasks: set[asyncio.Task[Any]] = set()
-        self._next_lane = 0
-        self._seq = 0
-        self.spent = 0.0  # known cost of closed lanes
-        self.budget_hit: str | None = None
-        self.on_budget: Callable[[str], None] | None = None
-
-    def new_lane_id(self) -> str:
-        self._next_lane += 1
-        return f"L{self._next_lane}"
-
-    def emit(self, event: Event) -> Event:
-        stamped = dataclasses.replace(
-            event, turn=self.turn_id, at=time.perf_counter() - self.started
-        )
-        self._record(stamped)
-        self._sink(stamped)
-        return stamped
-
-    def _record(self, event: Event) -> None:
-        if self.store is None or self.message_id is None:
-            return
-        if isinstance(event, (Decision, PlanNode, Note)):
-            self._seq += 1
-            data = dataclasses.asdict(event)
-            kind = type(event).__name__
-            for drop in ("turn", "at"):
-                data.pop(drop, None)
-            self.store.add_event(self.message_id, self._seq, event.at, kind, data)
-
-    def check_budget(self, extra: float) -> None:
-        if self.budget is None or self.budget_hit:
-            return
-        if self.spent + extra > self.budget:
-            self.budget_hit = (
-                f"stopped: this turn reached its budget of ${self.budget:.4f} "
-                "(raise `budget` in the preset to allow more)"
-            )
-            if self.on_budget is not None:
-                self.on_budget(self.budget_hit)
-
-    def partial_answer(self) -> str:
-        """Best text to keep when a turn stops early: the latest answer-like lane."""
-        preferred = ("answer", "synthesis", "final", "escalation", "review", "stage")
-        lanes = list(self.lanes.values())
-        for lane in reversed(lanes):
-            if lane.role in preferred and lane.text:
-                return lane.text
-        for lane in reversed(lanes):
-            if lane.text:
-                return lane.text
-        return ""
+__all__ = ["EventSink", "Turn", "TurnContext"]
 
 
 class TurnContext:
