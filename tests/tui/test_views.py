@@ -50,6 +50,10 @@ async def test_fanout_panes_stream_fail_and_pick(fake_server: FakeServer) -> Non
         assert app.store is not None and reply.message_id is not None
         stored = app.store.get_message(reply.message_id)
         assert stored is not None and stored.chosen_lane == panes["b"].lane
+        # keyboard: tab moves from pane to pane
+        panes["a"].focus()
+        await pilot.press("tab")
+        assert app.focused is panes["b"]
         # keyboard: focus pane a and press enter
         panes["a"].focus()
         await pilot.press("enter")

@@ -52,7 +52,9 @@ class LanePane(Vertical, can_focus=True):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "pick", "Use this answer", id="pick_lane")
+        Binding("enter", "pick", "Use this answer", id="pick_lane"),
+        Binding("up", "scroll_text(-1)", "Scroll up", show=False),
+        Binding("down", "scroll_text(1)", "Scroll down", show=False),
     ]
 
     class Picked(Message):
@@ -69,6 +71,7 @@ class LanePane(Vertical, can_focus=True):
         self._error = Static(classes="lane-error")
         self.body = StreamedMarkdown(Markdown())
         self._scroll = VerticalScroll(self.body.markdown)
+        self._scroll.can_focus = False  # Tab moves pane to pane; the pane itself scrolls
         self._head_throttle = Throttle()
 
     @property
@@ -133,6 +136,9 @@ class LanePane(Vertical, can_focus=True):
         self._head.update(head)
         self._error.update(escape(info.error or ""))
         self._error.display = bool(info.error)
+
+    def action_scroll_text(self, lines: int) -> None:
+        self._scroll.scroll_relative(y=lines, animate=False)
 
     def action_pick(self) -> None:
         if self.pickable and self.text:
