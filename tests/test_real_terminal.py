@@ -8,6 +8,7 @@ fake LLM server, and reads what the terminal shows.
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -103,7 +104,7 @@ def terminal(fake_server: FakeServer, isolated_dirs: Path) -> Iterator[Terminal]
 
 
 def test_chat_switch_and_quit_in_a_real_terminal(
-    fake_server: FakeServer, terminal: Terminal
+    fake_server: FakeServer, terminal: Terminal, isolated_dirs: Path
 ) -> None:
     fake_server.script("model-a", Reply(text="Paris is the capital of France.", delay=0.01))
     fake_server.script("model-b", Reply(text="It is Paris.", delay=0.01))
@@ -118,8 +119,15 @@ def test_chat_switch_and_quit_in_a_real_terminal(
     terminal.keys("Down", "Enter")
     terminal.wait_for(lambda s: "preset compare" in s)
     terminal.keys("And again?", "Enter")
-    screen = terminal.wait_for(lambda s: "It is Paris." in s and "done" in s)
-    assert "Paris is the capital of France." in screen  # the earlier answer stays
+    terminal.wait_for(lambda s: "It is Paris." in s and "running" not in s)
+    # Both turns, each with its own preset, are in the history the app wrote.
+    db = isolated_dirs / "data" / "history.sqlite3"
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT preset, text FROM messages WHERE role = 'assistant' ORDER BY id"
+        ).fetchall()
+    assert [preset for preset, _ in rows] == ["single", "compare"]
+    assert rows[0][1] == "Paris is the capital of France."
     terminal.keys("C-q")
     deadline = time.monotonic() + 10
     while terminal.alive() and time.monotonic() < deadline:
