@@ -9,11 +9,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
+from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
 __all__ = ["STATUS_MARKS", "LanePane"]
@@ -69,7 +70,7 @@ class LanePane(Vertical, can_focus=True):
         self.chosen = False
         self._head = Static(classes="lane-head")
         self._error = Static(classes="lane-error")
-        self.body = StreamedMarkdown(Markdown())
+        self.body = StreamedMarkdown(LeanMarkdown())
         self._scroll = VerticalScroll(self.body.markdown)
         self._scroll.can_focus = False  # Tab moves pane to pane; the pane itself scrolls
         self._head_throttle = Throttle()

@@ -6,8 +6,9 @@ on one shared, adaptive tick (12 per second when the app keeps up, fewer when it
 busy), so eight panes change in the same frame and the screen re-lays out a few
 times a second instead of once per token per pane — that is what keeps the app
 ahead of fast streams and keystrokes echoing while they run.
-After the stream stops, one final ``update()`` with the whole text guards against rare
-rendering glitches in fenced code (only when there is some).
+When the stream stops nothing is re-rendered: what was streamed is what a one-shot
+render would show (``tests/tui/test_lean_markdown.py`` checks this over random
+chunkings), and re-rendering a long answer costs as much as streaming it did.
 """
 
 from __future__ import annotations
@@ -112,13 +113,10 @@ class StreamedMarkdown:
             await self._stream.stop()
             self._stream = None
         self._stopped = True
-        changed = final is not None and final != self.text
-        if changed:
-            self.parts = [final or ""]
-        # One full re-render guards against rare glitches in streamed fenced code; it
-        # re-mounts every block, so only pay for it when there is code (or new text).
-        if self.markdown.is_attached and (changed or "```" in self.text):
-            await self.markdown.update(self.text)
+        if final is not None and final != self.text:  # the store knows better: show that
+            self.parts = [final]
+            if self.markdown.is_attached:
+                await self.markdown.update(final)
 
     async def reset(self) -> None:
         """Start again empty (the pane now shows another lane)."""

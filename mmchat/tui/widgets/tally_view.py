@@ -7,12 +7,13 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Collapsible, Markdown, Static
+from textual.widgets import Collapsible, Static
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import STATUS_MARKS
 from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
+from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
 __all__ = ["TallyView", "agreement_bar"]
@@ -86,7 +87,7 @@ class _Member(Collapsible):
 
     def __init__(self, opened: LaneOpened) -> None:
         self.info = LaneInfo(opened)
-        self.body = StreamedMarkdown(Markdown())
+        self.body = StreamedMarkdown(LeanMarkdown())
         self.title_throttle = Throttle()
         super().__init__(self.body.markdown, title="", collapsed=True)
         self.retitle()

@@ -1,0 +1,146 @@
+"""LeanMarkdown: one widget per top-level block, and streaming shows what a render would."""
+
+from __future__ import annotations
+
+import random
+
+from textual.app import App, ComposeResult
+from textual.widgets import Markdown
+
+from mmchat.tui.widgets.lean_markdown import LeanMarkdown
+from tests.reliability.test_tui_faults import screen_text
+
+DOC = """## Plan
+
+Some text with `code()` and **bold** words, long enough to wrap in a narrow column.
+
+- first item, long enough that it has to wrap onto a second line somewhere
+- second item
+  - nested one
+  - nested two with `inline`
+
+    ```sh
+    make test
+    ```
+- third
+
+3. three
+4. four
+10. ten
+
+```python
+def compute(items):
+    return sum(items)
+```
+
+| name | value | note |
+|---|---|---|
+| alpha | 12 | streams tokens while the terminal renders them |
+| beta | 999 | x |
+
+> a quote
+
+End of the answer.
+"""
+
+
+class Pair(App[None]):
+    """Two documents side by side: the left one streamed, the right one rendered once."""
+
+    CSS = "Screen { layout: horizontal; } Markdown { width: 1fr; }"
+
+    def __init__(self, cls: type[Markdown] = LeanMarkdown) -> None:
+        super().__init__()
+        self.cls = cls
+
+    def compose(self) -> ComposeResult:
+        yield self.cls(id="streamed")
+        yield self.cls(id="rendered")
+
+
+def halves(app: App[None], width: int) -> tuple[list[str], list[str]]:
+    text, _ = screen_text(app)
+    lines = text.splitlines()
+    return [x[:width].rstrip() for x in lines], [x[width:].rstrip() for x in lines]
+
+
+async def test_streamed_text_looks_exactly_like_a_one_shot_render() -> None:
+    app = Pair()
+    async with app.run_test(size=(120, 120)) as pilot:
+        streamed = app.query_one("#streamed", Markdown)
+        await app.query_one("#rendered", Markdown).update(DOC)
+        for seed in range(8):
+            rnd = random.Random(seed)
+            await streamed.update("")
+            stream = Markdown.get_stream(streamed)
+            at = 0
+            while at < len(DOC):
+                size = rnd.choice([1, 2, 3, 5, 8, 21, 80])
+                await stream.write(DOC[at : at + size])
+                at += size
+                if rnd.random() < 0.3:
+                    await pilot.pause()
+            await stream.stop()
+            await pilot.pause()
+            left, right = halves(app, 60)
+            assert left == right, f"chunking seed {seed}"
+        assert "End of the answer." in "\n".join(right)
+
+
+async def test_lists_tables_and_code_are_one_widget_each_and_read_like_upstream() -> None:
+    lean_app, upstream_app = Pair(LeanMarkdown), Pair(Markdown)
+    async with lean_app.run_test(size=(120, 60)) as pilot:
+        lean = lean_app.query_one("#rendered", Markdown)
+        await lean.update(DOC)
+        await pilot.pause()
+        lean_widgets = len(lean.query("*"))
+        lean_lines = [line for line in halves(lean_app, 60)[1] if line.strip()]
+    async with upstream_app.run_test(size=(120, 60)) as pilot:
+        upstream = upstream_app.query_one("#rendered", Markdown)
+        await upstream.update(DOC)
+        await pilot.pause()
+        upstream_widgets = len(upstream.query("*"))
+        upstream_lines = [line for line in halves(upstream_app, 60)[1] if line.strip()]
+    # heading, paragraph, two lists, fence, table, quote (+ its paragraph), paragraph
+    assert lean_widgets == 9
+    assert upstream_widgets > 3 * lean_widgets
+    # Same words in the same order, bullets and numbers as upstream draws them.
+    words = [w for line in lean_lines for w in line.split() if w.strip("│─┌┐└┘├┤┬┴┼")]
+    upstream_words = [w for line in upstream_lines for w in line.split() if w.strip("│─┌┐└┘├┤┬┴┼")]
+    assert words == upstream_words
+    assert "  • first item, long enough that it has to wrap onto a" in lean_lines
+    assert "    second line somewhere" in lean_lines  # hanging indent under the text
+    assert "    ▪ nested two with inline" in lean_lines
+    assert "   3. three" in lean_lines and "   5. ten" in lean_lines  # numbered on, as upstream
+
+
+async def test_table_wraps_cells_inside_a_box_when_narrow_and_rewraps_on_resize() -> None:
+    app = Pair()
+    async with app.run_test(size=(70, 60)) as pilot:
+        doc = app.query_one("#rendered", Markdown)
+        await doc.update(DOC)
+        await pilot.pause()
+        lines = [line for line in halves(app, 35)[1] if line.strip()]
+        table = [line for line in lines if line.lstrip()[:1] in ("┌", "│", "├", "└")]
+        assert table[0].lstrip().startswith("┌") and table[-1].lstrip().startswith("└")
+        assert all(len(line) <= 35 for line in table)
+        cells = " ".join(part.strip() for line in table for part in line.split("│"))
+        assert "streams tokens while the terminal renders them" not in cells  # wrapped
+        for word in [
+            "alpha",
+            "12",
+            "streams",
+            "tokens",
+            "while",
+            "the",
+            "terminal",
+            "renders",
+            "them",
+            "beta",
+            "999",
+        ]:
+            assert word in cells.split()
+        narrow_height = doc.size.height
+        await pilot.resize_terminal(120, 60)
+        await pilot.pause()
+        assert doc.size.height < narrow_height  # re-laid out for the new width
