@@ -23,6 +23,7 @@ from mmchat.store_schema import (
     EventRow,
     LaneRow,
     MessageRow,
+    PathEntry,
     StoreError,
     Totals,
     conversation_row,
@@ -36,6 +37,7 @@ __all__ = [
     "EventRow",
     "LaneRow",
     "MessageRow",
+    "PathEntry",
     "Store",
     "StoreError",
     "Totals",
@@ -314,21 +316,33 @@ class Store:
         self, conversation_id: int, leaf_id: int | None = None
     ) -> list[MessageRow]:
         """Messages from the root to ``leaf_id`` (default: the newest message)."""
+        rows = self._path(conversation_id, leaf_id, "m.*")
+        return [message_row(r) for r in rows]
+
+    def conversation_outline(
+        self, conversation_id: int, leaf_id: int | None = None
+    ) -> list[PathEntry]:
+        """Like :meth:`conversation_path`, only what a transcript needs for every message
+        (id, role, text, strategy) as plain tuples: a 1,000-turn conversation opens
+        without building 2,000 full rows; :meth:`get_message` gives one when shown."""
+        rows = self._path(conversation_id, leaf_id, "m.id, m.role, m.text, m.strategy")
+        return [PathEntry(*r) for r in rows]
+
+    def _path(self, conversation_id: int, leaf_id: int | None, columns: str) -> list[Any]:
         if leaf_id is None:
             row = self._one("SELECT max(id) FROM messages WHERE conversation_id=?", conversation_id)
             if row is None or row[0] is None:
                 return []
             leaf_id = int(row[0])
-        rows = self._all(
+        return self._all(
             "WITH RECURSIVE up(id, depth) AS (SELECT ?, 0 UNION ALL"
             " SELECT m.parent_id, up.depth + 1 FROM messages m JOIN up ON m.id = up.id"
             " WHERE m.parent_id IS NOT NULL)"
-            " SELECT m.* FROM up JOIN messages m ON m.id = up.id"
+            f" SELECT {columns} FROM up JOIN messages m ON m.id = up.id"
             " WHERE m.conversation_id = ? ORDER BY up.depth DESC",
             leaf_id,
             conversation_id,
         )
-        return [message_row(r) for r in rows]
 
     def lanes(self, message_id: int) -> list[LaneRow]:
         rows = self._all("SELECT * FROM lanes WHERE message_id=? ORDER BY id", message_id)

@@ -10,7 +10,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mmchat.api import Usage
 
@@ -134,6 +134,15 @@ class MessageRow:
     error: str | None
     created: float
     chosen_lane: str | None
+
+
+class PathEntry(NamedTuple):
+    """One message of a conversation's path, without its details (see MessageRow)."""
+
+    id: int
+    role: str
+    text: str
+    strategy: str
 
 
 @dataclass(frozen=True, slots=True)

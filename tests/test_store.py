@@ -183,6 +183,12 @@ def test_branches_and_paths(store: Store) -> None:
     other = store.create_conversation()
     assert store.conversation_path(other) == []
     assert store.conversation_path(other, u2) == []  # leaf from another conversation
+    # the outline (what opening a conversation reads for every message) is the same path
+    for leaf in (None, u2):
+        full = store.conversation_path(conv, leaf)
+        outline = store.conversation_outline(conv, leaf)
+        assert [(m.id, m.role, m.text, m.strategy) for m in full] == [tuple(e) for e in outline]
+    assert store.conversation_outline(other) == []
 
 
 def test_list_search_rename_delete(store: Store) -> None:
