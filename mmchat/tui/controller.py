@@ -270,41 +270,53 @@ class ChatController:
             return
         if self.running is not None:
             self.cancel()
+        from mmchat.tui.widgets.transcript import Lazy
         from mmchat.tui.widgets.user_message import UserMessage
 
-        rows = store.conversation_path(conversation_id)
+        # Only ids, roles and texts for the whole path: every turn is a record (the
+        # history the next turn sends), but widgets (and the full stored rows, lanes and
+        # events they show) are only built for what the transcript mounts: the newest
+        # screenful, then a page at a time as the user scrolls up.
+        entries = store.conversation_outline(conversation_id)
         self.conversation_id = conversation_id
         self.records = []
-        factories: list[Any] = []
-        for row in rows:
-            if row.role == "user":
-                record = TurnRecord(prompt=row.text, user_message_id=row.id)
+        pending: list[Lazy] = []
+        for entry in entries:
+            if entry.role == "user":
+                record = TurnRecord(prompt=entry.text, user_message_id=entry.id)
                 self.records.append(record)
-                factories.append(partial(UserMessage, row.text, message_id=row.id))
-            elif row.role == "assistant" and self.records:
+                make = partial(UserMessage, entry.text, message_id=entry.id)
+                pending.append(Lazy(make, entry.text, chrome=2))
+            elif entry.role == "assistant" and self.records:
                 record = self.records[-1]
-                record.message_id, record.answer, record.strategy = row.id, row.text, row.strategy
-                factories.append(self._reply_factory(record, row))
-        await self.surface.transcript.show(factories)
+                record.message_id, record.answer = entry.id, entry.text
+                record.strategy = entry.strategy
+                pending.append(Lazy(partial(self._stored_reply, record), entry.text))
+        await self.surface.transcript.show(pending)
 
-    def _reply_factory(self, record: TurnRecord, row: MessageRow) -> Any:
+    def _stored_reply(self, record: TurnRecord) -> Widget:
+        """The view of a stored answer: replayed while it mounts, its Markdown rendered
+        once from the stored text (see ``AssistantMessage.restore``)."""
         from mmchat.tui.widgets.assistant_message import AssistantMessage
 
-        def make() -> Widget:
-            reply = AssistantMessage(
-                view=self.view_for(row.strategy), preset=row.preset, strategy=row.strategy
-            )
-            reply.message_id = row.id
-            record.reply = reply
-            events = replay_events(self.app, row)
-            reply.call_after_refresh(
-                lambda: reply.run_worker(
-                    _replay(reply, events, row.chosen_lane), exit_on_error=False
-                )
-            )
-            return reply
-
-        return make
+        store = self.app.store
+        assert record.message_id is not None
+        row = store.get_message(record.message_id) if store is not None else None
+        if row is None:  # deleted meanwhile: show the text that was read
+            reply = AssistantMessage(view="single", strategy=record.strategy)
+            events: list[Event] = [
+                api.FinalAnswer(text=record.answer),
+                TurnFinished(status="complete"),
+            ]
+            chosen = None
+        else:
+            view = self.view_for(row.strategy)
+            reply = AssistantMessage(view=view, preset=row.preset, strategy=row.strategy)
+            events, chosen = replay_events(self.app, row), row.chosen_lane
+        reply.message_id = record.message_id
+        record.reply = reply
+        reply.restore(events, chosen)
+        return reply
 
     def export(self, kind: str) -> Path | None:
         from mmchat import paths
@@ -324,13 +336,6 @@ class ChatController:
         path = folder / f"conversation-{self.conversation_id}.{'json' if kind == 'json' else 'md'}"
         path.write_text(text, "utf-8")
         return path
-
-
-async def _replay(reply: AssistantMessage, events: list[Event], chosen: str | None) -> None:
-    for event in events:
-        await reply.handle(event)
-    if chosen:
-        reply.choose(chosen)
 
 
 def replay_events(app: MMChatApp, row: MessageRow) -> list[Event]:

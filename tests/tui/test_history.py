@@ -50,7 +50,64 @@ async def test_reopen_conversation_replays_lanes_and_choice(fake_server: FakeSer
         assert chat.controller.conversation_id == first
 
 
-async def test_long_transcript_mounts_lazily(fake_server: FakeServer) -> None:
+def _long_answer(i: int) -> str:
+    paragraph = f"Part {i} of the answer, a paragraph long enough to wrap on the screen. " * 3
+    return "\n\n".join([f"## Answer {i}", paragraph, paragraph, f"- a point\n- end of answer {i}"])
+
+
+async def test_long_conversation_mounts_recent_and_pages_in_older(fake_server: FakeServer) -> None:
+    from mmchat.api import Usage
+    from tests.reliability.test_tui_faults import screen_text
+
+    app = build_app(fake_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None and app.store is not None
+        store = app.store
+        conv = store.create_conversation("long", "single")
+        parent = None
+        for i in range(30):
+            user = store.add_user_message(conv, f"question {i}", parent)
+            parent = store.start_assistant(conv, user, "single", "single")
+            store.finish_assistant(
+                parent, text=_long_answer(i), status="complete", models=["a"],
+                usage=Usage(1, 1), cost=None, duration=0.1,
+            )  # fmt: skip
+        await chat.controller.open_conversation(conv)
+        await pilot.pause()
+        transcript = app.screen.query_one(Transcript)
+        assert len(chat.controller.records) == 30  # the history sent next is complete
+        # Only the newest screenful is built; the newest answer is what the user sees.
+        first_page = len(transcript.children)
+        assert 2 <= first_page <= 6 and transcript.has_older
+        text, _ = screen_text(app)
+        assert "end of answer 29" in text and "question 0" not in text
+        # Scrolling to the top brings older messages in, a page at a time, above what
+        # is on screen, until the first question can be seen.
+        seen_pages = 0
+        while "question 0" not in screen_text(app)[0]:
+            before = len(transcript.children)
+            transcript.scroll_to(y=0, animate=False, immediate=True)
+            await wait_for(pilot, lambda n=before: len(transcript.children) > n)
+            # the page goes above: the view keeps its place (not thrown to the top)
+            await wait_for(pilot, lambda: transcript.scroll_y > 0 or not transcript.has_older)
+            assert len(transcript.children) - before <= 6  # a page, not everything
+            seen_pages += 1
+            assert seen_pages < 30
+        assert seen_pages >= 3 and not transcript.has_older
+        questions = [u.text for u in app.screen.query(UserMessage)]
+        assert questions == [f"question {i}" for i in range(30)]
+        replies = list(app.screen.query(AssistantMessage))
+        assert all(
+            r.status == "complete" and r.text == _long_answer(i) for i, r in enumerate(replies)
+        )
+
+
+async def test_short_messages_fill_the_screen_so_older_stay_reachable(
+    fake_server: FakeServer,
+) -> None:
+    """Pages are capped (transcript_batch); when they do not fill the view there is
+    nothing to scroll, so more are loaded until there is."""
     app = build_app(fake_server, transcript_batch=4)
     async with app.run_test(size=(120, 40)) as pilot:
         chat = app.chat_screen
@@ -58,7 +115,7 @@ async def test_long_transcript_mounts_lazily(fake_server: FakeServer) -> None:
         store = app.store
         conv = store.create_conversation("long", "single")
         parent = None
-        for i in range(10):
+        for i in range(40):
             user = store.add_user_message(conv, f"question {i}", parent)
             parent = store.start_assistant(conv, user, "single", "single")
             store.finish_assistant(
@@ -66,15 +123,13 @@ async def test_long_transcript_mounts_lazily(fake_server: FakeServer) -> None:
                 usage=__import__("mmchat.api").api.Usage(1, 1), cost=None, duration=0.1,
             )  # fmt: skip
         await chat.controller.open_conversation(conv)
-        await pilot.pause()
         transcript = app.screen.query_one(Transcript)
-        assert len(transcript.children) == 4 and transcript.has_older
-        assert len(chat.controller.records) == 10  # history is complete all the same
-        await transcript.load_older()
+        await wait_for(pilot, lambda: transcript.max_scroll_y > 0)
         await pilot.pause()
-        assert len(transcript.children) == 8
+        assert len(chat.controller.records) == 40
+        assert 4 < len(transcript.children) < 80 and transcript.has_older
         texts = [u.text for u in app.screen.query(UserMessage)]
-        assert texts[0] == "question 6" and texts[-1] == "question 9"
+        assert texts[-1] == "question 39" and texts[0] != "question 0"
 
 
 async def test_session_panel_totals_by_strategy(fake_server: FakeServer) -> None:

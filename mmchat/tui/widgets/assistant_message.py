@@ -1,8 +1,15 @@
 """An assistant turn: the strategy's view (lanes, tally, plan tree, stages), the
 answer streamed through Markdown.get_stream, and a footer with preset, models,
-tokens, cost and time. Driven only by engine events (:meth:`handle`)."""
+tokens, cost and time. Driven only by engine events (:meth:`handle`).
+
+A stored turn (a reopened conversation) gets its events with :meth:`restore`: they
+are replayed while the message mounts, and the answer's Markdown is rendered once at
+the end from the final text (not once per stage or lane close on the way).
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -98,6 +105,9 @@ class AssistantMessage(Vertical):
         self._tally: TallyView | None = None
         self._tree: PlanTree | None = None
         self._route: RouteBadge | None = None
+        self._to_restore: tuple[list[Event], str | None] | None = None
+        self._restoring = False
+        self._shadow = ""  # the answer's text while restoring (rendered once, at the end)
 
     def compose(self) -> ComposeResult:
         yield self._head
@@ -109,12 +119,49 @@ class AssistantMessage(Vertical):
         yield self._status
         yield self._footer
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         for widget in (self._route_slot, self._stages, self._decisions, self._status):
             widget.display = False
         self.answer.markdown.display = False
         self._refresh_head()
         self._refresh_footer()
+        if self._to_restore is not None:
+            events, chosen = self._to_restore
+            self._to_restore = None
+            await self._restore(events, chosen)
+
+    # -- a stored turn -------------------------------------------------------------
+    def restore(self, events: Sequence[Event], chosen: str | None = None) -> None:
+        """Show a stored turn (see :func:`mmchat.tui.controller.replay_events`) when
+        this message is mounted; ``chosen`` is the lane the user picked."""
+        self._to_restore = (list(events), chosen)
+
+    async def _restore(self, events: list[Event], chosen: str | None) -> None:
+        self._restoring = True
+        try:
+            for event in events:
+                await self.handle(event)
+        except Exception as exc:  # a view bug must not take the app down
+            self.app.log.error(f"could not restore message {self.message_id}: {exc!r}")
+            self._show_status(f"✗ could not show this stored turn: {exc}", "failed")
+        finally:
+            self._restoring = False
+        if chosen:
+            self.choose(chosen)
+        # Render the answer once; a hidden one (the chosen lane's pane shows it) not at all.
+        if self.answer.markdown.display and self._shadow:
+            await self.answer.stop(self._shadow)
+            self._shadow = ""
+
+    async def _answer_stop(self, final: str | None = None) -> None:
+        """``StreamedMarkdown.stop``, deferred to the end while restoring."""
+        if not self._restoring:
+            await self.answer.stop(final)
+        elif final is not None:
+            self._shadow = final
+
+    def _answer_text(self) -> str:
+        return self.answer.text or self._shadow
 
     # -- event dispatch ------------------------------------------------------------
     async def handle(self, event: Event) -> None:
@@ -177,7 +224,10 @@ class AssistantMessage(Vertical):
             self._where[previous] = "stage"
             self._stages.display = True
             await self._stages.add_stage(self.lanes[previous])
-            await self.answer.reset()
+            if self._restoring:
+                self._shadow = ""
+            else:
+                await self.answer.reset()
         self.lanes[info.lane] = info
         self._where[info.lane] = "answer"
         self._answer_lane = info.lane
@@ -195,7 +245,10 @@ class AssistantMessage(Vertical):
             if where == "answer":
                 if not self.answer.markdown.display:
                     self.answer.markdown.display = True
-                await self.answer.write(event.text)
+                if self._restoring:
+                    self._shadow += event.text
+                else:
+                    await self.answer.write(event.text)
 
     def _on_retrying(self, event: LaneRetrying) -> None:
         where = self._where.get(event.lane)
@@ -220,7 +273,7 @@ class AssistantMessage(Vertical):
             if where == "answer":
                 if info.text:
                     self.answer.markdown.display = True
-                await self.answer.stop(info.text)
+                await self._answer_stop(info.text)
                 self._status.display = False
             elif where == "stage":
                 self._stages.refresh_stage(info)
@@ -274,10 +327,10 @@ class AssistantMessage(Vertical):
                 self.choose(event.sources[0])
             if event.text in texts:
                 self.answer.markdown.display = False
-                await self.answer.stop(event.text)
+                await self._answer_stop(event.text)
                 return
         self.answer.markdown.display = bool(event.text)
-        await self.answer.stop(event.text)
+        await self._answer_stop(event.text)
 
     async def _on_finished(self, event: TurnFinished) -> None:
         self.status = event.status
@@ -286,8 +339,8 @@ class AssistantMessage(Vertical):
         if self._tree is not None and event.status != "complete":
             self._tree.settle("cancelled" if event.status == "cancelled" else "failed")
         if event.status != "complete":
-            await self.answer.stop()
-            if self.answer.text:
+            await self._answer_stop()
+            if self._answer_text():
                 self.answer.markdown.display = True
         if event.status == "cancelled":
             kept = "partial answer kept" if self._has_text() else "nothing arrived"
@@ -299,7 +352,7 @@ class AssistantMessage(Vertical):
         self._refresh_footer()
 
     def _has_text(self) -> bool:
-        return bool(self.answer.text) or any(info.text for info in self.lanes.values())
+        return bool(self._answer_text()) or any(info.text for info in self.lanes.values())
 
     def _show_status(self, text: str, kind: str) -> None:
         self._status.update(escape(text))
@@ -324,7 +377,7 @@ class AssistantMessage(Vertical):
     @property
     def text(self) -> str:
         """What continues the conversation: the final (or chosen, or partial) answer."""
-        return self.final_text or self.answer.text
+        return self.final_text or self._answer_text()
 
     # -- labels --------------------------------------------------------------------
     def _refresh_head(self) -> None:
