@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import threading
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -41,6 +42,25 @@ if TYPE_CHECKING:
     from mmchat.tui.widgets.user_message import UserMessage
 
 __all__ = ["ChatController", "ChatSurface", "TurnRecord", "replay_events"]
+
+PREFETCH_AFTER = 0.5  # seconds after the controller exists (start-up is done by then)
+_views_prefetched = False
+
+
+def _prefetch_views() -> None:
+    """Import the message widgets in a daemon thread: the event loop keeps serving keys
+    (the import lock makes a concurrent import from the loop wait, never fail)."""
+    global _views_prefetched
+    if _views_prefetched:
+        return
+    _views_prefetched = True
+
+    def load() -> None:
+        with contextlib.suppress(Exception):  # the real import reports any problem
+            import mmchat.tui.widgets.assistant_message
+            import mmchat.tui.widgets.user_message  # noqa: F401
+
+    threading.Thread(target=load, name="mmchat-prefetch-views", daemon=True).start()
 
 
 class ChatSurface(Protocol):
@@ -77,6 +97,11 @@ class ChatController:
         self.preset = config.defaults.preset if config is not None else ""
         self.adhoc: PresetConfig | None = None
         self.adhoc_label = ""
+        # The message views (Markdown, markdown-it, lane panes: ~0.2-0.3 s of imports)
+        # are not needed for the first frame, but the first turn sent or conversation
+        # opened would wait for them: import them in the background once start-up is over.
+        if not _views_prefetched:
+            app.set_timer(PREFETCH_AFTER, _prefetch_views, name="prefetch-views")
 
     # -- presets ---------------------------------------------------------------------
     @property
