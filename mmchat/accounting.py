@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-from mmchat.api import Usage
-from mmchat.config_schema import ModelConfig
+if TYPE_CHECKING:  # annotations only: importing this module stays cheap (no pydantic)
+    from mmchat.api import Usage
+    from mmchat.config_schema import ModelConfig
 
 
 def lane_cost(model: ModelConfig, usage: Usage) -> float | None:

@@ -69,6 +69,7 @@ class MMChatApp(App[int]):
         self.chat_screen: ChatScreen | None = None
         self._starting = False
         self._themes_registered = False
+        self._peeked: dict[str, Any] | None = None
         self._early_theme()
 
     def get_line_filters(self) -> Sequence[LineFilter]:
@@ -125,44 +126,79 @@ class MMChatApp(App[int]):
         return self._starting
 
     async def on_mount(self) -> None:
-        """Paint first, load after: the config and the store open now (the chat screen
-        imports their modules anyway; a broken config shows the error screen at once),
-        the chat screen comes up with a "starting…" status, and plugin discovery and the
-        engine load right after that first frame (see :meth:`on_ready`).
+        """Paint first, load after. The chat screen comes up with a "starting…" status
+        and only what the raw TOML says (theme, sidebar, preset name: see :meth:`_peek`);
+        right after that first frame the config is validated, the store opened, plugins
+        discovered and the engine built (see :meth:`on_ready`). None of that, nor
+        pydantic, is imported before the first frame. A broken config or store then
+        replaces the chat screen by the error screen.
 
         Deferred loading runs on the event loop (not in a thread): keys typed meanwhile
         wait in the queue, so Enter is only handled once the engine exists. When the
         caller passed a registry or an engine, nothing slow is left: all is done here.
         """
         self._apply_ui_settings()
-        self._load_config_and_store()
-        if self.startup_error is None and (self.registry is not None or self.engine is not None):
-            self._load_plugins_and_engine()
-        elif self.startup_error is None:
+        if self.registry is not None or self.engine is not None:
+            self.prepare()
+        else:
             self._starting = True
         await self._show_first_screen()
-        if self._starting and self.chat_screen is not None:
-            bar = self.chat_screen.bar
-            bar.set_preset(bar.preset, bar.preset, [])  # no "()": the strategy is unknown yet
-            bar.set_status("starting…")
 
     def on_ready(self) -> None:
-        """The first frame is drawn: load what was deferred. ``call_later`` on the chat
-        screen queues it behind that screen's pending compositor refresh."""
+        """The first frame is drawn: load what was deferred. ``call_after_refresh`` on
+        the chat screen queues it behind that screen's pending compositor refresh; it
+        runs on the app's queue (it may replace the chat screen by the error screen,
+        which the chat screen's own queue cannot wait for)."""
         if self._starting and self.chat_screen is not None:
-            self.chat_screen.call_after_refresh(self._finish_startup)
+            self.chat_screen.call_after_refresh(self.call_next, self._finish_startup)
 
     async def _finish_startup(self) -> None:
         try:
-            self._load_plugins_and_engine()
+            self.prepare()
         finally:
             self._starting = False
         chat = self.chat_screen
         if chat is None:  # pragma: no cover - set whenever _starting is
             return
-        chat.bar.set_status("")
-        chat.refresh_bar()
+        if self.startup_error is not None:
+            from mmchat.tui.screens.error import StartupErrorScreen
+
+            self.chat_screen = None
+            await self.switch_screen(StartupErrorScreen(*self.startup_error))
+            return
+        self._apply_config_ui()
+        await chat.loaded()
         self._after_first_screen()
+
+    @property
+    def early_sidebar(self) -> bool:
+        """Before the config is validated: does the raw TOML ask for the sidebar?"""
+        ui = self._peek().get("ui")
+        sidebar = ui.get("sidebar", True) if isinstance(ui, dict) else True
+        return self.use_store and sidebar is not False
+
+    @property
+    def early_preset(self) -> str:
+        """Before the config is validated: the default preset the raw TOML names."""
+        defaults = self._peek().get("defaults")
+        preset = defaults.get("preset", "") if isinstance(defaults, dict) else ""
+        return preset if isinstance(preset, str) else ""
+
+    def _peek(self) -> dict[str, Any]:
+        """The config file as raw TOML, not validated ({} if absent or unreadable):
+        enough to paint the first frame as the config will have it."""
+        if self._peeked is None:
+            self._peeked = {}
+            with contextlib.suppress(Exception):
+                import tomllib
+
+                from mmchat import paths
+
+                path = self.config_path or paths.config_file()
+                if not path.exists():  # the default config is written on the first run
+                    path = Path(__file__).parent.parent / "default_config.toml"
+                self._peeked = tomllib.loads(path.read_text("utf-8"))
+        return self._peeked
 
     def _apply_ui_settings(self) -> None:
         if self._themes_registered:
@@ -187,23 +223,12 @@ class MMChatApp(App[int]):
     def _configured_theme(self) -> str:
         if self.config is not None:
             return self.config.ui.theme
-        import tomllib
-
-        from mmchat import paths
-
-        path = self.config_path or paths.config_file()
-        if not path.exists():
-            return "mmchat-dark"  # what the default config (written on first run) uses
-        ui = tomllib.loads(path.read_text("utf-8")).get("ui", {})
+        ui = self._peek().get("ui", {})
         theme = ui.get("theme", "mmchat-dark") if isinstance(ui, dict) else ""
         return theme if isinstance(theme, str) else ""
 
-    async def _show_first_screen(self) -> None:
-        if self.startup_error is not None:
-            from mmchat.tui.screens.error import StartupErrorScreen
-
-            await self.push_screen(StartupErrorScreen(*self.startup_error))
-            return
+    def _apply_config_ui(self) -> None:
+        """The validated config's theme and keymap."""
         config = self.config
         if config is not None:
             if config.ui.theme in self.available_themes:
@@ -212,7 +237,16 @@ class MMChatApp(App[int]):
                 from mmchat.tui.keymap import apply_keymap
 
                 apply_keymap(self, config.ui.keymap)
+
+    async def _show_first_screen(self) -> None:
+        if self.startup_error is not None:
+            from mmchat.tui.screens.error import StartupErrorScreen
+
+            await self.push_screen(StartupErrorScreen(*self.startup_error))
+            return
         from mmchat.tui.screens.chat import ChatScreen
+
+        self._apply_config_ui()  # after that import: the keymap knows the chat's bindings
 
         self.chat_screen = ChatScreen()
         await self.push_screen(self.chat_screen)
@@ -338,10 +372,11 @@ def make_app(
     ``loaded`` may be a LoadedConfig or a bare Config (tests); ``engine`` wins over
     both. ``hide_timings`` replaces live durations by a fixed mark (snapshots).
     """
-    from mmchat.config import LoadedConfig
+    if loaded is not None:
+        from mmchat.config import LoadedConfig
 
-    if loaded is not None and not isinstance(loaded, LoadedConfig):
-        loaded = LoadedConfig(config_path or Path("config.toml"), loaded, False)
+        if not isinstance(loaded, LoadedConfig):
+            loaded = LoadedConfig(config_path or Path("config.toml"), loaded, False)
     if hide_timings is not None:
         from mmchat.tui.widgets.fmt import hide_timings as set_hidden
 

@@ -58,6 +58,58 @@ def test_the_named_command_gets_its_real_parser() -> None:
     assert args.config_command == "path"
 
 
+# Loaded after the first frame, never before it (pydantic alone is ~100 ms).
+NOT_BEFORE_FIRST_FRAME = (
+    "pydantic", "httpx", "mmchat.config", "mmchat.config_schema", "mmchat.api",
+    "mmchat.engine", "mmchat.store", "mmchat.plugins", "mmchat.tui.controller",
+    "mmchat.providers",
+)  # fmt: skip
+
+FIRST_FRAME_CHILD = """
+import asyncio, sys
+from mmchat.tui.app import MMChatApp, make_app
+early = set(sys.modules)
+
+async def spy(self):  # the first frame is drawn; the deferred loading would start now
+    chat = self.chat_screen
+    print("FOCUS", chat.prompt.has_focus, chat.bar.status, flush=True)
+    print("FRAME", " ".join(sys.modules), flush=True)
+    self.exit()
+
+MMChatApp._finish_startup = spy
+
+async def main():
+    app = make_app(onboarding=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+
+asyncio.run(main())
+print("IMPORT", " ".join(early), flush=True)
+"""
+
+
+def _leaks(modules: set[str]) -> list[str]:
+    heavy = NOT_BEFORE_FIRST_FRAME
+    return sorted(m for m in modules if any(m == h or m.startswith(f"{h}.") for h in heavy))
+
+
+@pytest.mark.parametrize("config", ["default", "written"])
+def test_first_frame_imports_no_config_schema_store_or_engine(config: str) -> None:
+    """Importing the app and drawing the chat screen (prompt focused) needs none of the
+    config validation, store, plugins or engine: they load after the first frame."""
+    if config == "written":  # a config file exists (not the first run)
+        path = paths.ensure_dir(paths.config_dir()) / "config.toml"
+        path.write_text('[defaults]\npreset = "fan"\n[ui]\nsidebar = false\n')
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME_CHILD], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    lines = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in out if " " in line}
+    assert lines["FOCUS"] == "True starting…"
+    assert not _leaks(set(lines["IMPORT"].split()))
+    assert not _leaks(set(lines["FRAME"].split()))
+
+
 def test_discovery_does_not_import_rapidfuzz() -> None:
     modules = _modules_after("from mmchat.plugins import discover\nr = discover([])\n"
                              "assert 'consensus' in r.names(), r.failures")  # fmt: skip
@@ -78,7 +130,10 @@ async def test_chat_screen_is_up_before_plugins_store_and_engine(
             status=chat.bar.status,
             engine=self.engine,
             registry=self.registry,
-            config=self.config is not None,
+            config=self.config,
+            store=self.store,
+            sidebar=chat.sidebar.display,  # from the raw TOML, before validation
+            focus=chat.prompt.has_focus,
         )
         await finish(self)
 
@@ -87,8 +142,8 @@ async def test_chat_screen_is_up_before_plugins_store_and_engine(
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         assert seen == {
-            "screen": True, "status": "starting…",
-            "engine": None, "registry": None, "config": True,
+            "screen": True, "status": "starting…", "engine": None, "registry": None,
+            "config": None, "store": None, "sidebar": True, "focus": True,
         }  # fmt: skip
         chat = app.chat_screen
         assert chat is not None and app.screen is chat

@@ -14,7 +14,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from mmchat.tui.controller import ChatController, TurnRecord
 from mmchat.tui.widgets.prompt_input import PromptInput
 from mmchat.tui.widgets.session_panel import SessionPanel
 from mmchat.tui.widgets.sidebar import Sidebar
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from mmchat.engine import TurnOutcome
     from mmchat.providers.local_servers import LocalStatus
     from mmchat.tui.app import MMChatApp
+    from mmchat.tui.controller import ChatController, TurnRecord
     from mmchat.tui.widgets.assistant_message import AssistantMessage
 
 __all__ = ["ChatScreen"]
@@ -53,12 +53,23 @@ class ChatScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.mm: MMChatApp = self.app  # type: ignore[assignment]
-        self.controller = ChatController(self.mm, self)
+        self._controller: ChatController | None = None
+        self._listening = False
         self.bar = StrategyBar(id="strategy-bar")
         self.sidebar = Sidebar(id="sidebar")
         self.session = SessionPanel(id="session-panel")
         self._transcript = Transcript(batch=self.mm.transcript_batch, id="transcript")
         self.prompt = PromptInput(id="prompt")
+
+    @property
+    def controller(self) -> ChatController:
+        """Built on first use: the controller module imports the engine's API (pydantic),
+        which the first frame does not need (see :meth:`MMChatApp.on_mount`)."""
+        if self._controller is None:
+            from mmchat.tui.controller import ChatController
+
+            self._controller = ChatController(self.mm, self)
+        return self._controller
 
     @property
     def transcript(self) -> Transcript:
@@ -75,20 +86,37 @@ class ChatScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self.session.display = False
+        if self.mm.starting:
+            # Painted before the config is loaded: nothing here may import the engine,
+            # the store or pydantic. :meth:`loaded` fills in the rest.
+            self.sidebar.display = self.mm.early_sidebar
+            self.bar.set_preset(self.mm.early_preset, self.mm.early_preset, [])
+            self.bar.set_status("starting…")
+        else:
+            await self.loaded()
+        self.prompt.focus()
+
+    async def loaded(self) -> None:
+        """The config, store and engine are there (the app calls this once they are)."""
         config = self.mm.config
         self.sidebar.display = bool(config and config.ui.sidebar and self.mm.store is not None)
-        self.session.display = False
+        controller = self._controller
+        if config is not None and controller is not None and not controller.preset:
+            controller.use_preset(config.defaults.preset)  # built before the config
+        self.bar.set_status("")
         self.refresh_bar()
         await self.refresh_sidebar()
-        self.prompt.focus()
         from mmchat.providers.local_servers import add_status_listener
 
         add_status_listener(self.on_local_model_status)
+        self._listening = True
 
     def on_unmount(self) -> None:
-        from mmchat.providers.local_servers import remove_status_listener
+        if self._listening:
+            from mmchat.providers.local_servers import remove_status_listener
 
-        remove_status_listener(self.on_local_model_status)
+            remove_status_listener(self.on_local_model_status)
 
     def on_local_model_status(self, status: LocalStatus) -> None:
         """The embedded model loads on first use: say so instead of looking stuck."""

@@ -7,9 +7,12 @@ rates by a fixed mark so snapshot tests are deterministic.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from mmchat.accounting import format_cost
-from mmchat.api import Usage
+
+if TYPE_CHECKING:  # the strategy bar imports this before the first paint: no pydantic
+    from mmchat.api import Usage
 
 __all__ = ["cost", "duration", "escape", "hide_timings", "rate", "timings_hidden", "tokens"]
 

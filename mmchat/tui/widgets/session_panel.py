@@ -5,20 +5,31 @@ The seed article's cost/latency trade-off table, measured live (toggle with f3).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual.widgets import Static
 
-from mmchat.api import Usage
 from mmchat.tui.widgets import fmt
 from mmchat.tui.widgets.fmt import escape
 
+if TYPE_CHECKING:
+    from mmchat.api import Usage
+
 __all__ = ["SessionPanel", "StrategyTotals"]
+
+
+def _no_usage() -> Usage:
+    # mmchat.api imports pydantic: not at import time, the chat screen is built before
+    # the first paint and the panel only counts once a turn has run.
+    from mmchat.api import Usage
+
+    return Usage()
 
 
 @dataclass(slots=True)
 class StrategyTotals:
     turns: int = 0
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = field(default_factory=_no_usage)
     cost: float = 0.0
     unknown_cost: int = 0
     seconds: float = 0.0

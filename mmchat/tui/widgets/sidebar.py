@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Label, ListItem, ListView, Static
 
-from mmchat.store import ConversationRow
+if TYPE_CHECKING:
+    from mmchat.store import ConversationRow
 
 __all__ = ["Sidebar"]
 
