@@ -39,6 +39,8 @@ from mmchat.providers.base import (
 )
 from mmchat.turn_state import MAX_DEPTH, PERSIST_EVERY, EventSink, LaneState, Turn
 
+YIELD_EVERY = 0.004  # seconds a streaming lane may run before it lets others in
+
 __all__ = ["EventSink", "Turn", "TurnContext"]
 
 
@@ -168,7 +170,14 @@ class TurnContext:
                 extra=dict(spec.params),
             )
             price_out = spec.price_out or 0.0
+            yielded_at = time.perf_counter()
             async for part in engine.stream(spec.provider, request):
+                # A socket buffer full of events is read without ever suspending, so a
+                # fast lane would starve the others, the UI and keystrokes: give the
+                # loop a turn every few milliseconds.
+                if (now := time.perf_counter()) - yielded_at > YIELD_EVERY:
+                    await asyncio.sleep(0)
+                    yielded_at = now
                 if isinstance(part, TextPart):
                     state.parts.append(part.text)
                     state.chars += len(part.text)
