@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from mmchat.api import (
     Decision,
@@ -37,6 +37,7 @@ from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import LanePane
 from mmchat.tui.widgets.lane_state import LaneInfo
 from mmchat.tui.widgets.lanes_grid import LanesGrid
+from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.plan_tree import PlanTree
 from mmchat.tui.widgets.route_badge import RouteBadge
 from mmchat.tui.widgets.stage_list import StageList
@@ -98,7 +99,7 @@ class AssistantMessage(Vertical):
         self._stages = StageList()
         self._main_slot = Vertical(classes="msg-slot")
         self._decisions = DecisionList()
-        self.answer = StreamedMarkdown(Markdown(classes="answer"))
+        self.answer = StreamedMarkdown(LeanMarkdown(classes="answer"))
         self._status = Static(classes="msg-status")
         self._footer = Static(classes="msg-footer")
         self._grid: LanesGrid | None = None
