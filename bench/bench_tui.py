@@ -295,12 +295,20 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
     chat.prompt.focus()
     await pilot.pause()
     stop = asyncio.Event()
+    replies = len(chat.screen.query(AssistantMessage))
     started = time.perf_counter()
     await pilot.press("enter")
     probe_task = asyncio.create_task(echo_probe(app, stop)) if probe else None
-    while chat.controller.running is None and not chat.controller.records:
-        await asyncio.sleep(0.001)
-    while chat.controller.running is not None:
+
+    def done() -> bool:  # this turn's reply exists, has its final status, nothing runs
+        messages = chat.screen.query(AssistantMessage)
+        return (
+            len(messages) > replies
+            and messages.last().status != "streaming"
+            and chat.controller.running is None
+        )
+
+    while not done():
         await asyncio.sleep(0.002)
         if time.perf_counter() - started > TURN_LIMIT:
             break

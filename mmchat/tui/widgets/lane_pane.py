@@ -17,7 +17,9 @@ from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
 from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
-__all__ = ["STATUS_MARKS", "LanePane"]
+__all__ = ["STATUS_MARKS", "TAIL_LINES", "LanePane"]
+
+TAIL_LINES = 40  # lines of newest text kept mounted while a pane streams (it shows ~15)
 
 STATUS_MARKS = {
     "queued": "○",
@@ -48,6 +50,7 @@ class LanePane(Vertical, can_focus=True):
     LanePane.-failed { border: round $error; }
     LanePane > .lane-head { color: $text-muted; height: 2; }
     LanePane > .lane-error { color: $error; height: auto; }
+    LanePane > .lane-earlier { color: $text-muted; height: 1; }
     LanePane > VerticalScroll { height: 1fr; }
     LanePane Markdown { margin: 0; padding: 0; }
     """
@@ -56,6 +59,10 @@ class LanePane(Vertical, can_focus=True):
         Binding("enter", "pick", "Use this answer", id="pick_lane"),
         Binding("up", "scroll_text(-1)", "Scroll up", show=False),
         Binding("down", "scroll_text(1)", "Scroll down", show=False),
+        Binding("pageup", "scroll_text(-10)", "Page up", show=False),
+        Binding("pagedown", "scroll_text(10)", "Page down", show=False),
+        Binding("home", "scroll_text(-1_000_000)", "Top", show=False),
+        Binding("end", "scroll_text(1_000_000)", "Bottom", show=False),
     ]
 
     class Picked(Message):
@@ -70,7 +77,12 @@ class LanePane(Vertical, can_focus=True):
         self.chosen = False
         self._head = Static(classes="lane-head")
         self._error = Static(classes="lane-error")
-        self.body = StreamedMarkdown(LeanMarkdown())
+        # The pane shows the tail of its answer while streaming: older blocks are
+        # unmounted (eight growing documents re-laid out every frame are what made
+        # fan-out slow) and come back when the user turns to the pane.
+        self._doc = LeanMarkdown(keep_lines=TAIL_LINES)
+        self.body = StreamedMarkdown(self._doc)
+        self._earlier = Static("⋯ earlier text: focus or scroll up to show", classes="lane-earlier")
         self._scroll = VerticalScroll(self.body.markdown)
         self._scroll.can_focus = False  # Tab moves pane to pane; the pane itself scrolls
         self._head_throttle = Throttle()
@@ -86,10 +98,12 @@ class LanePane(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         yield self._head
         yield self._error
+        yield self._earlier
         yield self._scroll
 
     def on_mount(self) -> None:
         self._error.display = False
+        self._earlier.display = False
         self._refresh_head()
 
     async def write(self, chunk: str, at: float) -> None:
@@ -97,6 +111,8 @@ class LanePane(Vertical, can_focus=True):
         await self.body.write(chunk)
         if changed or self._head_throttle.ready():
             self._refresh_head()
+            if self._doc.hidden_blocks and not self._earlier.display:
+                self._earlier.display = True
             # Follow the newest text once it overflows (anchoring earlier would push a
             # short answer to the bottom of the pane); a user scroll releases it.
             if not self._scroll.is_anchored and self._scroll.max_scroll_y > 0:
@@ -138,7 +154,23 @@ class LanePane(Vertical, can_focus=True):
         self._error.update(escape(info.error or ""))
         self._error.display = bool(info.error)
 
-    def action_scroll_text(self, lines: int) -> None:
+    async def show_all(self) -> None:
+        """Mount the blocks hidden while streaming (the user turned to this pane)."""
+        if self._earlier.display or self._doc.hidden_blocks:
+            self._earlier.display = False
+            await self._doc.show_all()
+            self._scroll.scroll_end(animate=False)
+
+    async def on_focus(self) -> None:
+        await self.show_all()
+
+    async def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        await self.show_all()
+
+    async def action_scroll_text(self, lines: int) -> None:
+        await self.show_all()
+        if lines < 0:
+            self._scroll.release_anchor()  # reading back: stop following new text
         self._scroll.scroll_relative(y=lines, animate=False)
 
     def action_pick(self) -> None:

@@ -6,22 +6,37 @@ four widgets, a table cell is one, a code fence two, and every frame re-arranges
 all, so streaming slows down as an answer grows (an 8,000-character answer with lists
 and tables was 211 widgets and took about 1.1 s to render). Here a list, a table or a
 fence is a single block that draws itself (see ``mmchat.tui.markdown_layout``).
+
+Blocks also carry no component classes of their own. Textual styles every component
+class of a new widget with a full pass over the stylesheet, so upstream pays five
+passes per paragraph; here inline styles (``.em``, ``.code_inline`` …) are resolved
+on the LeanMarkdown that holds the blocks, styled once per document.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from textual.await_complete import AwaitComplete
 from textual.widgets import Markdown
 from textual.widgets._markdown import (
     MarkdownBlock,
+    MarkdownBlockQuote,
     MarkdownBulletList,
     MarkdownFence,
+    MarkdownH1,
+    MarkdownH2,
+    MarkdownH3,
+    MarkdownH4,
+    MarkdownH5,
+    MarkdownH6,
+    MarkdownHorizontalRule,
     MarkdownList,
     MarkdownListItem,
     MarkdownOrderedList,
     MarkdownOrderedListItem,
+    MarkdownParagraph,
     MarkdownTable,
 )
 
@@ -33,12 +48,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LeanMarkdown"]
 
-_SHARED_CLASSES = MarkdownBlock.COMPONENT_CLASSES | {
-    "lean-bullet",
-    "lean-code",
-    "lean-table-header",
-    "lean-table-rule",
-}
+_INLINE_CLASSES = {"em", "strong", "s", "code_inline"}
+_LEAN_CLASSES = {"lean-bullet", "lean-code", "lean-table-header", "lean-table-rule"}
 
 
 def _bodies(blocks: list[MarkdownBlock]) -> list[Body]:
@@ -73,6 +84,25 @@ def _items(block: MarkdownBlock) -> list[ListItem]:
     ]
 
 
+_Block = TypeVar("_Block", bound=type[MarkdownBlock])
+
+
+def _unstyled(block: _Block) -> _Block:
+    """No component classes: styles named in a block's text come from the document.
+
+    (``inherit_component_classes=False`` in the class statement would say the same,
+    but Textual's Widget does not pass that keyword on.)
+    """
+    block.COMPONENT_CLASSES = set()
+    block._inherit_component_classes = False
+    return block
+
+
+def _lean(block: type[MarkdownBlock]) -> type[MarkdownBlock]:
+    name = "Lean" + block.__name__.removeprefix("Markdown")
+    return _unstyled(type(name, (block,), {"__module__": __name__}))
+
+
 class _FlatList(MarkdownList):
     """The whole list (items, nested lists, code in items) in one widget."""
 
@@ -93,18 +123,19 @@ class _FlatList(MarkdownList):
         self.set_content(ListVisual(_items(block)))  # type: ignore[arg-type]
 
 
+@_unstyled
 class LeanBulletList(_FlatList, MarkdownBulletList):
-    COMPONENT_CLASSES: ClassVar[set[str]] = _SHARED_CLASSES
+    pass
 
 
+@_unstyled
 class LeanOrderedList(_FlatList, MarkdownOrderedList):
-    COMPONENT_CLASSES: ClassVar[set[str]] = _SHARED_CLASSES
+    pass
 
 
+@_unstyled
 class LeanTable(MarkdownTable):
     """The whole table in one widget."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = _SHARED_CLASSES
 
     def compose(self) -> ComposeResult:
         self._show(self)
@@ -123,10 +154,9 @@ class LeanTable(MarkdownTable):
         self.set_content(TableVisual(self._headers, self._rows))  # type: ignore[arg-type]
 
 
+@_unstyled
 class LeanFence(MarkdownFence):
     """Highlighted code drawn by the block itself (upstream adds a Label child)."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = _SHARED_CLASSES
 
     def __init__(self, markdown: Markdown, token: Token, code: str) -> None:
         super().__init__(markdown, token, code)
@@ -139,18 +169,74 @@ class LeanFence(MarkdownFence):
         MarkdownBlock.set_content(self, content)  # type: ignore[arg-type]
 
 
+_HEADINGS = (MarkdownH1, MarkdownH2, MarkdownH3, MarkdownH4, MarkdownH5, MarkdownH6)
+
+
 class LeanMarkdown(Markdown):
+    """Markdown with cheap blocks; optionally shows only the newest lines while streaming.
+
+    ``keep_lines``: while text is appended, blocks older than roughly this many lines
+    of newer text are unmounted (the source keeps them), so a fixed-height pane that
+    shows the tail of a long answer lays out a few blocks, not all of them.
+    :meth:`show_all` brings them back.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = _INLINE_CLASSES | _LEAN_CLASSES
+
+    def __init__(
+        self, markdown: str | None = None, *, keep_lines: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(markdown, **kwargs)
+        self.keep_lines = keep_lines
+        self.hidden_blocks = 0
+
+    def append(self, markdown: str) -> AwaitComplete:
+        appended = super().append(markdown)
+        if self.keep_lines is None:
+            return appended
+
+        async def append_then_trim() -> None:
+            await appended
+            await self._trim()
+
+        return AwaitComplete(append_then_trim())
+
+    async def _trim(self) -> None:
+        assert self.keep_lines is not None
+        blocks = [child for child in self.children if isinstance(child, MarkdownBlock)]
+        # Heights are known once a block has been laid out; a new block counts as 0,
+        # so trimming errs on the side of keeping text.
+        newer = sum(block.outer_size.height for block in blocks[1:])
+        drop = 0
+        while drop < len(blocks) - 1 and newer >= self.keep_lines:
+            drop += 1
+            newer -= blocks[drop].outer_size.height
+        if drop:
+            self.hidden_blocks += drop
+            await self.remove_children(blocks[:drop])
+
+    async def show_all(self) -> None:
+        """Stop trimming and show every block of the text so far."""
+        self.keep_lines = None
+        if self.hidden_blocks:
+            self.hidden_blocks = 0
+            await self.update(self.source)
+
     DEFAULT_CSS = """
     LeanMarkdown {
+        & > .em { text-style: italic; }
+        & > .strong { text-style: bold; }
+        & > .s { text-style: strike; }
+        &:dark > .code_inline { background: $warning 10%; color: $text-warning 95%; }
+        &:light > .code_inline { background: $error 5%; color: $text-error 95%; }
+        &:ansi > .code_inline { background: ansi_default; }
+        & > .lean-bullet { color: $text-primary; }
+        &:light > .lean-bullet { color: $text-secondary; }
+        & > .lean-code { background: black 10%; }
+        & > .lean-table-header { color: $primary; text-style: bold; }
+        & > .lean-table-rule { color: $foreground 30%; }
         LeanBulletList, LeanOrderedList { margin: 0 0 1 0; }
-        LeanBulletList > .lean-bullet, LeanOrderedList > .lean-bullet { color: $text-primary; }
-        LeanBulletList:light > .lean-bullet, LeanOrderedList:light > .lean-bullet {
-            color: $text-secondary;
-        }
-        LeanBulletList > .lean-code, LeanOrderedList > .lean-code { background: black 10%; }
         LeanTable { margin: 0 0 1 0; }
-        LeanTable > .lean-table-header { color: $primary; text-style: bold; }
-        LeanTable > .lean-table-rule { color: $foreground 30%; }
         LeanFence { padding: 1 2; text-wrap: nowrap; text-overflow: fold; }
         LeanFence:ansi { padding: 1 0; }
     }
@@ -158,6 +244,10 @@ class LeanMarkdown(Markdown):
 
     BLOCKS: dict[str, type[MarkdownBlock]] = {  # noqa: RUF012 (declared so upstream)
         **Markdown.BLOCKS,
+        **{f"h{n}": _lean(h) for n, h in enumerate(_HEADINGS, 1)},
+        "hr": _lean(MarkdownHorizontalRule),
+        "paragraph_open": _lean(MarkdownParagraph),
+        "blockquote_open": _lean(MarkdownBlockQuote),
         "bullet_list_open": LeanBulletList,
         "ordered_list_open": LeanOrderedList,
         "table_open": LeanTable,

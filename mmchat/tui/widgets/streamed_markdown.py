@@ -29,6 +29,9 @@ __all__ = ["FLUSH_EVERY", "StreamedMarkdown"]
 
 FLUSH_EVERY = 1 / 12  # seconds between screen updates of streamed text, when idle
 SLOWEST_FLUSH = 1.0  # under heavy load, never wait longer than this
+# Streams one tick can redraw at the full rate; more streams stretch the interval
+# (8 fan-out panes redraw 6x a second), so a frame's work stays bounded.
+PANES_PER_FRAME_BUDGET = 4
 
 
 class _Ticker:
@@ -57,11 +60,12 @@ class _Ticker:
 
     async def tick(self, app: App[object]) -> None:
         late = time.monotonic() - self.due
+        streams = list(self.waiting.values())
+        fastest = FLUSH_EVERY * max(1.0, len(streams) / PANES_PER_FRAME_BUDGET)
         if late > self.interval / 2:
             self.interval = min(SLOWEST_FLUSH, self.interval * 1.5)
         else:
-            self.interval = max(FLUSH_EVERY, self.interval * 0.8)
-        streams = list(self.waiting.values())
+            self.interval = max(fastest, self.interval * 0.8)
         self.waiting.clear()
         for stream in streams:
             await stream.flush()

@@ -1,0 +1,58 @@
+"""A streaming fan-out pane keeps only the tail of its answer mounted, and shows it all
+when the user turns to it."""
+
+from __future__ import annotations
+
+from textual.widgets._markdown import MarkdownBlock
+
+from mmchat.tui.widgets.lane_pane import TAIL_LINES, LanePane
+from tests.fakeserver import FakeServer, Reply
+from tests.reliability.test_tui_faults import screen_text
+from tests.tui.conftest import build_app, idle, send, wait_for
+
+LONG = "\n\n".join(f"Paragraph {n}: " + "words that fill the pane " * 6 for n in range(1, 41))
+
+
+def blocks(pane: LanePane) -> list[MarkdownBlock]:
+    return list(pane.body.markdown.query_children(MarkdownBlock))
+
+
+async def test_streaming_pane_mounts_the_tail_and_shows_everything_when_focused(
+    fake_server: FakeServer,
+) -> None:
+    fake_server.script("model-a", Reply(text=LONG, chunk_chars=40, delay=0.004))
+    fake_server.script("model-b", Reply(text="short answer from b", delay=0.01))
+    fake_server.script("model-c", Reply(text="short answer from c", delay=0.01))
+    app = build_app(fake_server, preset="compare")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await send(pilot, "compare please")
+        most = 0
+        chat = app.chat_screen
+        assert chat is not None
+
+        def pane_a() -> LanePane | None:
+            return next((p for p in app.screen.query(LanePane) if p.info.model == "a"), None)
+
+        while not idle(app)():
+            pane = pane_a()
+            if pane is not None:
+                most = max(most, len(blocks(pane)))
+            await pilot.pause(0.01)
+        await pilot.pause()
+        pane = pane_a()
+        assert pane is not None and pane.info.status == "done"
+        # 40 paragraphs of 3-4 lines were streamed; about TAIL_LINES lines stayed mounted
+        assert most < 40 and len(blocks(pane)) <= TAIL_LINES // 2
+        assert pane._doc.hidden_blocks > 0
+        text, _ = screen_text(app)
+        assert "earlier text" in text  # the pane says some text is not shown yet
+        assert "Paragraph 40:" in text  # the newest text is what the pane shows
+        assert pane.text == LONG  # nothing was lost
+        pane.focus()
+        await wait_for(pilot, lambda: len(blocks(pane)) == 40)
+        assert pane._doc.hidden_blocks == 0
+        await pilot.press("home")  # read back from the start, with the pane's own keys
+        await pilot.pause()
+        text, _ = screen_text(app)
+        assert "Paragraph 1:" in text and "earlier text" not in text
+
