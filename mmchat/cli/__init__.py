@@ -64,21 +64,29 @@ def _version() -> str:
     return f"mmchat {__version__}"
 
 
+def _run_tui() -> int:
+    import gc
+
+    # Importing Textual creates ~30k objects that all live on: with the collector
+    # paused they are not walked again and again (the app turns it back on once it has
+    # started, see MMChatApp.pause_gc).
+    gc.disable()
+    from mmchat.tui.app import run
+
+    return run(gc_paused=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list:
-        from mmchat.tui.app import run
-
-        return run()
+        return _run_tui()
     if args_list == ["--version"]:
         print(_version())
         return 0
     parser = build_parser(_command_in(args_list))
     args = parser.parse_args(args_list)
     if args.command is None:
-        from mmchat.tui.app import run
-
-        return run()
+        return _run_tui()
     module = importlib.import_module(f"mmchat.cli.{SUBCOMMANDS[args.command]}")
     try:
         return int(module.run(args))

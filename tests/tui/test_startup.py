@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from textual.widgets import Static
 
 from mmchat import paths
@@ -17,6 +19,7 @@ async def test_broken_config_shows_error_screen() -> None:
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, StartupErrorScreen)
+        assert gc.isenabled()  # paused during start-up only
         message = str(app.screen.query_one("#error-message", Static).render())
         assert str(path) in message and "models.x" in message
         # fix the file, press r: the chat comes up

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from typing import Any
@@ -134,6 +135,7 @@ async def test_chat_screen_is_up_before_plugins_store_and_engine(
             store=self.store,
             sidebar=chat.sidebar.display,  # from the raw TOML, before validation
             focus=chat.prompt.has_focus,
+            gc=gc.isenabled(),  # paused from mount to the end of the deferred loading
         )
         await finish(self)
 
@@ -143,8 +145,9 @@ async def test_chat_screen_is_up_before_plugins_store_and_engine(
         await pilot.pause()
         assert seen == {
             "screen": True, "status": "starting…", "engine": None, "registry": None,
-            "config": None, "store": None, "sidebar": True, "focus": True,
+            "config": None, "store": None, "sidebar": True, "focus": True, "gc": False,
         }  # fmt: skip
+        assert gc.isenabled()
         chat = app.chat_screen
         assert chat is not None and app.screen is chat
         assert app.engine is not None and app.registry is not None and app.store is not None
