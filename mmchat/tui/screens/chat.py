@@ -37,6 +37,10 @@ class ChatScreen(Screen[None]):
     ChatScreen #chat-main { width: 1fr; height: 1fr; }
     ChatScreen PromptInput { margin: 0 1; }
     """
+    # Focus the prompt when the screen is first shown, before its first frame: the
+    # default ("*") focused the sidebar's list first, so the footer recomposed and
+    # the screen was laid out again when on_mount moved focus to the prompt.
+    AUTO_FOCUS = "#prompt"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Stop", id="cancel"),
@@ -60,6 +64,14 @@ class ChatScreen(Screen[None]):
         self.session = SessionPanel(id="session-panel")
         self._transcript = Transcript(batch=self.mm.transcript_batch, id="transcript")
         self.prompt = PromptInput(id="prompt")
+        self.session.display = False
+        if self.mm.starting:
+            # Drawn before the config is loaded: nothing here may import the engine, the
+            # store or pydantic; :meth:`loaded` fills in the rest. Set before the first
+            # layout, not in on_mount (which runs after it: a second layout).
+            self.sidebar.display = self.mm.early_sidebar
+            self.bar.set_preset(self.mm.early_preset, self.mm.early_preset, [])
+            self.bar.set_status("starting…")
 
     @property
     def controller(self) -> ChatController:
@@ -86,14 +98,7 @@ class ChatScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        self.session.display = False
-        if self.mm.starting:
-            # Painted before the config is loaded: nothing here may import the engine,
-            # the store or pydantic. :meth:`loaded` fills in the rest.
-            self.sidebar.display = self.mm.early_sidebar
-            self.bar.set_preset(self.mm.early_preset, self.mm.early_preset, [])
-            self.bar.set_status("starting…")
-        else:
+        if not self.mm.starting:
             await self.loaded()
         self.prompt.focus()
 
