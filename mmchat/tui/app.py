@@ -132,8 +132,8 @@ class MMChatApp(App[int]):
         """Paint first, load after. The chat screen comes up with a "starting…" status
         and only what the raw TOML says (theme, sidebar, preset name: see :meth:`_peek`);
         right after that first frame the config is validated, the store opened, plugins
-        discovered and the engine built (see :meth:`on_ready`). None of that, nor
-        pydantic, is imported before the first frame. A broken config or store then
+        discovered and the engine built (see :meth:`first_frame_drawn`). None of that,
+        nor pydantic, is imported before the first frame. A broken config or store then
         replaces the chat screen by the error screen.
 
         Deferred loading runs on the event loop (not in a thread): keys typed meanwhile
@@ -143,20 +143,22 @@ class MMChatApp(App[int]):
         self._apply_ui_settings()
         if self.registry is not None or self.engine is not None:
             self.prepare()
-        else:
-            self._starting = True
-            self.pause_gc()
-        await self._show_first_screen()
-        if not self._starting:
-            self.resume_gc()  # nothing deferred (or a start-up error): nothing to wait for
+            await self._show_first_screen()
+            self.resume_gc()  # nothing deferred: nothing to wait for
+            return
+        self._starting = True
+        self.pause_gc()
+        # Not awaited here: Textual runs the app's Mount inside batch_update(), which
+        # draws nothing until it returns; the chat screen would be laid out and rendered
+        # once for nothing, then again (~40-80 ms before the first frame in tmux).
+        self.call_later(self._show_first_screen)
 
-    def on_ready(self) -> None:
-        """The first frame is drawn: load what was deferred. ``call_after_refresh`` on
-        the chat screen queues it behind that screen's pending compositor refresh; it
-        runs on the app's queue (it may replace the chat screen by the error screen,
-        which the chat screen's own queue cannot wait for)."""
-        if self._starting and self.chat_screen is not None:
-            self.chat_screen.call_after_refresh(self.call_next, self._finish_startup)
+    def first_frame_drawn(self) -> None:
+        """Called by the chat screen after its first refresh: load what was deferred.
+        On the app's queue: it may replace the chat screen by the error screen, which
+        the chat screen's own queue cannot wait for."""
+        if self._starting:
+            self.call_next(self._finish_startup)
 
     async def _finish_startup(self) -> None:
         try:

@@ -98,7 +98,9 @@ class ChatScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        if not self.mm.starting:
+        if self.mm.starting:
+            self.call_after_refresh(self.mm.first_frame_drawn)
+        else:
             await self.loaded()
         self.prompt.focus()
 
