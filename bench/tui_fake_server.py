@@ -5,8 +5,9 @@
         tmux new -d -s t -x 160 -y 48 '.venv/bin/python -m mmchat'
 
 The server runs until this script is stopped (Ctrl+C). Models stream canned answers at
-a readable pace; ``slow`` is slow enough to try Esc, ``broken`` always fails, the
-planner answers with a two-step plan.
+a readable pace; ``slow`` is slow enough to try Esc, ``broken`` always fails, ``long``
+streams a long Markdown answer (preset ``compare-long``: six panes), the planner
+answers with a two-step plan.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ LOREM = (
     "Here is an answer with **markdown**:\n\n- a point\n- another point\n\n"
     "```python\ndef add(a, b):\n    return a + b\n```\n\nThat is all."
 )
+LONG = "\n\n".join(
+    f"## Part {n}\n\nA longer answer streams here, with **bold** and `code()` in it, "
+    "long enough to wrap a few times in a narrow pane.\n\n- first point\n- second point\n"
+    "  - a nested point\n\n| name | value |\n|---|---|\n| alpha | 1 |\n| beta | 2 |"
+    for n in range(1, 16)
+)
 PLAN = json.dumps(
     [
         {"id": "s1", "title": "collect the facts", "type": "search"},
@@ -42,6 +49,7 @@ def script(server: FakeServer) -> None:
     server.script("model-a", Reply(text=LOREM, chunk_chars=3, delay=0.02))
     server.script("model-b", Reply(text="A shorter answer from b. " * 4, chunk_chars=3, delay=0.03))
     server.script("model-c", Reply(text="42", delay=0.05))
+    server.script("model-long", Reply(text=LONG, chunk_chars=4, delay=0.005))
     server.script("model-slow", Reply(text="slow words arrive one by one " * 30, delay=0.15))
     server.script("model-broken", Reply(status=503, error_message="upstream overloaded"))
     answers = iter([PLAN])
@@ -64,6 +72,7 @@ def config(url: str) -> dict[str, Any]:
     }
     models["slow"] = {"provider": "fake", "model": "model-slow"}  # unknown price
     models["broken"] = {"provider": "fake", "model": "model-broken"}
+    models["long"] = {"provider": "fake", "model": "model-long"}
     return {
         "defaults": {"preset": "single", "model": "a"},
         "ui": {"sidebar": True},
@@ -73,6 +82,10 @@ def config(url: str) -> dict[str, Any]:
             "single": {"strategy": "single", "options": {"model": "a"}},
             "slow": {"strategy": "single", "options": {"model": "slow"}},
             "compare": {"strategy": "fanout", "options": {"models": ["a", "b", "slow", "broken"]}},
+            "compare-long": {
+                "strategy": "fanout",
+                "options": {"models": ["long", "long", "long", "long", "a", "b"]},
+            },
             "vote": {"strategy": "voting", "options": {"models": ["c", "c", "b"]}},
             "agree": {
                 "strategy": "consensus",
