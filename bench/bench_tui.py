@@ -251,7 +251,9 @@ def build_app(url: str) -> Any:
 
     config = Config.model_validate(config_dict(url))
     store = Store.open(paths.db_file())
-    return make_app(loaded=config, store=store, registry=discover([]), onboarding=False)
+    app = make_app(loaded=config, store=store, registry=discover([]), onboarding=False)
+    app.pause_gc(freeze=True)  # what `mmchat` (tui.app.run) does: freeze the start-up heap
+    return app
 
 
 # ---------------------------------------------------------------- streaming turns

@@ -86,6 +86,7 @@ class LanePane(Vertical, can_focus=True):
         self._scroll = VerticalScroll(self.body.markdown)
         self._scroll.can_focus = False  # Tab moves pane to pane; the pane itself scrolls
         self._head_throttle = Throttle()
+        self._shown_error: str | None = None
 
     @property
     def lane(self) -> str:
@@ -150,9 +151,13 @@ class LanePane(Vertical, can_focus=True):
         head = f"{mark} [b]{escape(info.name)}[/b] · {escape(info.status_line())}"
         if self.chosen:
             head += " · [b $success]✓ chosen[/]"
-        self._head.update(head)
-        self._error.update(escape(info.error or ""))
-        self._error.display = bool(info.error)
+        # The head has a fixed height: redrawing it needs no relayout of the screen
+        # (a relayout per pane per refresh was most of a fan-out's frame budget).
+        self._head.update(head, layout=False)
+        if info.error != self._shown_error:
+            self._shown_error = info.error
+            self._error.update(escape(info.error or ""))
+            self._error.display = bool(info.error)
 
     async def show_all(self) -> None:
         """Mount the blocks hidden while streaming (the user turned to this pane)."""
