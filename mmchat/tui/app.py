@@ -73,6 +73,7 @@ class MMChatApp(App[int]):
         self._peeked: dict[str, Any] | None = None
         self._gc_paused = False  # paused by us: turn it back on after start-up
         self._gc_freeze = False
+        self._full_collections = False  # full collections run by us, between turns
         self._early_theme()
 
     def get_line_filters(self) -> Sequence[LineFilter]:
@@ -203,8 +204,28 @@ class MMChatApp(App[int]):
         if self._gc_paused:
             self._gc_paused = False
             if self._gc_freeze:
+                from mmchat.tui import heap
+
                 gc.freeze()
+                heap.hold_full_collections()
+                self._full_collections = True
+                self.set_interval(heap.IDLE_COLLECT_EVERY, self.collect_garbage_if_idle)
             gc.enable()
+
+    def collect_garbage_if_idle(self) -> None:
+        """A full collection now, unless an answer is streaming (see mmchat.tui.heap)."""
+        if not self._full_collections:
+            return
+        if self.chat_screen is not None and self.chat_screen.streaming:
+            return
+        from mmchat.tui import heap
+
+        heap.collect_full()
+
+    def turn_ended(self) -> None:
+        """A turn is over: collect once its last frame is out (see mmchat.tui.heap)."""
+        if self._full_collections:
+            self.set_timer(0.3, self.collect_garbage_if_idle)
 
     @property
     def early_sidebar(self) -> bool:

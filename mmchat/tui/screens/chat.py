@@ -84,6 +84,11 @@ class ChatScreen(Screen[None]):
         return self._controller
 
     @property
+    def streaming(self) -> bool:
+        """Is a turn running (without building the controller to find out)?"""
+        return self._controller is not None and self._controller.running is not None
+
+    @property
     def transcript(self) -> Transcript:
         return self._transcript
 
@@ -152,6 +157,7 @@ class ChatScreen(Screen[None]):
 
     def turn_finished(self, record: TurnRecord, outcome: TurnOutcome | None) -> None:
         self.bar.set_running(False)
+        self.mm.turn_ended()
         reply = record.reply
         if reply is not None:
             reply.message_id = record.message_id

@@ -1,0 +1,29 @@
+"""Full garbage collections wait for the end of a turn (mmchat.tui.heap)."""
+
+from __future__ import annotations
+
+import gc
+
+from tests.fakeserver import FakeServer, Reply
+from tests.tui.conftest import build_app, idle, send, wait_for
+
+
+async def test_full_collections_run_between_turns_not_during_them(
+    fake_server: FakeServer,
+) -> None:
+    fake_server.script("model-a", Reply(text="hello there " * 40, chunk_chars=6, delay=0.005))
+    app = build_app(fake_server)
+    app.pause_gc(freeze=True)  # what the mmchat command does
+    saved = gc.get_threshold()
+    try:
+        async with app.run_test() as pilot:
+            await wait_for(pilot, lambda: gc.get_threshold()[2] > 10**6)  # start-up done
+            assert gc.isenabled() and gc.get_freeze_count() > 0
+            full = gc.get_stats()[2]["collections"]
+            await send(pilot, "hi")
+            await wait_for(pilot, idle(app))
+            await wait_for(pilot, lambda: gc.get_stats()[2]["collections"] > full)
+            assert app.screen.query_one("AssistantMessage").text.startswith("hello there")
+    finally:
+        gc.set_threshold(*saved)
+        gc.unfreeze()
