@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from textual.css.styles import RulesMap
     from textual.style import Style
 
-__all__ = ["Code", "ListItem", "ListVisual", "TableVisual"]
+__all__ = ["Code", "LinesVisual", "ListItem", "ListVisual", "TableVisual"]
 
 BULLET_STYLE = ".lean-bullet"
 CODE_STYLE = ".lean-code"
@@ -50,7 +50,7 @@ class ListItem:
     bodies: list[Body] = field(default_factory=list)
 
 
-class _LinesVisual(Visual):
+class LinesVisual(Visual):
     """A Visual that is a list of Content lines for a given width."""
 
     def __init__(self) -> None:
@@ -63,6 +63,10 @@ class _LinesVisual(Visual):
 
     def _layout(self, width: int) -> list[Content]:
         raise NotImplementedError
+
+    def plain(self, width: int) -> str:
+        """The text as laid out at ``width``: what a mouse selection covers."""
+        return "\n".join(line.plain.rstrip() for line in self.lines(width))
 
     def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
         return container_width
@@ -100,7 +104,7 @@ def _fold(content: Content, width: int) -> list[Content]:
     return lines
 
 
-class ListVisual(_LinesVisual):
+class ListVisual(LinesVisual):
     """A bullet or numbered list with hanging indents; nested lists indent further."""
 
     def __init__(self, items: Sequence[ListItem]) -> None:
@@ -129,7 +133,7 @@ class ListVisual(_LinesVisual):
         return lines
 
 
-class TableVisual(_LinesVisual):
+class TableVisual(LinesVisual):
     """A table in a light box: a rule under the header and between rows, as upstream draws it.
 
     Columns get their natural width when it fits; otherwise the widest columns give up

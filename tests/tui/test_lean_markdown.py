@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from textual.app import App, ComposeResult
+from textual.selection import Selection
 from textual.widgets import Markdown
 
 from mmchat.tui.widgets.lean_markdown import LeanMarkdown
@@ -144,3 +145,22 @@ async def test_table_wraps_cells_inside_a_box_when_narrow_and_rewraps_on_resize(
         await pilot.resize_terminal(120, 60)
         await pilot.pause()
         assert doc.size.height < narrow_height  # re-laid out for the new width
+
+
+async def test_selecting_a_list_or_table_copies_the_text_as_shown() -> None:
+    app = Pair()
+    async with app.run_test(size=(120, 60)) as pilot:
+        doc = app.query_one("#rendered", Markdown)
+        await doc.update(DOC)
+        await pilot.pause()
+        everything = Selection(None, None)
+        lists = [b for b in doc.children if type(b).__name__ == "LeanBulletList"]
+        tables = [b for b in doc.children if type(b).__name__ == "LeanTable"]
+        selected = lists[0].get_selection(everything)
+        assert selected is not None
+        assert selected[0].splitlines()[:2] == [
+            "• first item, long enough that it has to wrap onto a",
+            "  second line somewhere",
+        ]
+        table = tables[0].get_selection(everything)
+        assert table is not None and "│ alpha │ 12    │" in table[0]

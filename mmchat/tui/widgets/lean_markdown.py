@@ -40,11 +40,19 @@ from textual.widgets._markdown import (
     MarkdownTable,
 )
 
-from mmchat.tui.markdown_layout import Body, Code, ListItem, ListVisual, TableVisual
+from mmchat.tui.markdown_layout import (
+    Body,
+    Code,
+    LinesVisual,
+    ListItem,
+    ListVisual,
+    TableVisual,
+)
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
     from textual.app import ComposeResult
+    from textual.selection import Selection
 
 __all__ = ["LeanMarkdown"]
 
@@ -82,6 +90,14 @@ def _items(block: MarkdownBlock) -> list[ListItem]:
     return [
         ListItem(bullet, _bodies(item._blocks)) for bullet, item in zip(bullets, items, strict=True)
     ]
+
+
+def _selected_text(block: MarkdownBlock, selection: Selection) -> tuple[str, str] | None:
+    """Mouse selection over a block that draws itself: the text as it is laid out."""
+    visual = block._content
+    if not isinstance(visual, LinesVisual):
+        return None
+    return selection.extract(visual.plain(block.content_size.width)), "\n"
 
 
 _Block = TypeVar("_Block", bound=type[MarkdownBlock])
@@ -122,6 +138,9 @@ class _FlatList(MarkdownList):
     def _show(self, block: MarkdownBlock) -> None:
         self.set_content(ListVisual(_items(block)))  # type: ignore[arg-type]
 
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        return _selected_text(self, selection)
+
 
 @_unstyled
 class LeanBulletList(_FlatList, MarkdownBulletList):
@@ -152,6 +171,9 @@ class LeanTable(MarkdownTable):
     def _show(self, block: MarkdownTable) -> None:
         self._headers, self._rows = block._get_headers_and_rows()
         self.set_content(TableVisual(self._headers, self._rows))  # type: ignore[arg-type]
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        return _selected_text(self, selection)
 
 
 @_unstyled
