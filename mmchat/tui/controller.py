@@ -224,6 +224,13 @@ class ChatController:
                     record.turn_id = event.turn
                 try:
                     await record.reply.handle(event)
+                except asyncio.CancelledError:
+                    # A task awaited inside a view was cancelled (not this pump): carry
+                    # on, or every later event of the turn (lanes closing) would be lost.
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise
+                    self.app.log.error(f"view cancelled on {type(event).__name__}")
                 except Exception as exc:  # a view bug must not lose the turn
                     self.app.log.error(f"view failed on {type(event).__name__}: {exc!r}")
                     self.app.notify(f"display error: {exc}", severity="error")

@@ -61,7 +61,8 @@ async def test_fanout_pane_of_a_failing_model(fault: str, fake_server: FakeServe
         await wait_for(pilot, idle(app))
         await pilot.pause()
         panes = {p.info.model: p for p in app.screen.query(LanePane)}
-        assert panes["a"].info.status == "done" and panes["b"].info.status == "done"
+        statuses = {model: (p.lane, p.info.status) for model, p in panes.items()}
+        assert panes["a"].info.status == "done" and panes["b"].info.status == "done", statuses
         failed = panes["c"]
         assert failed.info.status == "failed"
         assert not plain_sentence_problems(failed.info.error), failed.info.error
