@@ -124,7 +124,6 @@ def test_preset_runs_end_to_end_on_local_model(preset: str, mmchat_env) -> None:
 
     usage = out["usage"]
     assert usage["prompt_tokens"] > 0 and usage["completion_tokens"] > 0
-    assert usage["estimated"] is False  # llama.cpp reports real counts
     assert out["cost"] == 0.0  # the local aliases are priced at 0
     assert out["duration"] > 0
 
@@ -137,6 +136,10 @@ def test_preset_runs_end_to_end_on_local_model(preset: str, mmchat_env) -> None:
     assert done and any(lane["text"].strip() for lane in done)
     for lane in done:
         assert lane["usage"]["completion_tokens"] <= MAX_TOKENS
+        assert lane["usage"]["estimated"] is False  # llama.cpp reports real counts
+    if len(done) == len(lanes):
+        assert usage["estimated"] is False
+    # else a lane was stopped early (consensus decided first): its count is an estimate
     assert sum(lane["usage"]["completion_tokens"] for lane in lanes) == usage["completion_tokens"]
 
     kinds = {d["kind"] for d in out["decisions"]}
