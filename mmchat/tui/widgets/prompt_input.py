@@ -15,6 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
+from mmchat.tui import typing_hold
+
 __all__ = ["NEWLINE_KEYS", "PromptInput"]
 
 NEWLINE_KEYS = ("ctrl+n", "ctrl+j")
@@ -60,6 +62,7 @@ class PromptInput(TextArea):
         self.insert("\n")
 
     async def _on_key(self, event: events.Key) -> None:
+        typing_hold.typed(self.app)  # streamed text waits while the user types
         # Both handled here, in order with the typed keys (see BINDINGS).
         if event.key == "enter":
             event.prevent_default()

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
+from mmchat.tui import typing_hold
+
 if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
@@ -48,6 +50,7 @@ class _Ticker:
         self.timer: Timer | None = None
         self.interval = FLUSH_EVERY
         self.due = 0.0
+        self.held_since: float | None = None
 
     def schedule(self, stream: StreamedMarkdown, app: App[object]) -> None:
         self.waiting[id(stream)] = stream
@@ -59,15 +62,28 @@ class _Ticker:
         self.timer = app.set_timer(self.interval, partial(self.tick, app), name="md-flush")
 
     async def tick(self, app: App[object]) -> None:
-        late = time.monotonic() - self.due
+        now = time.monotonic()
+        if wait := typing_hold.hold_left(app, now - (self.held_since or now)):
+            # The user is typing: keep this frame for the prompt (see typing_hold).
+            self.held_since = self.held_since or now
+            self.due = now + wait  # a held tick is not a late one
+            self.timer = app.set_timer(wait, partial(self.tick, app), name="md-flush")
+            return
+        late = now - self.due
         streams = list(self.waiting.values())
         fastest = FLUSH_EVERY * max(1.0, len(streams) / PANES_PER_FRAME_BUDGET)
         if late > self.interval / 2:
             self.interval = min(SLOWEST_FLUSH, self.interval * 1.5)
         else:
             self.interval = max(fastest, self.interval * 0.8)
-        self.waiting.clear()
+        if typing_hold.is_typing(app):
+            # Still typing after MAX_HOLD: redraw a few panes per frame, longest
+            # waiting first (a flushed stream rejoins at the end when it has more).
+            streams = streams[:PANES_PER_FRAME_BUDGET]
+        else:
+            self.held_since = None
         for stream in streams:
+            del self.waiting[id(stream)]
             await stream.flush()
         self.timer = None
         if self.waiting:

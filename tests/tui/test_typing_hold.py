@@ -1,0 +1,54 @@
+"""Keystrokes first: streamed text waits while the user types (mmchat.tui.typing_hold)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+
+from mmchat.tui import typing_hold
+from mmchat.tui.widgets.lean_markdown import LeanMarkdown
+from mmchat.tui.widgets.prompt_input import PromptInput
+from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
+from tests.tui.conftest import wait_for
+
+
+class Typing(App[None]):
+    def compose(self) -> ComposeResult:
+        yield PromptInput(id="prompt")
+        yield LeanMarkdown(id="answer")
+
+
+async def test_streamed_text_waits_while_the_prompt_gets_keys_then_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A long hold, so a slow machine cannot end it before the check below.
+    monkeypatch.setattr(typing_hold, "HOLD", 2.0)
+    monkeypatch.setattr(typing_hold, "MAX_HOLD", 60.0)
+    app = Typing()
+    async with app.run_test() as pilot:
+        answer = StreamedMarkdown(app.query_one("#answer", LeanMarkdown))
+        app.query_one("#prompt", PromptInput).focus()
+        await pilot.press("h", "i")
+        assert app.query_one("#prompt", PromptInput).text == "hi"
+        await answer.write("streamed **text**")
+        await pilot.pause(0.3)  # several flush ticks (1/12 s) go by
+        assert answer.markdown.source == ""  # held: the frames went to the prompt
+        assert answer.text == "streamed **text**"  # kept, not dropped
+        # the user stopped typing: shown once the hold is over
+        await wait_for(pilot, lambda: answer.markdown.source == "streamed **text**")
+        assert not typing_hold.is_typing(app)
+
+
+async def test_typing_without_end_still_shows_streamed_text_now_and_then(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(typing_hold, "HOLD", 30.0)
+    monkeypatch.setattr(typing_hold, "MAX_HOLD", 0.2)
+    app = Typing()
+    async with app.run_test() as pilot:
+        answer = StreamedMarkdown(app.query_one("#answer", LeanMarkdown))
+        app.query_one("#prompt", PromptInput).focus()
+        await pilot.press("h")
+        await answer.write("streamed anyway")
+        await wait_for(pilot, lambda: answer.markdown.source == "streamed anyway")
+        assert typing_hold.is_typing(app)  # shown although the user is still typing
