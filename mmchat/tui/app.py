@@ -16,7 +16,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from mmchat.tui import heap
 from mmchat.tui.commands import MMChatCommands
+from mmchat.tui.early_config import EarlyConfig
 from mmchat.tui.inert import InertControls
 
 _INERT = InertControls()
@@ -70,10 +72,8 @@ class MMChatApp(App[int]):
         self.chat_screen: ChatScreen | None = None
         self._starting = False
         self._themes_registered = False
-        self._peeked: dict[str, Any] | None = None
-        self._gc_paused = False  # paused by us: turn it back on after start-up
-        self._gc_freeze = False
-        self._full_collections = False  # full collections run by us, between turns
+        self.early_config = EarlyConfig(config_path)
+        self.collector = heap.Collector()
         self._early_theme()
 
     def get_line_filters(self) -> Sequence[LineFilter]:
@@ -131,7 +131,8 @@ class MMChatApp(App[int]):
 
     async def on_mount(self) -> None:
         """Paint first, load after. The chat screen comes up with a "starting…" status
-        and only what the raw TOML says (theme, sidebar, preset name: see :meth:`_peek`);
+        and only what the raw TOML says (theme, sidebar, preset name: see
+        :mod:`mmchat.tui.early_config`);
         right after that first frame the config is validated, the store opened, plugins
         discovered and the engine built (see :meth:`first_frame_drawn`). None of that,
         nor pydantic, is imported before the first frame. A broken config or store then
@@ -186,76 +187,35 @@ class MMChatApp(App[int]):
         self._after_first_screen()
 
     def pause_gc(self, *, freeze: bool = False) -> None:
-        """Pause the cyclic garbage collector until the deferred loading is done.
-
-        Start-up allocates tens of thousands of objects that all live on (widgets,
-        styles, modules); every collection meanwhile walks them again (~50-100 ms of
-        the time to the first frame). Reference counting still frees everything else.
-        ``freeze`` (the ``mmchat`` command: one app per process) also moves what exists
-        after start-up out of the collector's sight for good (:func:`gc.freeze`), so
-        later collections, e.g. while answers stream, do not walk it either.
-        """
-        if gc.isenabled():
-            gc.disable()
-            self._gc_paused = True
-        self._gc_freeze = self._gc_freeze or freeze
+        """Pause the garbage collector until the deferred loading is done; ``freeze``
+        (the ``mmchat`` command) also hands full collections to the app, which runs
+        them between turns. See :mod:`mmchat.tui.heap`."""
+        self.collector.pause(freeze=freeze)
 
     def resume_gc(self) -> None:
-        if self._gc_paused:
-            self._gc_paused = False
-            if self._gc_freeze:
-                from mmchat.tui import heap
-
-                gc.freeze()
-                heap.hold_full_collections()
-                self._full_collections = True
-                self.set_interval(heap.IDLE_COLLECT_EVERY, self.collect_garbage_if_idle)
-            gc.enable()
+        self.collector.resume()
+        if self.collector.full_by_us:
+            self.set_interval(heap.IDLE_COLLECT_EVERY, self.collect_garbage_if_idle)
 
     def collect_garbage_if_idle(self) -> None:
-        """A full collection now, unless an answer is streaming (see mmchat.tui.heap)."""
-        if not self._full_collections:
-            return
-        if self.chat_screen is not None and self.chat_screen.streaming:
-            return
-        from mmchat.tui import heap
-
-        heap.collect_full()
+        """A full collection now, unless an answer is streaming."""
+        if self.chat_screen is None or not self.chat_screen.streaming:
+            self.collector.collect()
 
     def turn_ended(self) -> None:
-        """A turn is over: collect once its last frame is out (see mmchat.tui.heap)."""
-        if self._full_collections:
-            self.set_timer(0.3, self.collect_garbage_if_idle)
+        """A turn is over: collect once its last frame is out."""
+        if self.collector.full_by_us:
+            self.set_timer(heap.AFTER_TURN, self.collect_garbage_if_idle)
 
     @property
     def early_sidebar(self) -> bool:
         """Before the config is validated: does the raw TOML ask for the sidebar?"""
-        ui = self._peek().get("ui")
-        sidebar = ui.get("sidebar", True) if isinstance(ui, dict) else True
-        return self.use_store and sidebar is not False
+        return self.use_store and self.early_config.sidebar
 
     @property
     def early_preset(self) -> str:
         """Before the config is validated: the default preset the raw TOML names."""
-        defaults = self._peek().get("defaults")
-        preset = defaults.get("preset", "") if isinstance(defaults, dict) else ""
-        return preset if isinstance(preset, str) else ""
-
-    def _peek(self) -> dict[str, Any]:
-        """The config file as raw TOML, not validated ({} if absent or unreadable):
-        enough to paint the first frame as the config will have it."""
-        if self._peeked is None:
-            self._peeked = {}
-            with contextlib.suppress(Exception):
-                import tomllib
-
-                from mmchat import paths
-
-                path = self.config_path or paths.config_file()
-                if not path.exists():  # the default config is written on the first run
-                    path = Path(__file__).parent.parent / "default_config.toml"
-                self._peeked = tomllib.loads(path.read_text("utf-8"))
-        return self._peeked
+        return self.early_config.preset
 
     def _apply_ui_settings(self) -> None:
         if self._themes_registered:
@@ -278,11 +238,7 @@ class MMChatApp(App[int]):
                 self.theme = name
 
     def _configured_theme(self) -> str:
-        if self.config is not None:
-            return self.config.ui.theme
-        ui = self._peek().get("ui", {})
-        theme = ui.get("theme", "mmchat-dark") if isinstance(ui, dict) else ""
-        return theme if isinstance(theme, str) else ""
+        return self.config.ui.theme if self.config is not None else self.early_config.theme
 
     def _apply_config_ui(self) -> None:
         """The validated config's theme and keymap."""

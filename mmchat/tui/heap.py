@@ -1,30 +1,57 @@
 """When the cyclic garbage collector may pause the app.
 
+Start-up allocates tens of thousands of objects that all live on (widgets, styles,
+modules); every collection meanwhile walks them again (~50-100 ms before the first
+frame), so the collector is paused until the deferred loading is done. Reference
+counting still frees everything else.
+
 While answers stream, Textual allocates many containers that outlive a young
 collection (strips with their caches, segments, styles), and CPython's full
-collections walked all of them: 100-440 ms each, several times per eight-pane
-turn, with keystrokes waiting behind every one. The ``mmchat`` command therefore
-freezes the start-up heap (:meth:`MMChatApp.resume_gc`), keeps young collections
-as they are, and runs the full ones itself: shortly after a turn ends, and on a
-slow clock while nothing streams.
+collections walked all of them: 100-440 ms each, several times per eight-pane turn,
+with keystrokes waiting behind every one. So the ``mmchat`` command (one app per
+process) also freezes what exists after start-up (:func:`gc.freeze`), keeps the
+young collections as they are and runs the full ones itself: shortly after a turn
+ends, and on a slow clock while nothing streams.
 """
 
 from __future__ import annotations
 
 import gc
 
-__all__ = ["IDLE_COLLECT_EVERY", "collect_full", "hold_full_collections"]
+__all__ = ["AFTER_TURN", "IDLE_COLLECT_EVERY", "Collector"]
 
+AFTER_TURN = 0.3  # seconds after a turn ends (its last frame is out) to collect
 IDLE_COLLECT_EVERY = 120.0  # seconds between full collections while the app is idle
 _NEVER = 1_000_000_000  # young collections before an automatic full one: never
 
 
-def hold_full_collections() -> None:
-    """Keep the collector's young generations; leave full collections to us."""
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, _NEVER)
+class Collector:
+    """The app's garbage-collector policy (see the module docstring)."""
 
+    def __init__(self) -> None:
+        self._paused = False  # paused by us: turn it back on after start-up
+        self._freeze = False
+        self.full_by_us = False  # full collections are ours to run (between turns)
 
-def collect_full() -> int:
-    """One full collection (what CPython would have done at some random moment)."""
-    return gc.collect()
+    def pause(self, *, freeze: bool = False) -> None:
+        """Pause collections until :meth:`resume`; ``freeze``: then freeze the heap."""
+        if gc.isenabled():
+            gc.disable()
+            self._paused = True
+        self._freeze = self._freeze or freeze
+
+    def resume(self) -> None:
+        if not self._paused:
+            return
+        self._paused = False
+        if self._freeze:
+            gc.freeze()
+            young, middle, _ = gc.get_threshold()
+            gc.set_threshold(young, middle, _NEVER)
+            self.full_by_us = True
+        gc.enable()
+
+    def collect(self) -> None:
+        """One full collection (what CPython would have done at some random moment)."""
+        if self.full_by_us:
+            gc.collect()

@@ -1,0 +1,56 @@
+"""The config file read as plain TOML, before it is validated.
+
+The first frame is painted before pydantic and the config schema are imported (see
+``MMChatApp.on_mount``). What it needs from the config (theme, sidebar, the default
+preset's name) is read here, without validation; anything odd falls back to the
+defaults, and the validated config is applied right after that frame.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tomllib
+from pathlib import Path
+from typing import Any
+
+__all__ = ["EarlyConfig"]
+
+DEFAULT_FILE = Path(__file__).parent.parent / "default_config.toml"
+
+
+class EarlyConfig:
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._raw: dict[str, Any] | None = None
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The TOML as read ({} if absent or unreadable), read once."""
+        if self._raw is None:
+            self._raw = {}
+            with contextlib.suppress(Exception):
+                from mmchat import paths
+
+                path = self._path or paths.config_file()
+                if not path.exists():  # the default config is written on the first run
+                    path = DEFAULT_FILE
+                self._raw = tomllib.loads(path.read_text("utf-8"))
+        return self._raw
+
+    def _section(self, name: str) -> dict[str, Any]:
+        section = self.raw.get(name)
+        return section if isinstance(section, dict) else {}
+
+    @property
+    def sidebar(self) -> bool:
+        return self._section("ui").get("sidebar", True) is not False
+
+    @property
+    def preset(self) -> str:
+        preset = self._section("defaults").get("preset", "")
+        return preset if isinstance(preset, str) else ""
+
+    @property
+    def theme(self) -> str:
+        theme = self._section("ui").get("theme", "mmchat-dark")
+        return theme if isinstance(theme, str) else ""
