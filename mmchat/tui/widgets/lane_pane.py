@@ -116,8 +116,7 @@ class LanePane(Vertical, can_focus=True):
                 self._earlier.display = True
             # Follow the newest text once it overflows (anchoring earlier would push a
             # short answer to the bottom of the pane); a user scroll releases it.
-            if not self._scroll.is_anchored and self._scroll.max_scroll_y > 0:
-                self._scroll.anchor()
+            self._follow_if_overflowing()
 
     def retrying(self, event: LaneRetrying) -> None:
         self.info.on_retry(event)
@@ -129,6 +128,13 @@ class LanePane(Vertical, can_focus=True):
             self.add_class("-failed")  # cheap: a failed pane holds little text
         await self.body.stop(self.info.text)
         self._refresh_head()
+        # The last text may only now be laid out (held while the user typed, or the
+        # whole answer fitted in one flush): follow it if it overflows, once it has.
+        self.call_after_refresh(self._follow_if_overflowing)
+
+    def _follow_if_overflowing(self) -> None:
+        if not self._scroll.is_anchored and self._scroll.max_scroll_y > 0:
+            self._scroll.anchor()
 
     def settle(self) -> None:
         """Shrink to the content once streaming is over.

@@ -62,13 +62,13 @@ class PromptInput(TextArea):
         self.insert("\n")
 
     async def _on_key(self, event: events.Key) -> None:
-        typing_hold.typed(self.app)  # streamed text waits while the user types
         # Both handled here, in order with the typed keys (see BINDINGS).
         if event.key == "enter":
             event.prevent_default()
             event.stop()
             self.action_submit()
             return
+        typing_hold.typed(self.app)  # streamed text waits while the user types
         if event.key in NEWLINE_KEYS:
             event.prevent_default()
             event.stop()
