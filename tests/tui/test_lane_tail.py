@@ -56,3 +56,33 @@ async def test_streaming_pane_mounts_the_tail_and_shows_everything_when_focused(
         text, _ = screen_text(app)
         assert "Paragraph 1:" in text and "earlier text" not in text
 
+
+
+async def test_a_reopened_fan_out_mounts_the_tail_of_each_pane(fake_server: FakeServer) -> None:
+    fake_server.script("model-a", Reply(text=LONG, chunk_chars=400, delay=0.001))
+    fake_server.script("model-b", "short answer from b")
+    fake_server.script("model-c", "short answer from c")
+    app = build_app(fake_server, preset="compare")
+    async with app.run_test(size=(150, 45)) as pilot:
+        await send(pilot, "compare please")
+        await wait_for(pilot, idle(app))
+        chat = app.chat_screen
+        assert chat is not None and chat.controller.conversation_id is not None
+        conversation = chat.controller.conversation_id
+        await chat.controller.new_chat()
+        await chat.controller.open_conversation(conversation)
+        await pilot.pause()
+
+        def pane_a() -> LanePane | None:
+            return next((p for p in app.screen.query(LanePane) if p.info.model == "a"), None)
+
+        await wait_for(pilot, lambda: (p := pane_a()) is not None and p.info.closed is not None)
+        pane = pane_a()
+        assert pane is not None
+        await pilot.pause()
+        assert 0 < len(blocks(pane)) <= TAIL_LINES // 2 and pane._doc.hidden_blocks > 0
+        text, _ = screen_text(app)
+        assert "Paragraph 40:" in text  # the pane shows the end of the answer
+        assert text.count("earlier text") == 1  # only the long pane hides any
+        pane.focus()
+        await wait_for(pilot, lambda: len(blocks(pane)) == 40)

@@ -128,6 +128,11 @@ class LanePane(Vertical, can_focus=True):
             self.add_class("-failed")  # cheap: a failed pane holds little text
         await self.body.stop(self.info.text)
         self._refresh_head()
+        if self._doc.hidden_blocks:  # e.g. a stored answer: its tail, which overflows
+            self._earlier.display = True
+            if not self._scroll.is_anchored:  # (a user scroll keeps its place)
+                self._scroll.anchor()
+            return
         # The last text may only now be laid out (held while the user typed, or the
         # whole answer fitted in one flush): follow it if it overflows, once it has.
         self.call_after_refresh(self._follow_if_overflowing)

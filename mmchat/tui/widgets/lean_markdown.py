@@ -237,6 +237,35 @@ class LeanMarkdown(Markdown):
             self.hidden_blocks += drop
             await self.remove_children(blocks[:drop])
 
+    def update(self, markdown: str) -> AwaitComplete:
+        if self.keep_lines is None or not markdown:
+            return super().update(markdown)
+        return AwaitComplete(self._show_tail(markdown, self.keep_lines))
+
+    async def _show_tail(self, markdown: str, keep_lines: int) -> None:
+        """A whole text at once (a stored answer), but only its last blocks mounted."""
+        async with self.lock:
+            blocks = self._build_from_source(markdown)
+            source_lines = markdown.splitlines()
+            kept = len(blocks)  # blocks[kept:] are mounted
+            lines = 0
+            while kept > 0 and lines < keep_lines:
+                kept -= 1
+                start, end = blocks[kept].source_range
+                # Lines on screen, guessed before layout: a source line per ~50
+                # characters (panes are 36+ columns, so this keeps a little more).
+                chars = sum(len(line) for line in source_lines[start:end])
+                lines += max(1, end - start, chars // 50)
+            self._markdown = markdown
+            self._table_of_contents = None
+            self._last_parsed_line = len(source_lines) - (
+                1 if source_lines and source_lines[-1] else 0
+            )
+            self.hidden_blocks = kept
+            with self.app.batch_update():
+                await self.remove_children()
+                await self.mount_all(blocks[kept:])
+
     async def show_all(self) -> None:
         """Stop trimming and show every block of the text so far."""
         self.keep_lines = None
