@@ -32,7 +32,6 @@ from textual.widgets._markdown import (
     MarkdownH5,
     MarkdownH6,
     MarkdownHorizontalRule,
-    MarkdownList,
     MarkdownListItem,
     MarkdownOrderedList,
     MarkdownOrderedListItem,
@@ -92,14 +91,6 @@ def _items(block: MarkdownBlock) -> list[ListItem]:
     ]
 
 
-def _selected_text(block: MarkdownBlock, selection: Selection) -> tuple[str, str] | None:
-    """Mouse selection over a block that draws itself: the text as it is laid out."""
-    visual = block._content
-    if not isinstance(visual, LinesVisual):
-        return None
-    return selection.extract(visual.plain(block.content_size.width)), "\n"
-
-
 _Block = TypeVar("_Block", bound=type[MarkdownBlock])
 
 
@@ -119,61 +110,50 @@ def _lean(block: type[MarkdownBlock]) -> type[MarkdownBlock]:
     return _unstyled(type(name, (block,), {"__module__": __name__}))
 
 
-class _FlatList(MarkdownList):
-    """The whole list (items, nested lists, code in items) in one widget."""
+class _SelfDrawn(MarkdownBlock):
+    """A block that draws its whole subtree (items, cells, nested code) itself."""
+
+    def _visual(self, block: MarkdownBlock) -> LinesVisual:
+        raise NotImplementedError
 
     def compose(self) -> ComposeResult:
-        self._show(self)
+        self.set_content(self._visual(self))  # type: ignore[arg-type]
         self._blocks.clear()
         return iter(())
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:
-        # Streaming: the list grew. Redraw this widget; nothing is mounted or removed.
+        # Streaming: the block grew. Redraw this widget; nothing is mounted or removed.
         if type(block) is type(self):
             self._copy_context(block)
-            self._show(block)
-        else:
-            await super()._update_from_block(block)
-
-    def _show(self, block: MarkdownBlock) -> None:
-        self.set_content(ListVisual(_items(block)))  # type: ignore[arg-type]
-
-    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        return _selected_text(self, selection)
-
-
-@_unstyled
-class LeanBulletList(_FlatList, MarkdownBulletList):
-    pass
-
-
-@_unstyled
-class LeanOrderedList(_FlatList, MarkdownOrderedList):
-    pass
-
-
-@_unstyled
-class LeanTable(MarkdownTable):
-    """The whole table in one widget."""
-
-    def compose(self) -> ComposeResult:
-        self._show(self)
-        self._blocks.clear()
-        return iter(())
-
-    async def _update_from_block(self, block: MarkdownBlock) -> None:
-        if isinstance(block, MarkdownTable):
-            self._copy_context(block)
-            self._show(block)
+            self.set_content(self._visual(block))  # type: ignore[arg-type]
         else:
             await MarkdownBlock._update_from_block(self, block)
 
-    def _show(self, block: MarkdownTable) -> None:
-        self._headers, self._rows = block._get_headers_and_rows()
-        self.set_content(TableVisual(self._headers, self._rows))  # type: ignore[arg-type]
-
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        return _selected_text(self, selection)
+        """A mouse selection over the block: its text as it is laid out."""
+        visual = self._content
+        if not isinstance(visual, LinesVisual):
+            return None
+        return selection.extract(visual.plain(self.content_size.width)), "\n"
+
+
+@_unstyled
+class LeanBulletList(_SelfDrawn, MarkdownBulletList):
+    def _visual(self, block: MarkdownBlock) -> LinesVisual:
+        return ListVisual(_items(block))
+
+
+@_unstyled
+class LeanOrderedList(_SelfDrawn, MarkdownOrderedList):
+    def _visual(self, block: MarkdownBlock) -> LinesVisual:
+        return ListVisual(_items(block))
+
+
+@_unstyled
+class LeanTable(_SelfDrawn, MarkdownTable):
+    def _visual(self, block: MarkdownBlock) -> LinesVisual:
+        assert isinstance(block, MarkdownTable)
+        return TableVisual(*block._get_headers_and_rows())
 
 
 @_unstyled
