@@ -193,8 +193,7 @@ class MMChatApp(App[int]):
         self.collector.pause(freeze=freeze)
 
     def resume_gc(self) -> None:
-        self.collector.resume()
-        if self.collector.full_by_us:
+        if self.collector.resume():  # once: resume_gc may be called again (retry)
             self.set_interval(heap.IDLE_COLLECT_EVERY, self.collect_garbage_if_idle)
 
     def collect_garbage_if_idle(self) -> None:

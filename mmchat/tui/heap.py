@@ -40,9 +40,10 @@ class Collector:
             self._paused = True
         self._freeze = self._freeze or freeze
 
-    def resume(self) -> None:
+    def resume(self) -> bool:
+        """Turn collections back on; True when full ones have just become ours."""
         if not self._paused:
-            return
+            return False
         self._paused = False
         if self._freeze:
             gc.freeze()
@@ -50,6 +51,7 @@ class Collector:
             gc.set_threshold(young, middle, _NEVER)
             self.full_by_us = True
         gc.enable()
+        return self.full_by_us
 
     def collect(self) -> None:
         """One full collection (what CPython would have done at some random moment)."""
