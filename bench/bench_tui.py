@@ -303,12 +303,10 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
     probe_task = asyncio.create_task(echo_probe(app, stop)) if probe else None
 
     def done() -> bool:  # this turn's reply exists, has its final status, nothing runs
+        if chat.controller.running is not None:  # cheap: a DOM query walks every widget
+            return False
         messages = chat.screen.query(AssistantMessage)
-        return (
-            len(messages) > replies
-            and messages.last().status != "streaming"
-            and chat.controller.running is None
-        )
+        return len(messages) > replies and messages.last().status != "streaming"
 
     while not done():
         await asyncio.sleep(0.002)

@@ -132,7 +132,7 @@ class DefaultsConfig(_Strict):
 class UIConfig(_Strict):
     theme: str = Field(default="mmchat-dark", description="Theme name")
     keymap: dict[str, str] = Field(
-        default_factory=dict, description="Binding id → keys, e.g. send = \"ctrl+s\""
+        default_factory=dict, description='Binding id → keys, e.g. send = "ctrl+s"'
     )
     sidebar: bool = Field(default=True, description="Show the conversation list")
 

@@ -102,9 +102,7 @@ def _load_file(path: Path, registry: Registry) -> None:
         and not inspect.isabstract(obj)
     ]
     if not found:
-        registry.failures.append(
-            PluginFailure(path.stem, origin, "defines no Strategy subclass")
-        )
+        registry.failures.append(PluginFailure(path.stem, origin, "defines no Strategy subclass"))
     for cls in found:
         registry.add(cls, origin)
 

@@ -89,9 +89,7 @@ def field_specs(
             kind, options = "choice", tuple(choices[name])
         elif _extra(info, "model_ref") and annotation is str:
             kind, options = "model", tuple(model_aliases)
-        elif _extra(info, "model_ref") and origin is list and typing.get_args(annotation) == (
-            str,
-        ):
+        elif _extra(info, "model_ref") and origin is list and typing.get_args(annotation) == (str,):
             kind, options = "models", tuple(model_aliases)
         elif _extra(info, "preset_ref") and annotation is str:
             kind, options = "choice", tuple(preset_names)
@@ -197,8 +195,13 @@ class ModelForm(VerticalGroup):
             return Switch(bool(value), id=wid)
         if spec.kind in ("int", "float"):
             placeholder = "(unset)" if spec.optional else ""
-            return Input(_text(value), type="integer" if spec.kind == "int" else "number",
-                         placeholder=placeholder, id=wid, compact=True)
+            return Input(
+                _text(value),
+                type="integer" if spec.kind == "int" else "number",
+                placeholder=placeholder,
+                id=wid,
+                compact=True,
+            )
         if spec.kind in ("choice", "model"):
             options = list(spec.choices)
             if value not in (None, "") and str(value) not in options:

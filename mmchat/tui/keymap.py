@@ -53,7 +53,7 @@ def check_keymap(
     for binding_id, keys in keymap.items():
         parts = [k.strip() for k in str(keys).split(",")]
         if not parts or not all(parts) or not all(_KEY.match(k) for k in parts):
-            warnings.append(f"{binding_id} = {keys!r}: not a key like \"ctrl+s\" or \"f2,ctrl+n\"")
+            warnings.append(f'{binding_id} = {keys!r}: not a key like "ctrl+s" or "f2,ctrl+n"')
             continue
         if binding_id not in known_ids:
             warnings.append(f"{binding_id}: no binding with this id")
@@ -78,7 +78,5 @@ def apply_keymap(
     if notify and warnings:
         known_ids = sorted(set(known) if known is not None else known_binding_ids())
         hint = f"\nKnown ids: {', '.join(known_ids)}" if known_ids else ""
-        app.notify(
-            "\n".join(warnings) + hint, title="[ui.keymap] problems", severity="warning"
-        )
+        app.notify("\n".join(warnings) + hint, title="[ui.keymap] problems", severity="warning")
     return warnings

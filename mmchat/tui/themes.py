@@ -74,7 +74,7 @@ def load_theme_file(path: Path) -> Theme:
         if key in data:
             value = data[key]
             if not isinstance(value, str):
-                raise ValueError(f"`{key}` must be a colour string like \"#336699\"")
+                raise ValueError(f'`{key}` must be a colour string like "#336699"')
             try:
                 Color.parse(value)
             except ColorParseError:

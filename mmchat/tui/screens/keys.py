@@ -25,8 +25,13 @@ from mmchat.config_schema import Config
 __all__ = ["KeysScreen", "key_name_for", "needs_key"]
 
 TEST_TIMEOUT = 8.0
-COLUMNS = (("provider", "Provider"), ("kind", "Kind"), ("key", "Key name"),
-           ("status", "Status"), ("reach", "Reachable?"))
+COLUMNS = (
+    ("provider", "Provider"),
+    ("kind", "Kind"),
+    ("key", "Key name"),
+    ("status", "Status"),
+    ("reach", "Reachable?"),
+)
 
 
 def needs_key(cfg: Any) -> bool:
@@ -90,8 +95,9 @@ class KeysScreen(Screen[None]):
         with Vertical(id="key-panel"):
             yield Label("", id="key-selected", markup=False)
             with Horizontal(id="key-row"):
-                yield Input(password=True, placeholder="paste the API key, then Set",
-                            id="key-input")
+                yield Input(
+                    password=True, placeholder="paste the API key, then Set", id="key-input"
+                )
                 yield Button("Set key", id="key-set", variant="primary")
                 yield Button("Delete key", id="key-delete", variant="error")
                 yield Button("Test", id="key-test")
@@ -135,9 +141,10 @@ class KeysScreen(Screen[None]):
             label.update(f"{name}: a local model needs no key.")
         else:
             env = cfg.key_env or secrets.default_env_var(key_name_for(name, cfg))
-            hint = "" if cfg.key else f" (add key = \"{name}\" to [providers.{name}] to use it)"
-            label.update(f"{name}: keyring entry {key_name_for(name, cfg)!r}{hint}, "
-                         f"or export {env}")
+            hint = "" if cfg.key else f' (add key = "{name}" to [providers.{name}] to use it)'
+            label.update(
+                f"{name}: keyring entry {key_name_for(name, cfg)!r}{hint}, or export {env}"
+            )
 
     @on(DataTable.RowHighlighted)
     def _row(self, _: DataTable.RowHighlighted) -> None:
@@ -150,8 +157,12 @@ class KeysScreen(Screen[None]):
         usable, _backend, message = await asyncio.to_thread(secrets.keyring_status)
         self.usable = usable
         status = self.query_one("#keyring-status", Static)
-        status.update(message if usable else f"{message}\nSet the environment variable "
-                      "named for each provider instead; nothing is written to disk.")
+        status.update(
+            message
+            if usable
+            else f"{message}\nSet the environment variable "
+            "named for each provider instead; nothing is written to disk."
+        )
         status.set_class(not usable, "unusable")
         self.query_one("#key-set", Button).disabled = not usable
         table = self.query_one(DataTable)
@@ -205,7 +216,8 @@ class KeysScreen(Screen[None]):
         if needs_key(cfg):
             try:
                 found = await asyncio.to_thread(
-                    secrets.get_key, key_name_for(name, cfg), getattr(cfg, "key_env", None))
+                    secrets.get_key, key_name_for(name, cfg), getattr(cfg, "key_env", None)
+                )
             except secrets.SecretStoreUnavailable:
                 found = None
             key = found.value if found else None
@@ -233,9 +245,12 @@ class KeysScreen(Screen[None]):
         if cfg.kind == "local":
             self._message("Local models need no key.", error=True)
         elif not self.usable:
-            self._message("No usable keyring: export "
-                          f"{cfg.key_env or secrets.default_env_var(key_name_for(name, cfg))} "
-                          "instead. mmchat never writes keys to a plaintext file.", error=True)
+            self._message(
+                "No usable keyring: export "
+                f"{cfg.key_env or secrets.default_env_var(key_name_for(name, cfg))} "
+                "instead. mmchat never writes keys to a plaintext file.",
+                error=True,
+            )
         elif not value.strip():
             self._message("Paste the key into the field first.", error=True)
         else:

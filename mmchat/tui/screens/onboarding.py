@@ -85,8 +85,11 @@ def needs_onboarding(config: Config) -> bool:
             continue
         if provider.kind != "local":
             return False
-        if embedded or (provider.path and Path(provider.path).expanduser().is_file()
-                        and importlib.util.find_spec("xllamacpp") is not None):
+        if embedded or (
+            provider.path
+            and Path(provider.path).expanduser().is_file()
+            and importlib.util.find_spec("xllamacpp") is not None
+        ):
             return False
     return True
 
@@ -102,8 +105,9 @@ def _model_ids(kind: str, payload: Any) -> tuple[str, ...]:
     return tuple(i for i in ids if i)
 
 
-async def _probe(client: httpx.AsyncClient, probe: Probe, host: str, kinds: tuple[str, ...],
-                 timeout_s: float) -> Detected:
+async def _probe(
+    client: httpx.AsyncClient, probe: Probe, host: str, kinds: tuple[str, ...], timeout_s: float
+) -> Detected:
     error = "not running"
     for kind in kinds:
         root = f"http://{host}:{probe.port}"
@@ -130,14 +134,25 @@ async def detect_local_servers(
     OpenAI-compatible server.
     """
     known = {p.port: p for p in KNOWN_SERVERS}
-    probes = [known.get(port) or Probe(f"server on port {port}", "openai", port, f"local{port}")
-              for port in (ports if ports is not None else known)]
+    probes = [
+        known.get(port) or Probe(f"server on port {port}", "openai", port, f"local{port}")
+        for port in (ports if ports is not None else known)
+    ]
     async with httpx.AsyncClient(trust_env=False, follow_redirects=False) as client:
-        return list(await asyncio.gather(*(
-            _probe(client, p, host, (p.kind,) if p.port in known else ("ollama", "openai"),
-                   timeout_s)
-            for p in probes
-        )))
+        return list(
+            await asyncio.gather(
+                *(
+                    _probe(
+                        client,
+                        p,
+                        host,
+                        (p.kind,) if p.port in known else ("ollama", "openai"),
+                        timeout_s,
+                    )
+                    for p in probes
+                )
+            )
+        )
 
 
 def _unique(name: str, taken: Iterable[str]) -> str:
@@ -208,16 +223,19 @@ class OnboardingScreen(Screen[None]):
             yield Static(
                 "No model can answer yet: the embedded local model is not installed "
                 "(pip install 'mmchat[local]' adds it). Pick a model server below, or add "
-                "a cloud provider.", markup=False)
+                "a cloud provider.",
+                markup=False,
+            )
             yield Static("Local servers on this machine", classes="title")
-            yield VerticalScroll(Static("Scanning loopback ports…", classes="muted"),
-                                 id="servers")
+            yield VerticalScroll(Static("Scanning loopback ports…", classes="muted"), id="servers")
             yield Static("Cloud providers", classes="title")
             yield Static(
-                "Add a provider in Settings (kind openai or anthropic, key = \"openai\"), "
+                'Add a provider in Settings (kind openai or anthropic, key = "openai"), '
                 "then store its API key in the OS keyring with `mmchat keys set openai` or "
                 "from the Keys screen (command palette → Keys). Keys never go in "
-                "config.toml; exporting OPENAI_API_KEY works too.", markup=False)
+                "config.toml; exporting OPENAI_API_KEY works too.",
+                markup=False,
+            )
             with Horizontal(id="onboarding-actions"):
                 yield Button("Scan again", id="onboarding-scan")
                 yield Button("Continue", id="onboarding-close", variant="primary")
@@ -241,15 +259,24 @@ class OnboardingScreen(Screen[None]):
                 count = f"{len(item.models)} model{'s' if len(item.models) != 1 else ''}"
                 sample = ", ".join(item.models[:4]) + ("…" if len(item.models) > 4 else "")
                 text = f"✓ {item.label} at {item.base_url} — {count}" + (
-                    f": {sample}" if sample else "")
-                rows.append(Horizontal(
-                    Static(text, markup=False),
-                    Button("Add", id=f"add-{index}", variant="success"),
-                    classes="server"))
+                    f": {sample}" if sample else ""
+                )
+                rows.append(
+                    Horizontal(
+                        Static(text, markup=False),
+                        Button("Add", id=f"add-{index}", variant="success"),
+                        classes="server",
+                    )
+                )
             else:
                 reason = f" ({item.error})" if item.error and item.error != "not running" else ""
-                rows.append(Static(f"✗ {item.label} (port {item.port}): not running{reason}",
-                                   classes="muted", markup=False))
+                rows.append(
+                    Static(
+                        f"✗ {item.label} (port {item.port}): not running{reason}",
+                        classes="muted",
+                        markup=False,
+                    )
+                )
         await servers.remove_children()
         await servers.mount_all(rows or [Static("Nothing to scan.", classes="muted")])
 
@@ -273,8 +300,9 @@ class OnboardingScreen(Screen[None]):
             self.notify(f"Could not add {found.label}: {exc}", severity="error")
             return
         self.config = config
-        self.notify(f"Added {found.label} with {len(found.models)} models to {path}",
-                    title="Config saved")
+        self.notify(
+            f"Added {found.label} with {len(found.models)} models to {path}", title="Config saved"
+        )
         try:
             self.on_saved(config)
         except Exception as exc:

@@ -106,15 +106,16 @@ class SettingsScreen(Screen[None]):
         yield Static(f"Settings{where}", id="settings-title", markup=False)
         with TabbedContent(id="settings-tabs"):
             for section in SECTIONS:
-                with TabPane(section.capitalize(), id=f"tab-{section}"), Horizontal(
-                    classes="section"
+                with (
+                    TabPane(section.capitalize(), id=f"tab-{section}"),
+                    Horizontal(classes="section"),
                 ):
-                        with Vertical(classes="side"):
-                            yield ListView(id=f"{section}-list")
-                            yield Button("Add", id=f"{section}-add", variant="primary")
-                            yield Button("Apply", id=f"{section}-apply")
-                            yield Button("Delete", id=f"{section}-delete", variant="error")
-                        yield EntryEditor(section, self.registry, id=f"{section}-editor")
+                    with Vertical(classes="side"):
+                        yield ListView(id=f"{section}-list")
+                        yield Button("Add", id=f"{section}-add", variant="primary")
+                        yield Button("Apply", id=f"{section}-apply")
+                        yield Button("Delete", id=f"{section}-delete", variant="error")
+                    yield EntryEditor(section, self.registry, id=f"{section}-editor")
             with TabPane("Appearance", id="tab-appearance"):
                 yield VerticalScroll(id="appearance-editor")
             with TabPane("Preview", id="tab-preview"):
@@ -156,8 +157,9 @@ class SettingsScreen(Screen[None]):
     async def _load(self, section: str, name: str | None) -> None:
         """Show entry ``name`` (None: a new entry) in the section's editor."""
         self.current[section] = name
-        context = EditorContext(list(self.data["providers"]), self._aliases(),
-                                list(self.data["presets"]))
+        context = EditorContext(
+            list(self.data["providers"]), self._aliases(), list(self.data["presets"])
+        )
         values = self.data[section].get(name, {}) if name else {}
         await self._editor(section).show(name, values, context)
 
@@ -191,13 +193,19 @@ class SettingsScreen(Screen[None]):
         editor = self.query_one("#appearance-editor", VerticalScroll)
         await editor.remove_children()
         themes = sorted(self.app.available_themes)
-        await editor.mount_all([
-            Static("Appearance", classes="form-label"),
-            ModelForm(UIConfig, self.ui_values, choices={"theme": themes}, id="ui-form"),
-            Static("Defaults", classes="form-label"),
-            ModelForm(DefaultsConfig, self.default_values, id="defaults-form",
-                      choices={"preset": list(self.data["presets"]), "model": self._aliases()}),
-        ])
+        await editor.mount_all(
+            [
+                Static("Appearance", classes="form-label"),
+                ModelForm(UIConfig, self.ui_values, choices={"theme": themes}, id="ui-form"),
+                Static("Defaults", classes="form-label"),
+                ModelForm(
+                    DefaultsConfig,
+                    self.default_values,
+                    id="defaults-form",
+                    choices={"preset": list(self.data["presets"]), "model": self._aliases()},
+                ),
+            ]
+        )
 
     async def _commit_appearance(self) -> bool:
         ok = True
@@ -263,7 +271,8 @@ class SettingsScreen(Screen[None]):
             text = tomli_w.dumps(config_to_dict(self.build_config()))
         except ValidationError as exc:
             text = "# The config is not valid yet:\n" + "\n".join(
-                f"# {k or 'config'}: {v}" for k, v in format_errors(exc).items())
+                f"# {k or 'config'}: {v}" for k, v in format_errors(exc).items()
+            )
         preview.load_text(text)
 
     @on(Button.Pressed)
@@ -324,8 +333,15 @@ class SettingsScreen(Screen[None]):
             self.notify(f"Saved, but applying failed: {exc}", severity="error")
 
     async def action_close(self) -> None:
-        pending = self.dirty or any(self._editor(s).is_modified() for s in SECTIONS) or any(
-            f.is_modified() for f in self.query(ModelForm) if f.id in ("ui-form", "defaults-form"))
+        pending = (
+            self.dirty
+            or any(self._editor(s).is_modified() for s in SECTIONS)
+            or any(
+                f.is_modified()
+                for f in self.query(ModelForm)
+                if f.id in ("ui-form", "defaults-form")
+            )
+        )
         if pending and not self._close_armed:
             self._close_armed = True
             self._status("Unsaved changes: ctrl+s saves, esc again discards them", True)

@@ -69,33 +69,67 @@ class EntryEditor(VerticalScroll):
         self.context = EditorContext()
         self.open = False
 
-    async def show(self, name: str | None, values: dict[str, Any], context: EditorContext,
-                   variant: str | None = None) -> None:
+    async def show(
+        self,
+        name: str | None,
+        values: dict[str, Any],
+        context: EditorContext,
+        variant: str | None = None,
+    ) -> None:
         """Show entry ``name`` (None: a new one) with ``values``."""
         self.name_shown, self.original, self.context = name, dict(values), context
         values = dict(values)
         await self.remove_children()
-        rows: list[Any] = [self._row("Name", Input(
-            name or "", placeholder="letters, digits, _ . -", id=f"{self.section}-name",
-            compact=True))]
+        rows: list[Any] = [
+            self._row(
+                "Name",
+                Input(
+                    name or "",
+                    placeholder="letters, digits, _ . -",
+                    id=f"{self.section}-name",
+                    compact=True,
+                ),
+            )
+        ]
         if self.section == "providers":
             self.variant = variant or values.pop("kind", "openai")
             values.pop("kind", None)
-            rows.append(self._row("Kind", Select(
-                [(k, k) for k in PROVIDER_KINDS], value=self.variant, allow_blank=False,
-                id="providers-kind", compact=True)))
+            rows.append(
+                self._row(
+                    "Kind",
+                    Select(
+                        [(k, k) for k in PROVIDER_KINDS],
+                        value=self.variant,
+                        allow_blank=False,
+                        id="providers-kind",
+                        compact=True,
+                    ),
+                )
+            )
             rows.append(self._provider_form(values))
         elif self.section == "models":
             if not name and context.providers:
                 values.setdefault("provider", context.providers[0])
-            rows.append(ModelForm(ModelConfig, values, id="models-form",
-                                  choices={"provider": list(context.providers)}))
+            rows.append(
+                ModelForm(
+                    ModelConfig,
+                    values,
+                    id="models-form",
+                    choices={"provider": list(context.providers)},
+                )
+            )
         else:
             self.variant = variant or values.get("strategy") or "single"
             values["strategy"] = self.variant
-            rows.append(ModelForm(PresetConfig, values, exclude=("options",),
-                                  choices={"strategy": self.registry.names()},
-                                  id="presets-form"))
+            rows.append(
+                ModelForm(
+                    PresetConfig,
+                    values,
+                    exclude=("options",),
+                    choices={"strategy": self.registry.names()},
+                    id="presets-form",
+                )
+            )
             rows.append(Static("Strategy options", classes="form-label"))
             rows.append(self._options_form(values.get("options") or {}))
         await self.mount_all(rows)
@@ -119,8 +153,13 @@ class EntryEditor(VerticalScroll):
         if cls is None:
             return ModelForm(_RawOptions, {"options": options}, id="presets-options")
         kept = {k: v for k, v in options.items() if k in cls.Options.model_fields}
-        return ModelForm(cls.Options, kept, id="presets-options",
-                         model_aliases=self.context.aliases, preset_names=self.context.presets)
+        return ModelForm(
+            cls.Options,
+            kept,
+            id="presets-options",
+            model_aliases=self.context.aliases,
+            preset_names=self.context.presets,
+        )
 
     # ------------------------------------------------------------------ variants
 

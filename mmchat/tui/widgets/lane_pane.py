@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
+from mmchat.tui.quiet_resize import QuietResize
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
 from mmchat.tui.widgets.lean_markdown import LeanMarkdown
@@ -30,6 +31,10 @@ STATUS_MARKS = {
     "cancelled": "■",
     "interrupted": "■",
 }
+
+
+class _PaneScroll(VerticalScroll, QuietResize):
+    """The pane's scroll view: its growing text needs one layout per flush, not two."""
 
 
 class LanePane(Vertical, can_focus=True):
@@ -83,7 +88,7 @@ class LanePane(Vertical, can_focus=True):
         self._doc = LeanMarkdown(keep_lines=TAIL_LINES)
         self.body = StreamedMarkdown(self._doc)
         self._earlier = Static("⋯ earlier text: focus or scroll up to show", classes="lane-earlier")
-        self._scroll = VerticalScroll(self.body.markdown)
+        self._scroll = _PaneScroll(self.body.markdown)
         self._scroll.can_focus = False  # Tab moves pane to pane; the pane itself scrolls
         self._head_throttle = Throttle()
         self._shown_error: str | None = None

@@ -47,6 +47,7 @@ from mmchat.tui.markdown_layout import (
     ListVisual,
     TableVisual,
 )
+from mmchat.tui.quiet_resize import QuietResize
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -107,10 +108,10 @@ def _unstyled(block: _Block) -> _Block:
 
 def _lean(block: type[MarkdownBlock]) -> type[MarkdownBlock]:
     name = "Lean" + block.__name__.removeprefix("Markdown")
-    return _unstyled(type(name, (block,), {"__module__": __name__}))
+    return _unstyled(type(name, (block, QuietResize), {"__module__": __name__}))
 
 
-class _SelfDrawn(MarkdownBlock):
+class _SelfDrawn(MarkdownBlock, QuietResize):
     """A block that draws its whole subtree (items, cells, nested code) itself."""
 
     def _visual(self, block: MarkdownBlock) -> LinesVisual:
@@ -157,7 +158,7 @@ class LeanTable(_SelfDrawn, MarkdownTable):
 
 
 @_unstyled
-class LeanFence(MarkdownFence):
+class LeanFence(MarkdownFence, QuietResize):
     """Highlighted code drawn by the block itself (upstream adds a Label child)."""
 
     def __init__(self, markdown: Markdown, token: Token, code: str) -> None:
@@ -174,7 +175,7 @@ class LeanFence(MarkdownFence):
 _HEADINGS = (MarkdownH1, MarkdownH2, MarkdownH3, MarkdownH4, MarkdownH5, MarkdownH6)
 
 
-class LeanMarkdown(Markdown):
+class LeanMarkdown(Markdown, QuietResize):
     """Markdown with cheap blocks; optionally shows only the newest lines while streaming.
 
     ``keep_lines``: while text is appended, blocks older than roughly this many lines
@@ -190,22 +191,32 @@ class LeanMarkdown(Markdown):
     ) -> None:
         super().__init__(markdown, **kwargs)
         self.keep_lines = keep_lines
-        self.hidden_blocks = 0
+        self.hidden_blocks = 0  # older blocks not shown (hidden or not mounted)
+        self._unmounted_blocks = 0  # of those, not mounted (a stored text's head)
 
     def append(self, markdown: str) -> AwaitComplete:
+        before = set(self.children)
         appended = super().append(markdown)
-        if self.keep_lines is None:
-            return appended
 
         async def append_then_trim() -> None:
             await appended
-            await self._trim()
+            for block in self.children:
+                if block not in before:
+                    # Mounting asked this document for a layout, which places the
+                    # new block; the block's own request (made when its content was
+                    # set, before it was mounted) would arrive a frame later and
+                    # cost a second full layout.
+                    block._layout_required = False
+            if self.keep_lines is not None:
+                await self._trim()
 
         return AwaitComplete(append_then_trim())
 
     async def _trim(self) -> None:
         assert self.keep_lines is not None
-        blocks = [child for child in self.children if isinstance(child, MarkdownBlock)]
+        blocks = [
+            child for child in self.children if isinstance(child, MarkdownBlock) and child.display
+        ]
         # Heights are known once a block has been laid out; a new block counts as 0,
         # so trimming errs on the side of keeping text.
         newer = sum(block.outer_size.height for block in blocks[1:])
@@ -213,12 +224,15 @@ class LeanMarkdown(Markdown):
         while drop < len(blocks) - 1 and newer >= self.keep_lines:
             drop += 1
             newer -= blocks[drop].outer_size.height
-        if drop:
-            self.hidden_blocks += drop
-            await self.remove_children(blocks[:drop])
+        # Hidden, not removed: a layout skips them, and removing widgets finishes a
+        # frame later with a layout of its own (a second full layout per flush).
+        for block in blocks[:drop]:
+            block.display = False
+        self.hidden_blocks += drop
 
     def update(self, markdown: str) -> AwaitComplete:
         if self.keep_lines is None or not markdown:
+            self.hidden_blocks = self._unmounted_blocks = 0
             return super().update(markdown)
         return AwaitComplete(self._show_tail(markdown, self.keep_lines))
 
@@ -242,6 +256,7 @@ class LeanMarkdown(Markdown):
                 1 if source_lines and source_lines[-1] else 0
             )
             self.hidden_blocks = kept
+            self._unmounted_blocks = kept
             with self.app.batch_update():
                 await self.remove_children()
                 await self.mount_all(blocks[kept:])
@@ -249,9 +264,13 @@ class LeanMarkdown(Markdown):
     async def show_all(self) -> None:
         """Stop trimming and show every block of the text so far."""
         self.keep_lines = None
-        if self.hidden_blocks:
-            self.hidden_blocks = 0
+        if self._unmounted_blocks:
             await self.update(self.source)
+        elif self.hidden_blocks:
+            self.hidden_blocks = 0
+            with self.app.batch_update():
+                for child in self.children:
+                    child.display = True
 
     DEFAULT_CSS = """
     LeanMarkdown {

@@ -1,11 +1,13 @@
-"""One Markdown widget fed by one MarkdownStream, paced by a shared clock (no widget here).
+"""One Markdown widget fed by streamed text, paced by a shared clock (no widget here).
 
-Streaming goes through ``Markdown.get_stream``, never a full ``update()`` per token.
-Text is not handed to the stream as it arrives: every pane's pending text is flushed
-on one shared, adaptive tick (12 per second when the app keeps up, fewer when it is
-busy), so eight panes change in the same frame and the screen re-lays out a few
-times a second instead of once per token per pane — that is what keeps the app
-ahead of fast streams and keystrokes echoing while they run.
+Streaming goes through Textual's incremental ``Markdown.append`` (what
+``MarkdownStream`` calls), never a full ``update()`` per token. Text is not appended as
+it arrives: every pane's pending text is appended on one shared, adaptive tick (12 per
+second when the app keeps up, fewer when it is busy), all panes inside one
+``batch_update`` — so eight panes change in the same frame and the screen re-lays out
+once per tick instead of once per pane (a layout of a busy fan-out costs ~60 ms; with
+one ``MarkdownStream`` task per pane the appends landed in separate frames). That is
+what keeps the app ahead of fast streams and keystrokes echoing while they run.
 When the stream stops nothing is re-rendered: what was streamed is what a one-shot
 render would show (``tests/tui/test_lean_markdown.py`` checks this over random
 chunkings), and re-rendering a long answer costs as much as streaming it did.
@@ -13,13 +15,13 @@ chunkings), and re-rendering a long answer costs as much as streaming it did.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import weakref
 from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.widgets import Markdown
-from textual.widgets.markdown import MarkdownStream
 
 from mmchat.tui import typing_hold
 
@@ -84,7 +86,8 @@ class _Ticker:
             self.held_since = None
         for stream in streams:
             del self.waiting[id(stream)]
-            await stream.flush()
+        with app.batch_update():  # one layout and one frame for all of them
+            await asyncio.gather(*(stream.flush() for stream in streams))
         self.timer = None
         if self.waiting:
             self._arm(app)
@@ -98,8 +101,11 @@ class StreamedMarkdown:
         self.markdown = markdown
         self.parts: list[str] = []
         self._pending: list[str] = []
-        self._stream: MarkdownStream | None = None
         self._stopped = False
+        # One append at a time: ``Markdown.append`` reads where the last one ended
+        # before it awaits, so a flush from ``stop()`` racing the tick's would
+        # append the same text twice.
+        self._appending = asyncio.Lock()
 
     @property
     def text(self) -> str:
@@ -117,21 +123,19 @@ class StreamedMarkdown:
         self._pending.append(chunk)
 
     async def flush(self) -> None:
-        """Hand the text that arrived since the last tick to the Markdown stream."""
-        if not self._pending or self._stopped:
-            return
-        text = "".join(self._pending)
-        self._pending.clear()
-        if self._stream is None:
-            self._stream = Markdown.get_stream(self.markdown)
-        await self._stream.write(text)
+        """Append the text that arrived since the last tick to the Markdown widget."""
+        async with self._appending:
+            if not self._pending or self._stopped or not self.markdown.is_attached:
+                return
+            text = "".join(self._pending)
+            self._pending.clear()
+            # Shielded like MarkdownStream does: a cancelled caller must not leave
+            # a half-mounted block behind.
+            await asyncio.shield(self.markdown.append(text))
 
     async def stop(self, final: str | None = None) -> None:
         """Stop streaming; show ``final`` (default: what was streamed) in full."""
         await self.flush()
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
         self._stopped = True
         if final is not None and final != self.text:  # the store knows better: show that
             self.parts = [final]
@@ -141,9 +145,6 @@ class StreamedMarkdown:
     async def reset(self) -> None:
         """Start again empty (the pane now shows another lane)."""
         self._pending.clear()
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
         self.parts = []
         self._stopped = False
         if self.markdown.is_attached:
