@@ -217,23 +217,30 @@ class ChatController:
             batch = [await queue.get()]
             while not queue.empty():
                 batch.append(queue.get_nowait())
-            for event in coalesce_text(batch):
-                if event is None:
-                    return
-                if isinstance(event, TurnStarted):
-                    record.turn_id = event.turn
-                try:
-                    await record.reply.handle(event)
-                except asyncio.CancelledError:
-                    # A task awaited inside a view was cancelled (not this pump): carry
-                    # on, or every later event of the turn (lanes closing) would be lost.
-                    task = asyncio.current_task()
-                    if task is not None and task.cancelling():
-                        raise
-                    self.app.log.error(f"view cancelled on {type(event).__name__}")
-                except Exception as exc:  # a view bug must not lose the turn
-                    self.app.log.error(f"view failed on {type(event).__name__}: {exc!r}")
-                    self.app.notify(f"display error: {exc}", severity="error")
+            # One layout for the whole batch: eight LaneOpened each mounting a pane
+            # were eight full layouts (~50 ms each) while the answers already streamed.
+            with self.app.batch_update():
+                for event in coalesce_text(batch):
+                    if event is None:
+                        return
+                    await self._dispatch(event, record)
+
+    async def _dispatch(self, event: Event, record: TurnRecord) -> None:
+        assert record.reply is not None
+        if isinstance(event, TurnStarted):
+            record.turn_id = event.turn
+        try:
+            await record.reply.handle(event)
+        except asyncio.CancelledError:
+            # A task awaited inside a view was cancelled (not this pump): carry on, or
+            # every later event of the turn (lanes closing) would be lost.
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            self.app.log.error(f"view cancelled on {type(event).__name__}")
+        except Exception as exc:  # a view bug must not lose the turn
+            self.app.log.error(f"view failed on {type(event).__name__}: {exc!r}")
+            self.app.notify(f"display error: {exc}", severity="error")
 
     def cancel(self) -> bool:
         record = self.running

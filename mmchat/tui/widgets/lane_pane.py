@@ -20,7 +20,7 @@ from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
 __all__ = ["STATUS_MARKS", "TAIL_LINES", "LanePane"]
 
-TAIL_LINES = 40  # lines of newest text kept mounted while a pane streams (it shows ~15)
+TAIL_LINES = 40  # lines of newest text kept shown while a pane streams (it shows ~15)
 
 STATUS_MARKS = {
     "queued": "○",
@@ -34,7 +34,18 @@ STATUS_MARKS = {
 
 
 class _PaneScroll(VerticalScroll, QuietResize):
-    """The pane's scroll view: its growing text needs one layout per flush, not two."""
+    """The pane's scroll view: its growing text needs one layout per flush, not two.
+
+    No scrollbar while the pane follows its streaming text: the thumb moved on every
+    flush, so eight scrollbars were redrawn every frame for nothing to read (the
+    "earlier text" line says there is more). It comes back when the user turns to the
+    pane or the lane closes (:meth:`show_scrollbar`).
+    """
+
+    DEFAULT_CSS = "_PaneScroll.-following { scrollbar-size-vertical: 0; }"
+
+    def show_scrollbar(self) -> None:
+        self.remove_class("-following")
 
 
 class LanePane(Vertical, can_focus=True):
@@ -88,7 +99,7 @@ class LanePane(Vertical, can_focus=True):
         self._doc = LeanMarkdown(keep_lines=TAIL_LINES)
         self.body = StreamedMarkdown(self._doc)
         self._earlier = Static("⋯ earlier text: focus or scroll up to show", classes="lane-earlier")
-        self._scroll = _PaneScroll(self.body.markdown)
+        self._scroll = _PaneScroll(self.body.markdown, classes="-following")
         self._scroll.can_focus = False  # Tab moves pane to pane; the pane itself scrolls
         self._head_throttle = Throttle()
         self._shown_error: str | None = None
@@ -155,6 +166,7 @@ class LanePane(Vertical, can_focus=True):
         self.styles.height = "auto"
         self._scroll.styles.height = "auto"
         self._scroll.styles.max_height = 15
+        self._scroll.show_scrollbar()
 
     def set_chosen(self, chosen: bool) -> None:
         self.chosen = chosen
@@ -177,6 +189,7 @@ class LanePane(Vertical, can_focus=True):
 
     async def show_all(self) -> None:
         """Mount the blocks hidden while streaming (the user turned to this pane)."""
+        self._scroll.show_scrollbar()
         if self._earlier.display or self._doc.hidden_blocks:
             self._earlier.display = False
             await self._doc.show_all()

@@ -29,22 +29,36 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
 
-__all__ = ["FLUSH_EVERY", "StreamedMarkdown"]
+__all__ = ["FLUSH_EVERY", "StreamedMarkdown", "next_interval"]
 
 FLUSH_EVERY = 1 / 12  # seconds between screen updates of streamed text, when idle
 SLOWEST_FLUSH = 1.0  # under heavy load, never wait longer than this
 # Streams one tick can redraw at the full rate; more streams stretch the interval
 # (8 fan-out panes redraw 6x a second), so a frame's work stays bounded.
 PANES_PER_FRAME_BUDGET = 4
+# Share of a core the app used since the last tick above which it is saturated: the
+# network and keystrokes then need that CPU more than another frame does.
+BUSY_SHARE = 0.8
+
+
+def next_interval(interval: float, *, late: float, busy: float, fastest: float) -> float:
+    """The flush clock's next period: 1.5x longer when the last tick came late or the
+    app was saturated (``busy``: share of a core used since the last tick), else
+    0.8x, within [fastest, SLOWEST_FLUSH]."""
+    if late > interval / 2 or busy > BUSY_SHARE:
+        return min(SLOWEST_FLUSH, interval * 1.5)
+    return max(fastest, interval * 0.8)
 
 
 class _Ticker:
     """Flushes every stream with pending text on one adaptive clock.
 
     Rendering Markdown costs the same CPU the event loop needs for keystrokes and for
-    reading the network. When ticks come late (the app is busy rendering), the clock
-    slows down so each flush carries more text (appending big pieces is much cheaper
-    than many small ones); when they come on time, it speeds back up.
+    reading the network. When ticks come late (the app is busy rendering) or the
+    process used most of a core since the last tick (busy reading eight streams,
+    though ticks still come on time), the clock slows down so each flush carries more
+    text (appending big pieces is much cheaper than many small ones, and a frame costs
+    the same however much text it shows); otherwise it speeds back up.
     """
 
     def __init__(self) -> None:
@@ -53,6 +67,7 @@ class _Ticker:
         self.interval = FLUSH_EVERY
         self.due = 0.0
         self.held_since: float | None = None
+        self.measured_at = (0.0, 0.0)  # (wall, process CPU) at the last tick
 
     def schedule(self, stream: StreamedMarkdown, app: App[object]) -> None:
         self.waiting[id(stream)] = stream
@@ -72,12 +87,13 @@ class _Ticker:
             self.timer = app.set_timer(wait, partial(self.tick, app), name="md-flush")
             return
         late = now - self.due
+        cpu = time.process_time()
+        wall_then, cpu_then = self.measured_at
+        busy = (cpu - cpu_then) / max(now - wall_then, 1e-3)
+        self.measured_at = (now, cpu)
         streams = list(self.waiting.values())
         fastest = FLUSH_EVERY * max(1.0, len(streams) / PANES_PER_FRAME_BUDGET)
-        if late > self.interval / 2:
-            self.interval = min(SLOWEST_FLUSH, self.interval * 1.5)
-        else:
-            self.interval = max(fastest, self.interval * 0.8)
+        self.interval = next_interval(self.interval, late=late, busy=busy, fastest=fastest)
         if typing_hold.is_typing(app):
             # Still typing after MAX_HOLD: redraw a few panes per frame, longest
             # waiting first (a flushed stream rejoins at the end when it has more).
