@@ -285,6 +285,38 @@ async def echo_probe(app: Any, stop: asyncio.Event, every: float = 0.15) -> list
     return latencies
 
 
+_gc_pauses: list[tuple[float, float]] = []  # (when it ended, seconds) of full collections
+
+
+def _time_full_collections() -> None:
+    import gc
+
+    started = 0.0
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        nonlocal started
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            started = time.perf_counter()
+        else:
+            _gc_pauses.append((time.perf_counter(), time.perf_counter() - started))
+
+    gc.callbacks.append(callback)
+
+
+def _full_gc_pauses(since: float) -> list[float]:
+    return [seconds for ended, seconds in _gc_pauses if ended >= since]
+
+
+async def _wait_for_gc_after_turn() -> None:
+    """The app runs a full collection shortly after a turn (mmchat.tui.heap): let it
+    happen here, so it is reported (not counted as rendering, nor in the next turn)."""
+    from mmchat.tui import heap
+
+    await asyncio.sleep(heap.AFTER_TURN + 0.3)
+
+
 async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[str, Any]:
     """Send one prompt with ``preset``; seconds from Enter to the answer rendered."""
     from mmchat.tui.widgets.assistant_message import AssistantMessage
@@ -335,6 +367,7 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
         }
     await pilot.pause()  # one more refresh: the final frame is composed
     rendered = time.perf_counter()
+    await _wait_for_gc_after_turn()
     assert reply.status == "complete", (reply.status, reply.error)
     if reply._grid is None:
         assert reply.answer.text.endswith(END_MARK)
@@ -347,6 +380,7 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
         "finished": finished - started,
         "rendered": rendered - started,
         "latencies": latencies,
+        "full_gc": _full_gc_pauses(started),
         "duration": reply.duration,
         "timeout": False,
     }
@@ -354,6 +388,7 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
 
 async def bench_streams(sections: set[str], profile: bool) -> None:
     setup_dirs()
+    _time_full_collections()
     with ServerProcess(bench_replies()) as server:
         cases = []
         if "single" in sections:
@@ -418,6 +453,11 @@ async def bench_streams(sections: set[str], profile: bool) -> None:
                     f"(runs: {', '.join(f'{x * 1000:.0f}' for x in (r['rendered'] for r in runs))})"
                 )
                 print(f"  rendered / wire        {ratio:8.3f}x  (target <= {target:.2f}x: {ok})")
+                pauses = [x for r in runs for x in r["full_gc"]]
+                print(
+                    f"  full GC after the turn {max(pauses, default=0) * 1000:8.0f} ms  "
+                    f"(longest; {len(pauses)} in {len(runs)} runs, not in the times above)"
+                )
                 lat = [x for r in runs for x in r["latencies"]]
                 if lat:
                     ok = "met" if pct(lat, 0.95) <= 0.1 else "MISSED"

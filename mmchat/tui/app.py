@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -196,15 +197,17 @@ class MMChatApp(App[int]):
         if self.collector.resume():  # once: resume_gc may be called again (retry)
             self.set_interval(heap.IDLE_COLLECT_EVERY, self.collect_garbage_if_idle)
 
-    def collect_garbage_if_idle(self) -> None:
+    def collect_garbage_if_idle(self, *, reclaim_frozen: bool = True) -> None:
         """A full collection now, unless an answer is streaming."""
         if self.chat_screen is None or not self.chat_screen.streaming:
-            self.collector.collect()
+            self.collector.collect(reclaim_frozen=reclaim_frozen)
 
     def turn_ended(self) -> None:
-        """A turn is over: collect once its last frame is out."""
+        """A turn is over: collect what it left once its last frame is out."""
         if self.collector.full_by_us:
-            self.set_timer(heap.AFTER_TURN, self.collect_garbage_if_idle)
+            self.set_timer(
+                heap.AFTER_TURN, partial(self.collect_garbage_if_idle, reclaim_frozen=False)
+            )
 
     @property
     def early_sidebar(self) -> bool:

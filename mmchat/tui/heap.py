@@ -11,7 +11,8 @@ collections walked all of them: 100-440 ms each, several times per eight-pane tu
 with keystrokes waiting behind every one. So the ``mmchat`` command (one app per
 process) also freezes what exists after start-up (:func:`gc.freeze`), keeps the
 young collections as they are and runs the full ones itself: shortly after a turn
-ends, and on a slow clock while nothing streams.
+ends (freezing what survives, so each walks one turn's objects), and on a slow clock
+while nothing streams (a whole-heap pass that reclaims frozen garbage too).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ import gc
 
 __all__ = ["AFTER_TURN", "IDLE_COLLECT_EVERY", "Collector"]
 
-AFTER_TURN = 0.3  # seconds after a turn ends (its last frame is out) to collect
+# Seconds after a turn ends to collect: its last frames must be out first (an
+# eight-pane turn still appends and lays out ~0.4 s of final text after it ends).
+AFTER_TURN = 1.0
 IDLE_COLLECT_EVERY = 120.0  # seconds between full collections while the app is idle
 _NEVER = 1_000_000_000  # young collections before an automatic full one: never
 
@@ -53,7 +56,15 @@ class Collector:
         gc.enable()
         return self.full_by_us
 
-    def collect(self) -> None:
-        """One full collection (what CPython would have done at some random moment)."""
+    def collect(self, *, reclaim_frozen: bool = False) -> None:
+        """One full collection (what CPython would have done at some random moment),
+        then freeze what survived: the next one walks only what is newer, so the
+        collection after an eight-pane turn walks that turn's objects, not every
+        earlier turn's again (0.75 s measured without). ``reclaim_frozen`` (the idle
+        clock) first unfreezes, so cycles among frozen objects (a conversation the
+        user closed) are reclaimed too."""
         if self.full_by_us:
+            if reclaim_frozen:
+                gc.unfreeze()
             gc.collect()
+            gc.freeze()

@@ -22,8 +22,14 @@ async def test_full_collections_run_between_turns_not_during_them(
             full = gc.get_stats()[2]["collections"]
             await send(pilot, "hi")
             await wait_for(pilot, idle(app))
+            frozen = gc.get_freeze_count()
             await wait_for(pilot, lambda: gc.get_stats()[2]["collections"] > full)
             assert app.screen.query_one("AssistantMessage").text.startswith("hello there")
+            # What survived is frozen, so the next turn's collection walks only newer
+            # objects; the idle clock's collection reclaims frozen garbage as well.
+            assert gc.get_freeze_count() > frozen
+            app.collect_garbage_if_idle()
+            assert gc.get_freeze_count() > 0
     finally:
         gc.set_threshold(*saved)
         gc.unfreeze()

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
@@ -42,10 +43,14 @@ class _PaneScroll(VerticalScroll, QuietResize):
     pane or the lane closes (:meth:`show_scrollbar`).
     """
 
-    DEFAULT_CSS = "_PaneScroll.-following { scrollbar-size-vertical: 0; }"
+    def __init__(self, document: Widget) -> None:
+        super().__init__(document)
+        # Inline styles, not a class: a class change re-applies the stylesheet to
+        # every block inside (see LanePane.settle).
+        self.styles.scrollbar_size_vertical = 0
 
     def show_scrollbar(self) -> None:
-        self.remove_class("-following")
+        self.styles.clear_rule("scrollbar_size_vertical")
 
 
 class LanePane(Vertical, can_focus=True):
@@ -99,7 +104,7 @@ class LanePane(Vertical, can_focus=True):
         self._doc = LeanMarkdown(keep_lines=TAIL_LINES)
         self.body = StreamedMarkdown(self._doc)
         self._earlier = Static("⋯ earlier text: focus or scroll up to show", classes="lane-earlier")
-        self._scroll = _PaneScroll(self.body.markdown, classes="-following")
+        self._scroll = _PaneScroll(self.body.markdown)
         self._scroll.can_focus = False  # Tab moves pane to pane; the pane itself scrolls
         self._head_throttle = Throttle()
         self._shown_error: str | None = None
