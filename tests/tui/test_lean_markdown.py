@@ -9,6 +9,7 @@ from textual.selection import Selection
 from textual.widgets import Markdown
 
 from mmchat.tui.widgets.lean_markdown import LeanMarkdown
+from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 from tests.reliability.test_tui_faults import screen_text
 
 DOC = """## Plan
@@ -73,13 +74,14 @@ async def test_streamed_text_looks_exactly_like_a_one_shot_render() -> None:
         for seed in range(8):
             rnd = random.Random(seed)
             await streamed.update("")
-            stream = Markdown.get_stream(streamed)
+            stream = StreamedMarkdown(streamed)  # the app's path: batched ticks, append
             at = 0
             while at < len(DOC):
                 size = rnd.choice([1, 2, 3, 5, 8, 21, 80])
                 await stream.write(DOC[at : at + size])
                 at += size
                 if rnd.random() < 0.3:
+                    await stream.flush()  # what the shared flush clock does per tick
                     await pilot.pause()
             await stream.stop()
             await pilot.pause()

@@ -1,5 +1,5 @@
 """An assistant turn: the strategy's view (lanes, tally, plan tree, stages), the
-answer streamed through Markdown.get_stream, and a footer with preset, models,
+answer streamed through Markdown.append (see streamed_markdown), and a footer with preset, models,
 tokens, cost and time. Driven only by engine events (:meth:`handle`).
 
 A stored turn (a reopened conversation) gets its events with :meth:`restore`: they

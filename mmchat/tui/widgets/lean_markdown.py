@@ -1,6 +1,6 @@
 """Textual's Markdown with one widget per top-level block.
 
-Same parser, same streaming (``Markdown.get_stream`` / ``append``), same look for
+Same parser, same streaming (``Markdown.append``), same look for
 headings and paragraphs; what changes is the widget count. Upstream, a list item is
 four widgets, a table cell is one, a code fence two, and every frame re-arranges them
 all, so streaming slows down as an answer grows (an 8,000-character answer with lists

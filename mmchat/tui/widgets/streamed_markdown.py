@@ -92,6 +92,8 @@ class _Ticker:
         busy = (cpu - cpu_then) / max(now - wall_then, 1e-3)
         self.measured_at = (now, cpu)
         streams = list(self.waiting.values())
+        if len(streams) <= PANES_PER_FRAME_BUDGET:
+            busy = 0.0  # a few panes' frames are cheap: a single answer keeps 12 Hz
         fastest = FLUSH_EVERY * max(1.0, len(streams) / PANES_PER_FRAME_BUDGET)
         self.interval = next_interval(self.interval, late=late, busy=busy, fastest=fastest)
         if typing_hold.is_typing(app):
