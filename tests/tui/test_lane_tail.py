@@ -12,6 +12,7 @@ from tests.reliability.test_tui_faults import screen_text
 from tests.tui.conftest import build_app, idle, send, wait_for
 
 LONG = "\n\n".join(f"Paragraph {n}: " + "words that fill the pane " * 6 for n in range(1, 41))
+LONG += "\n\n| name | value |\n|---|---|\n| alpha | 1 |\n| omega | 2 |"  # ends in a table
 
 
 def blocks(pane: LanePane) -> list[MarkdownBlock]:
@@ -48,10 +49,13 @@ async def test_streaming_pane_mounts_the_tail_and_shows_everything_when_focused(
         assert pane._doc.hidden_blocks > 0
         text, _ = screen_text(app)
         assert "earlier text" in text  # the pane says some text is not shown yet
-        assert "Paragraph 40:" in text  # the newest text is what the pane shows
+        assert "omega" in text  # the newest text is what the pane shows, to its end:
+        assert "└" in text  # the table's last line (a settled pane once cut off two)
+        await wait_for(pilot, lambda: pane._scroll.max_scroll_y > 0)
+        assert pane._scroll.scroll_y == pane._scroll.max_scroll_y, "stopped above the end"
         assert pane.text == LONG  # nothing was lost
         pane.focus()
-        await wait_for(pilot, lambda: len(blocks(pane)) == 40)
+        await wait_for(pilot, lambda: len(blocks(pane)) == 41)
         assert pane._doc.hidden_blocks == 0
         await pilot.press("home")  # read back from the start, with the pane's own keys
         await pilot.pause()
@@ -86,4 +90,4 @@ async def test_a_reopened_fan_out_mounts_the_tail_of_each_pane(fake_server: Fake
         assert "Paragraph 40:" in text  # the pane shows the end of the answer
         assert text.count("earlier text") == 1  # only the long pane hides any
         pane.focus()
-        await wait_for(pilot, lambda: len(blocks(pane)) == 40)
+        await wait_for(pilot, lambda: len(blocks(pane)) == 41)

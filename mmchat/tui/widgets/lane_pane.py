@@ -169,6 +169,9 @@ class LanePane(Vertical, can_focus=True):
         every Markdown block inside the pane, which costs seconds for long answers.
         """
         self.styles.height = "auto"
+        # The streaming cap (18 rows) would clip a settled pane's head, "earlier text"
+        # line and 15 lines of text: its last two lines were cut off.
+        self.styles.max_height = "100vh"
         self._scroll.styles.height = "auto"
         self._scroll.styles.max_height = 15
         self._scroll.show_scrollbar()
