@@ -29,7 +29,7 @@ from mmchat.api import (
     Usage,
 )
 from mmchat.config_schema import PresetConfig
-from mmchat.tui.coalesce import coalesce_text
+from mmchat.tui.event_pump import pump_events
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -188,7 +188,8 @@ class ChatController:
         outcome: TurnOutcome | None = None
         try:
             await self.surface.transcript.add(record.user, record.reply)
-            pump = asyncio.create_task(self._pump(queue, record))
+            seen = partial(self._seen, record)
+            pump = asyncio.create_task(pump_events(self.app, queue, record.reply, seen))
             try:
                 outcome = await engine.run_turn(request, queue.put_nowait)
             except Exception as exc:  # the engine itself failed (e.g. the database)
@@ -208,39 +209,10 @@ class ChatController:
             record.answer = record.reply.text
             self.surface.turn_finished(record, outcome)
 
-    async def _pump(self, queue: asyncio.Queue[Event | None], record: TurnRecord) -> None:
-        assert record.reply is not None
-        while True:
-            # Take everything that piled up while the last batch rendered, and merge
-            # each lane's text: under load the screen updates once per batch, not once
-            # per token, so it keeps pace with any number of lanes.
-            batch = [await queue.get()]
-            while not queue.empty():
-                batch.append(queue.get_nowait())
-            # One layout for the whole batch: eight LaneOpened each mounting a pane
-            # were eight full layouts (~50 ms each) while the answers already streamed.
-            with self.app.batch_update():
-                for event in coalesce_text(batch):
-                    if event is None:
-                        return
-                    await self._dispatch(event, record)
-
-    async def _dispatch(self, event: Event, record: TurnRecord) -> None:
-        assert record.reply is not None
+    @staticmethod
+    def _seen(record: TurnRecord, event: Event) -> None:
         if isinstance(event, TurnStarted):
             record.turn_id = event.turn
-        try:
-            await record.reply.handle(event)
-        except asyncio.CancelledError:
-            # A task awaited inside a view was cancelled (not this pump): carry on, or
-            # every later event of the turn (lanes closing) would be lost.
-            task = asyncio.current_task()
-            if task is not None and task.cancelling():
-                raise
-            self.app.log.error(f"view cancelled on {type(event).__name__}")
-        except Exception as exc:  # a view bug must not lose the turn
-            self.app.log.error(f"view failed on {type(event).__name__}: {exc!r}")
-            self.app.notify(f"display error: {exc}", severity="error")
 
     def cancel(self) -> bool:
         record = self.running
