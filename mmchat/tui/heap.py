@@ -22,8 +22,9 @@ import gc
 __all__ = ["AFTER_TURN", "IDLE_COLLECT_EVERY", "Collector"]
 
 # Seconds after a turn ends to collect: its last frames must be out first (an
-# eight-pane turn still appends and lays out ~0.4 s of final text after it ends).
-AFTER_TURN = 1.0
+# eight-pane turn still appends and lays out ~0.4 s of final text after it ends),
+# and its panes have unmounted their hidden blocks (lane_pane.COMPACT_AFTER).
+AFTER_TURN = 2.5
 IDLE_COLLECT_EVERY = 120.0  # seconds between full collections while the app is idle
 _NEVER = 1_000_000_000  # young collections before an automatic full one: never
 

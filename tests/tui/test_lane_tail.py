@@ -54,6 +54,8 @@ async def test_streaming_pane_mounts_the_tail_and_shows_everything_when_focused(
         await wait_for(pilot, lambda: pane._scroll.max_scroll_y > 0)
         assert pane._scroll.scroll_y == pane._scroll.max_scroll_y, "stopped above the end"
         assert pane.text == LONG  # nothing was lost
+        # Settled, the hidden blocks are unmounted too: a long session's DOM stays small
+        await wait_for(pilot, lambda: len(pane.body.markdown.children) <= TAIL_LINES // 2)
         pane.focus()
         await wait_for(pilot, lambda: len(blocks(pane)) == 41)
         assert pane._doc.hidden_blocks == 0

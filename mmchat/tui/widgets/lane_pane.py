@@ -21,6 +21,11 @@ from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
 __all__ = ["STATUS_MARKS", "TAIL_LINES", "LanePane"]
 
+# Seconds after the panes settle to unmount a pane's hidden blocks, and between two
+# panes: after the turn's last frames, before the post-turn garbage collection
+# (mmchat.tui.heap.AFTER_TURN) that reclaims them.
+COMPACT_AFTER = 0.5
+COMPACT_STAGGER = 0.15
 TAIL_LINES = 40  # lines of newest text kept shown while a pane streams (it shows ~15)
 
 STATUS_MARKS = {
@@ -162,7 +167,7 @@ class LanePane(Vertical, can_focus=True):
         if not self._scroll.is_anchored and self._scroll.max_scroll_y > 0:
             self._scroll.anchor()
 
-    def settle(self) -> None:
+    def settle(self, compact_in: float = COMPACT_AFTER) -> None:
         """Shrink to the content once streaming is over.
 
         Inline styles, not a CSS class: a class change re-applies the stylesheet to
@@ -175,6 +180,7 @@ class LanePane(Vertical, can_focus=True):
         self._scroll.styles.height = "auto"
         self._scroll.styles.max_height = 15
         self._scroll.show_scrollbar()
+        self.set_timer(compact_in, self._doc.compact)
 
     def set_chosen(self, chosen: bool) -> None:
         self.chosen = chosen

@@ -261,6 +261,15 @@ class LeanMarkdown(Markdown, QuietResize):
                 await self.remove_children()
                 await self.mount_all(blocks[kept:])
 
+    async def compact(self) -> None:
+        """Unmount the hidden blocks (the source keeps them): a settled pane would
+        otherwise keep every block of a long answer in the DOM for the whole session.
+        Done once streaming is over: removing widgets costs a layout of its own."""
+        hidden = [child for child in self.children if not child.display]
+        if hidden:
+            await self.remove_children(hidden)
+            self._unmounted_blocks = self.hidden_blocks
+
     async def show_all(self) -> None:
         """Stop trimming and show every block of the text so far."""
         self.keep_lines = None
