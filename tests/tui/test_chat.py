@@ -77,6 +77,35 @@ async def test_switching_preset_labels_each_message(fake_server: FakeServer) -> 
         assert "from a" in str(fake_server.last.body)
 
 
+async def test_preset_picker_filters_as_you_type(fake_server: FakeServer) -> None:
+    from textual.widgets import OptionList
+
+    app = build_app(fake_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        options = app.screen.query_one(OptionList)
+        everything = options.option_count
+        await pilot.press(*"cmpar")  # fuzzy: finds "compare", not the others
+        await pilot.pause()
+        shown = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert shown == ["compare"] and everything > 1
+        await pilot.press("enter")
+        await pilot.pause()
+        assert chat.controller.preset == "compare"
+        # Nothing matches: Enter keeps the picker open, Esc closes it, nothing changes.
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        await pilot.press(*"zzzz", "enter")
+        await pilot.pause()
+        assert app.screen.query_one(OptionList).option_count == 0
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is chat and chat.controller.preset == "compare"
+
+
 async def test_switch_to_a_single_model(fake_server: FakeServer) -> None:
     fake_server.script("model-c", "from c")
     app = build_app(fake_server)

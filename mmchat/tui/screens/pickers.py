@@ -1,5 +1,5 @@
-"""Small modals: pick one of a list (preset, model, conversation), type a line
-(rename, search), confirm (delete)."""
+"""Small modals: pick one of a list, typing to filter it (preset, model, conversation),
+type a line (rename, search), confirm (delete)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
 from textual.widgets.option_list import Option
@@ -27,15 +28,26 @@ _MODAL_CSS = """
 
 
 class PickerScreen(ModalScreen[str | None]):
-    """Choose one entry; returns its id (or None on escape)."""
+    """Choose one entry, typing to narrow the list; returns its id (None on escape).
+
+    Filtering uses Textual's fuzzy matcher (the command palette's): "cmp" finds
+    "compare", best matches first.
+    """
 
     DEFAULT_CSS = (
         _MODAL_CSS.format(name="PickerScreen")
         + """
+    PickerScreen Input { margin: 0 0 1 0; }
     PickerScreen OptionList { height: auto; max-height: 24; }
     """
     )
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss_none", "Close"),
+        Binding("down", "move(1)", "Next", show=False),
+        Binding("up", "move(-1)", "Previous", show=False),
+        Binding("pagedown", "move(10)", "Page down", show=False),
+        Binding("pageup", "move(-10)", "Page up", show=False),
+    ]
 
     def __init__(
         self, title: str, choices: Sequence[tuple[str, str]], *, current: str | None = None
@@ -48,16 +60,44 @@ class PickerScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.title_text, classes="modal-title")
-            options = [Option(label, id=key) for key, label in self.choices]
-            yield OptionList(*options)
-            yield Label("enter choose · esc close", classes="modal-hint")
+            yield Input(placeholder="type to filter")
+            yield OptionList(*self._options(""))
+            yield Label("↑↓ move · enter choose · esc close", classes="modal-hint")
+
+    def _options(self, query: str) -> list[Option]:
+        if not query.strip():
+            return [Option(label, id=key) for key, label in self.choices]
+        matcher = Matcher(query.strip())
+        scored = [(matcher.match(label), key, label) for key, label in self.choices]
+        best_first = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])
+        return [Option(matcher.highlight(label), id=key) for _, key, label in best_first]
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)
         keys = [key for key, _ in self.choices]
         if self.current in keys:
             option_list.highlighted = keys.index(self.current)
-        option_list.focus()
+        self.query_one(Input).focus()
+
+    def on_input_changed(self, message: Input.Changed) -> None:
+        message.stop()
+        option_list = self.query_one(OptionList)
+        option_list.set_options(self._options(message.value))
+        option_list.highlighted = 0 if option_list.option_count else None
+
+    def on_input_submitted(self, message: Input.Submitted) -> None:
+        message.stop()
+        option_list = self.query_one(OptionList)
+        if option_list.highlighted is None:
+            self.app.bell()  # nothing matches what was typed
+            return
+        self.dismiss(option_list.get_option_at_index(option_list.highlighted).id)
+
+    def action_move(self, step: int) -> None:
+        option_list = self.query_one(OptionList)
+        if option_list.option_count:
+            at = option_list.highlighted if option_list.highlighted is not None else -step
+            option_list.highlighted = max(0, min(option_list.option_count - 1, at + step))
 
     def on_option_list_option_selected(self, message: OptionList.OptionSelected) -> None:
         message.stop()
