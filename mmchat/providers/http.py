@@ -21,6 +21,7 @@ from typing import Any, Protocol
 import httpx
 
 from mmchat.providers.base import ErrorKind, ProviderError
+from mmchat.providers.paced_transport import paced_transport
 
 USER_AGENT = "mmchat/0.1"
 DEFAULT_CONNECT_TIMEOUT = 10.0
@@ -37,9 +38,10 @@ def make_client() -> httpx.AsyncClient:
     Timeouts are set per request from each provider's config (:func:`timeout_for`);
     the client default only guards requests that forget to pass one.
     """
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
     return httpx.AsyncClient(
         timeout=httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT),
-        limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        transport=paced_transport(limits),
         headers={"User-Agent": USER_AGENT},
         follow_redirects=False,  # a redirect means a wrong base_url: say so instead
     )
