@@ -89,7 +89,7 @@ async def test_a_reopened_fan_out_mounts_the_tail_of_each_pane(fake_server: Fake
         await pilot.pause()
         assert 0 < len(blocks(pane)) <= TAIL_LINES // 2 and pane._doc.hidden_blocks > 0
         text, _ = screen_text(app)
-        assert "Paragraph 40:" in text  # the pane shows the end of the answer
+        assert "omega" in text  # the pane shows the end of the answer
         assert text.count("earlier text") == 1  # only the long pane hides any
         pane.focus()
         await wait_for(pilot, lambda: len(blocks(pane)) == 41)

@@ -45,17 +45,22 @@ class _PaneScroll(VerticalScroll, QuietResize):
     No scrollbar while the pane follows its streaming text: the thumb moved on every
     flush, so eight scrollbars were redrawn every frame for nothing to read (the
     "earlier text" line says there is more). It comes back when the user turns to the
-    pane or the lane closes (:meth:`show_scrollbar`).
+    pane (:meth:`show_scrollbar`).
     """
 
     def __init__(self, document: Widget) -> None:
         super().__init__(document)
         # Inline styles, not a class: a class change re-applies the stylesheet to
-        # every block inside (see LanePane.settle).
-        self.styles.scrollbar_size_vertical = 0
+        # every block inside (see LanePane.settle). The scrollbar's column stays
+        # reserved ("stable" gutter), so showing it does not re-wrap every block.
+        self.styles.scrollbar_gutter = "stable"
+        # (A stable gutter also reserves a row for a horizontal scrollbar, which
+        # this vertical-only view never shows.)
+        self.styles.scrollbar_size_horizontal = 0
+        self.styles.scrollbar_visibility = "hidden"
 
     def show_scrollbar(self) -> None:
-        self.styles.clear_rule("scrollbar_size_vertical")
+        self.styles.clear_rule("scrollbar_visibility")
 
 
 class LanePane(Vertical, can_focus=True):
@@ -65,8 +70,9 @@ class LanePane(Vertical, can_focus=True):
     LanePane {
         /* A fixed height while streaming: a growing answer scrolls inside its pane
            instead of re-laying out the whole screen on every streamed line. Once
-           the lane closes the pane shrinks to its content (see settle()). */
+           the lane closes, a pane its text does not fill shrinks (see settle()). */
         height: 18;
+        min-height: 18;  /* the grid's auto rows size a pane by its limits */
         max-height: 18;
         border: round $panel-lighten-2;
         padding: 0 1;
@@ -113,6 +119,9 @@ class LanePane(Vertical, can_focus=True):
         self._scroll.can_focus = False  # Tab moves pane to pane; the pane itself scrolls
         self._head_throttle = Throttle()
         self._shown_error: str | None = None
+        self._settled = False
+        self._shrunk = False
+        self._fit_tries = 0
 
     @property
     def lane(self) -> str:
@@ -152,8 +161,10 @@ class LanePane(Vertical, can_focus=True):
         self.info.on_close(event)
         if event.status == "failed":
             self.add_class("-failed")  # cheap: a failed pane holds little text
-        await self.body.stop(self.info.text)
         self._refresh_head()
+        await self.body.stop_soon(self.info.text, then=self._after_last_text)
+
+    def _after_last_text(self) -> None:
         if self._doc.hidden_blocks:  # e.g. a stored answer: its tail, which overflows
             self._earlier.display = True
             if not self._scroll.is_anchored:  # (a user scroll keeps its place)
@@ -166,21 +177,45 @@ class LanePane(Vertical, can_focus=True):
     def _follow_if_overflowing(self) -> None:
         if not self._scroll.is_anchored and self._scroll.max_scroll_y > 0:
             self._scroll.anchor()
+        self._fit_to_text()
 
     def settle(self, compact_in: float = COMPACT_AFTER) -> None:
-        """Shrink to the content once streaming is over.
+        """Once streaming is over, a pane its text does not fill shrinks to it.
+
+        A full pane keeps its size: resizing it re-measures every block shown, at
+        two widths (Textual sizes an auto-height scroll view without its scrollbar),
+        which cost eight panes ~0.2 s in the turn's last frame.
+        The scrollbar stays hidden until the user turns to the pane (show_all):
+        eight scrollbars appearing at once made Textual map every widget of the
+        screen, hidden ones too (~0.2 s); the "earlier text" line says there is more.
+        """
+        self._settled = True
+        self.call_after_refresh(self._fit_to_text)  # once the last text is laid out
+        self.set_timer(compact_in, self._doc.compact)
+
+    def _fit_to_text(self) -> None:
+        """(Settled) shrink to a short text; say when there is more than is shown.
 
         Inline styles, not a CSS class: a class change re-applies the stylesheet to
         every Markdown block inside the pane, which costs seconds for long answers.
         """
-        self.styles.height = "auto"
-        # The streaming cap (18 rows) would clip a settled pane's head, "earlier text"
-        # line and 15 lines of text: its last two lines were cut off.
-        self.styles.max_height = "100vh"
-        self._scroll.styles.height = "auto"
-        self._scroll.styles.max_height = 15
-        self._scroll.show_scrollbar()
-        self.set_timer(compact_in, self._doc.compact)
+        if not self._settled:
+            return
+        scroll = self._scroll
+        if not scroll.size.height and self._fit_tries < 5:
+            self._fit_tries += 1  # (mounted and closed within one frame: not placed yet)
+            self.call_after_refresh(self._fit_to_text)
+        elif scroll.max_scroll_y > 0:
+            self._earlier.display = True
+        elif not self._shrunk and self._doc.outer_size.height < scroll.size.height:
+            self._shrunk = True
+            self.styles.height = "auto"
+            self.styles.min_height = 0
+            # The streaming cap (18 rows) would clip a pane whose text grows after
+            # this (its last text, flushed later): its last lines were cut off.
+            self.styles.max_height = "100vh"
+            scroll.styles.height = "auto"
+            scroll.styles.max_height = 15
 
     def set_chosen(self, chosen: bool) -> None:
         self.chosen = chosen

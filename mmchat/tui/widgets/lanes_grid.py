@@ -19,7 +19,9 @@ class LanesGrid(Grid):
         height: auto;
         grid-size: 2;
         grid-gutter: 0 1;
-        grid-rows: 18;  /* fixed while streaming: see LanePane */
+        /* Rows follow the panes' limits (18 rows while streaming: see LanePane).
+           Not switched from a fixed size later: that refreshes every block. */
+        grid-rows: auto;
     }
     """
 
@@ -42,7 +44,6 @@ class LanesGrid(Grid):
                 # Unmounting a pane's hidden blocks costs ~30 ms: one pane at a time,
                 # so the screen does not stall when eight panes finish together.
                 pane.settle(compact_in=COMPACT_AFTER + n * COMPACT_STAGGER)
-            self.styles.grid_rows = "auto"
 
     def choose(self, lane: str | None) -> None:
         for name, pane in self.panes.items():
