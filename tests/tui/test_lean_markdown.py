@@ -7,6 +7,7 @@ import random
 from textual.app import App, ComposeResult
 from textual.selection import Selection
 from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownBlock
 
 from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
@@ -88,6 +89,53 @@ async def test_streamed_text_looks_exactly_like_a_one_shot_render() -> None:
             left, right = halves(app, 60)
             assert left == right, f"chunking seed {seed}"
         assert "End of the answer." in "\n".join(right)
+
+
+async def test_a_tail_document_mounts_only_the_newest_blocks_and_shows_all_on_request() -> None:
+    """A fan-out pane's document (``keep_lines``) handed a long piece at once mounts
+    only the blocks it can show; ``show_all`` then looks exactly like a one-shot render."""
+    long_doc = "".join(f"## Part {n}\n\n{DOC}\n" for n in range(1, 5))
+    app = Pair()
+    async with app.run_test(size=(120, 220)) as pilot:
+        streamed = app.query_one("#streamed", LeanMarkdown)
+        rendered = app.query_one("#rendered", LeanMarkdown)
+        streamed.keep_lines = 10
+        await rendered.update(long_doc)
+        # Big pieces, some cut inside a block (a list, a table) that later ones finish.
+        cuts = [long_doc.index("## Part 3"), long_doc.index("- second item", 900)]
+        cuts += [long_doc.index("| beta", cuts[-1]), len(long_doc)]
+        at = 0
+        for cut in cuts:
+            await streamed.append(long_doc[at:cut])
+            await pilot.pause()
+            at = cut
+        total = len(rendered.query_children(MarkdownBlock))
+        mounted = streamed.query_children(MarkdownBlock)
+        shown = [block for block in mounted if block.display]
+        assert len(mounted) < total // 2, "blocks nobody sees were mounted"
+        assert len(shown) > 0 and streamed.hidden_blocks == total - len(shown)
+        left, _ = halves(app, 60)
+        assert "End of the answer." in "\n".join(left) and "Part 1" not in "\n".join(left)
+        assert streamed.source == long_doc
+        await streamed.show_all()
+        await pilot.pause()
+        left, right = halves(app, 60)
+        assert left == right
+
+        # A piece that finishes the last block shown and adds a screenful after it:
+        # that block is hidden before it was brought up to date; show_all has it whole.
+        await streamed.update("")
+        await rendered.update("")
+        streamed.keep_lines = 10
+        tail = "".join(f"line {n}\n" for n in range(30))
+        await streamed.append("Intro ")
+        await pilot.pause()
+        await streamed.append(f"continues here.\n\n```\n{tail}```\n")
+        await rendered.update(f"Intro continues here.\n\n```\n{tail}```\n")
+        await streamed.show_all()
+        await pilot.pause()
+        left, right = halves(app, 60)
+        assert left == right and any("Intro continues here." in line for line in left)
 
 
 async def test_lists_tables_and_code_are_one_widget_each_and_read_like_upstream() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from markdown_it import MarkdownIt
 from textual.await_complete import AwaitComplete
 from textual.widgets import Markdown
 from textual.widgets._markdown import (
@@ -31,6 +32,7 @@ from textual.widgets._markdown import (
     MarkdownH4,
     MarkdownH5,
     MarkdownH6,
+    MarkdownHeader,
     MarkdownHorizontalRule,
     MarkdownListItem,
     MarkdownOrderedList,
@@ -90,6 +92,40 @@ def _items(block: MarkdownBlock) -> list[ListItem]:
     return [
         ListItem(bullet, _bodies(item._blocks)) for bullet, item in zip(bullets, items, strict=True)
     ]
+
+
+def _tail_start(ranges: list[tuple[int, int]], source_lines: list[str], keep_lines: int) -> int:
+    """Index of the first of the newest blocks (given by their source line ranges)
+    that fill ``keep_lines`` lines on screen.
+
+    Lines are guessed before layout: a source line per ~50 characters (panes are 36+
+    columns wide, so this errs towards keeping a little more).
+    """
+    kept = len(ranges)
+    lines = 0
+    while kept > 0 and lines < keep_lines:
+        kept -= 1
+        start, end = ranges[kept]
+        chars = sum(len(line) for line in source_lines[start:end])
+        lines += max(1, end - start, chars // 50)
+    return kept
+
+
+def _unseen_dropped(
+    tokens: list[Token], source_lines: list[str], keep_lines: int
+) -> tuple[list[Token], int]:
+    """``tokens`` without the top-level blocks older than the newest ``keep_lines``
+    lines, and how many blocks were dropped."""
+    starts: list[int] = []  # index of each top-level block's first token
+    ranges: list[tuple[int, int]] = []
+    for index, token in enumerate(tokens):
+        if token.level == 0 and token.nesting >= 0 and token.map is not None:
+            starts.append(index)
+            ranges.append((token.map[0], token.map[1]))
+    kept = _tail_start(ranges, source_lines, keep_lines)
+    if kept == 0:
+        return tokens, 0
+    return tokens[starts[kept] :], kept
 
 
 _Block = TypeVar("_Block", bound=type[MarkdownBlock])
@@ -192,25 +228,75 @@ class LeanMarkdown(Markdown, QuietResize):
         super().__init__(markdown, **kwargs)
         self.keep_lines = keep_lines
         self.hidden_blocks = 0  # older blocks not shown (hidden or not mounted)
-        self._unmounted_blocks = 0  # of those, not mounted (a stored text's head)
+        # Some hidden blocks are not mounted, or out of date: show_all renders the
+        # source again rather than unhiding them.
+        self._rebuild_to_show_all = False
 
     def append(self, markdown: str) -> AwaitComplete:
-        before = set(self.children)
-        appended = super().append(markdown)
+        """``Markdown.append`` (the same parse, the same update of the last block),
+        except that with ``keep_lines`` the blocks that could not be seen are not
+        built: a fan-out pane flushed a second of text (a dozen blocks, ~300 widgets
+        over eight panes, code highlighted) at a time, to hide most of it at once."""
+        parser = MarkdownIt("gfm-like") if self._parser_factory is None else self._parser_factory()
+        self._markdown = self.source + markdown
+        updated_source = "".join(
+            self._markdown.splitlines(keepends=True)[self._last_parsed_line :]
+        )
 
-        async def append_then_trim() -> None:
-            await appended
-            for block in self.children:
-                if block not in before:
-                    # Mounting asked this document for a layout, which places the
-                    # new block; the block's own request (made when its content was
-                    # set, before it was mounted) would arrive a frame later and
-                    # cost a second full layout.
-                    block._layout_required = False
-            if self.keep_lines is not None:
-                await self._trim()
+        async def await_append() -> None:
+            async with self.lock:
+                tokens = parser.parse(updated_source)
+                existing = [child for child in self.children if isinstance(child, MarkdownBlock)]
+                start_line = self._last_parsed_line
+                for token in reversed(tokens):
+                    if token.map is not None and token.level == 0:
+                        self._last_parsed_line += token.map[0]
+                        break
+                skipped = 0
+                if self.keep_lines is not None:
+                    tokens, skipped = _unseen_dropped(
+                        tokens, updated_source.splitlines(), self.keep_lines
+                    )
+                new_blocks = list(self._parse_markdown(tokens))
+                for block in new_blocks:
+                    start, end = block.source_range
+                    block.source_range = (start + start_line, end + start_line)
+                with self.app.batch_update():
+                    if skipped:
+                        # Everything shown is older than what is kept (the first
+                        # skipped block was the last one shown, re-parsed).
+                        self._hide(existing)
+                        new = skipped - 1 if existing else skipped
+                        self.hidden_blocks += new
+                        self._rebuild_to_show_all = True  # (and the last shown is stale)
+                    elif existing and new_blocks:
+                        last = existing[-1]
+                        last.source_range = new_blocks[0].source_range
+                        with contextlib.suppress(IndexError):  # as upstream does
+                            await last._update_from_block(new_blocks[0])
+                            new_blocks = new_blocks[1:]
+                    if new_blocks:
+                        await self.mount_all(new_blocks)
+                        for block in new_blocks:
+                            # Mounting asked this document for a layout, which places
+                            # the new block; the block's own request (made when its
+                            # content was set, before it was mounted) would arrive a
+                            # frame later and cost a second full layout.
+                            block._layout_required = False
+                    if self.keep_lines is not None:
+                        await self._trim()
+                if any(isinstance(block, MarkdownHeader) for block in new_blocks):
+                    # (Upstream also posts TableOfContentsUpdated: nothing here
+                    # shows a table of contents, so that message is not sent.)
+                    self._table_of_contents = None
 
-        return AwaitComplete(append_then_trim())
+        return AwaitComplete(await_append())
+
+    def _hide(self, blocks: list[MarkdownBlock]) -> None:
+        for block in blocks:
+            if block.display:
+                block.display = False
+                self.hidden_blocks += 1
 
     async def _trim(self) -> None:
         assert self.keep_lines is not None
@@ -226,13 +312,12 @@ class LeanMarkdown(Markdown, QuietResize):
             newer -= blocks[drop].outer_size.height
         # Hidden, not removed: a layout skips them, and removing widgets finishes a
         # frame later with a layout of its own (a second full layout per flush).
-        for block in blocks[:drop]:
-            block.display = False
-        self.hidden_blocks += drop
+        self._hide(blocks[:drop])
 
     def update(self, markdown: str) -> AwaitComplete:
         if self.keep_lines is None or not markdown:
-            self.hidden_blocks = self._unmounted_blocks = 0
+            self.hidden_blocks = 0
+            self._rebuild_to_show_all = False
             return super().update(markdown)
         return AwaitComplete(self._show_tail(markdown, self.keep_lines))
 
@@ -241,22 +326,15 @@ class LeanMarkdown(Markdown, QuietResize):
         async with self.lock:
             blocks = self._build_from_source(markdown)
             source_lines = markdown.splitlines()
-            kept = len(blocks)  # blocks[kept:] are mounted
-            lines = 0
-            while kept > 0 and lines < keep_lines:
-                kept -= 1
-                start, end = blocks[kept].source_range
-                # Lines on screen, guessed before layout: a source line per ~50
-                # characters (panes are 36+ columns, so this keeps a little more).
-                chars = sum(len(line) for line in source_lines[start:end])
-                lines += max(1, end - start, chars // 50)
+            ranges = [block.source_range for block in blocks]
+            kept = _tail_start(ranges, source_lines, keep_lines)  # blocks[kept:] mount
             self._markdown = markdown
             self._table_of_contents = None
             self._last_parsed_line = len(source_lines) - (
                 1 if source_lines and source_lines[-1] else 0
             )
             self.hidden_blocks = kept
-            self._unmounted_blocks = kept
+            self._rebuild_to_show_all = kept > 0
             with self.app.batch_update():
                 await self.remove_children()
                 await self.mount_all(blocks[kept:])
@@ -268,12 +346,12 @@ class LeanMarkdown(Markdown, QuietResize):
         hidden = [child for child in self.children if not child.display]
         if hidden:
             await self.remove_children(hidden)
-            self._unmounted_blocks = self.hidden_blocks
+            self._rebuild_to_show_all = True
 
     async def show_all(self) -> None:
         """Stop trimming and show every block of the text so far."""
         self.keep_lines = None
-        if self._unmounted_blocks:
+        if self._rebuild_to_show_all:
             await self.update(self.source)
         elif self.hidden_blocks:
             self.hidden_blocks = 0
