@@ -334,11 +334,15 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
     await pilot.press("enter")
     probe_task = asyncio.create_task(echo_probe(app, stop)) if probe else None
 
-    def done() -> bool:  # this turn's reply exists, has its final status, nothing runs
+    def done() -> bool:  # this turn's reply exists, has its final status, nothing runs,
         if chat.controller.running is not None:  # cheap: a DOM query walks every widget
             return False
         messages = chat.screen.query(AssistantMessage)
-        return len(messages) > replies and messages.last().status != "streaming"
+        if len(messages) <= replies or messages.last().status == "streaming":
+            return False
+        reply = messages.last()  # ... and every pane shows all its text
+        streams = [p.body for p in reply._grid.panes.values()] if reply._grid else [reply.answer]
+        return not any(stream.pending for stream in streams)
 
     while not done():
         await asyncio.sleep(0.002)
@@ -365,8 +369,13 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
             "latencies": latencies,
             "duration": None,
         }
-    await pilot.pause()  # one more refresh: the final frame is composed
+    # The frame after the last text was appended is the one that shows it all.
+    await reply.wait_for_refresh()
     rendered = time.perf_counter()
+    # The old end point, printed for comparison: the process going idle, which also
+    # counts post-turn housekeeping nobody sees (panes unmounting hidden blocks).
+    await pilot.pause()
+    idle = time.perf_counter()
     await _wait_for_gc_after_turn()
     assert reply.status == "complete", (reply.status, reply.error)
     if reply._grid is None:
@@ -379,6 +388,7 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
     return {
         "finished": finished - started,
         "rendered": rendered - started,
+        "idle": idle - started,
         "latencies": latencies,
         "full_gc": _full_gc_pauses(started),
         "duration": reply.duration,
@@ -453,6 +463,11 @@ async def bench_streams(sections: set[str], profile: bool) -> None:
                     f"(runs: {', '.join(f'{x * 1000:.0f}' for x in (r['rendered'] for r in runs))})"
                 )
                 print(f"  rendered / wire        {ratio:8.3f}x  (target <= {target:.2f}x: {ok})")
+                idle = statistics.median(r["idle"] for r in runs)
+                print(
+                    f"  process idle           {idle * 1000:8.0f} ms  ({idle / wire:.3f}x; "
+                    "the end point used before 2026-11-27, counts post-turn clean-up)"
+                )
                 pauses = [x for r in runs for x in r["full_gc"]]
                 print(
                     f"  full GC after the turn {max(pauses, default=0) * 1000:8.0f} ms  "
