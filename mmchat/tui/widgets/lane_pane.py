@@ -15,7 +15,7 @@ from textual.widgets import Static
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui.quiet_resize import QuietResize
 from mmchat.tui.widgets.fmt import escape
-from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
+from mmchat.tui.widgets.lane_state import LaneInfo
 from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
@@ -113,11 +113,10 @@ class LanePane(Vertical, can_focus=True):
         # unmounted (eight growing documents re-laid out every frame are what made
         # fan-out slow) and come back when the user turns to the pane.
         self._doc = LeanMarkdown(keep_lines=TAIL_LINES)
-        self.body = StreamedMarkdown(self._doc)
+        self.body = StreamedMarkdown(self._doc, on_flush=self._text_flushed)
         self._earlier = Static("⋯ earlier text: focus or scroll up to show", classes="lane-earlier")
         self._scroll = _PaneScroll(self.body.markdown)
         self._scroll.can_focus = False  # Tab moves pane to pane; the pane itself scrolls
-        self._head_throttle = Throttle()
         self._shown_error: str | None = None
         self._settled = False
         self._shrunk = False
@@ -143,15 +142,19 @@ class LanePane(Vertical, can_focus=True):
         self._refresh_head()
 
     async def write(self, chunk: str, at: float) -> None:
-        changed = self.info.on_text(chunk, at)
+        if self.info.on_text(chunk, at):
+            self._refresh_head()  # a new status (streaming): at once
         await self.body.write(chunk)
-        if changed or self._head_throttle.ready():
-            self._refresh_head()
-            if self._doc.hidden_blocks and not self._earlier.display:
-                self._earlier.display = True
-            # Follow the newest text once it overflows (anchoring earlier would push a
-            # short answer to the bottom of the pane); a user scroll releases it.
-            self._follow_if_overflowing()
+
+    def _text_flushed(self) -> None:
+        """The flush clock appended text: redraw the counters in the same frame (a
+        head redrawn on a timer of its own was a frame of its own, for eight panes)."""
+        self._refresh_head()
+        if self._doc.hidden_blocks and not self._earlier.display:
+            self._earlier.display = True
+        # Follow the newest text once it overflows (anchoring earlier would push a
+        # short answer to the bottom of the pane); a user scroll releases it.
+        self._follow_if_overflowing()
 
     def retrying(self, event: LaneRetrying) -> None:
         self.info.on_retry(event)

@@ -139,8 +139,11 @@ _tickers: weakref.WeakKeyDictionary[App[object], _Ticker] = weakref.WeakKeyDicti
 
 
 class StreamedMarkdown:
-    def __init__(self, markdown: Markdown) -> None:
+    """``on_flush`` runs after each append of streamed text, in the same frame."""
+
+    def __init__(self, markdown: Markdown, on_flush: Callable[[], None] | None = None) -> None:
         self.markdown = markdown
+        self._on_flush = on_flush
         self.parts: list[str] = []
         self._pending: list[str] = []
         self._stopped = False
@@ -184,6 +187,8 @@ class StreamedMarkdown:
                 # Shielded like MarkdownStream does: a cancelled caller must not
                 # leave a half-mounted block behind.
                 await asyncio.shield(self.markdown.append(text))
+                if self._on_flush is not None:
+                    self._on_flush()
         if self._stopped and self._when_flushed is not None:
             then, self._when_flushed = self._when_flushed, None
             then()
