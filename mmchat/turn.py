@@ -24,7 +24,6 @@ from mmchat.api import (
     Message,
     PlanNode,
     ReasoningDelta,
-    TextDelta,
     Usage,
 )
 from mmchat.providers.base import (
@@ -181,7 +180,7 @@ class TurnContext:
                 if isinstance(part, TextPart):
                     state.parts.append(part.text)
                     state.chars += len(part.text)
-                    turn.emit(TextDelta(lane=state.lane, text=part.text))
+                    turn.emit_text(state.lane, part.text)
                     if turn.budget is not None and price_out:
                         # From the running length: joining the text per token is O(n²).
                         tokens_so_far = (state.chars + 3) // 4

@@ -12,7 +12,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mmchat.api import Decision, Event, LaneClosed, Note, PlanNode, ReviewCallback
+from mmchat.api import (
+    Decision,
+    Event,
+    LaneClosed,
+    Note,
+    PlanNode,
+    ReviewCallback,
+    TextDelta,
+)
 
 if TYPE_CHECKING:
     from mmchat.engine import Engine
@@ -82,6 +90,13 @@ class Turn:
         self._record(stamped)
         self._sink(stamped)
         return stamped
+
+    def emit_text(self, lane: str, text: str) -> None:
+        """``emit(TextDelta(...))`` on the per-token path: built stamped rather than
+        copied (``dataclasses.replace`` per token was ~8 % of reading a stream), and
+        not recorded (text deltas are not events the store keeps)."""
+        at = time.perf_counter() - self.started
+        self._sink(TextDelta(turn=self.turn_id, at=at, lane=lane, text=text))
 
     def _record(self, event: Event) -> None:
         if self.store is None or self.message_id is None:
