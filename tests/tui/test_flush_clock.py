@@ -28,3 +28,52 @@ def test_clock_never_waits_longer_than_the_slowest_flush() -> None:
     for _ in range(30):
         interval = next_interval(interval, late=5.0, busy=1.0, fastest=FASTEST)
     assert interval == SLOWEST_FLUSH
+
+
+async def test_a_stopped_streams_last_text_shows_at_once_even_while_the_user_types() -> None:
+    """Typing holds streamed text back (typing_hold), but not the end of an answer:
+    a stream that stops hands its last text to the clock, which appends it within
+    LAST_FLUSH_AFTER (with any other stream stopping then), then says so."""
+    import time
+
+    from textual.app import App, ComposeResult
+
+    from mmchat.tui import typing_hold
+    from mmchat.tui.widgets.lean_markdown import LeanMarkdown
+    from mmchat.tui.widgets.streamed_markdown import LAST_FLUSH_AFTER, StreamedMarkdown
+
+    class Two(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LeanMarkdown(id="one")
+            yield LeanMarkdown(id="two")
+
+    app = Two()
+    async with app.run_test() as pilot:
+        one = StreamedMarkdown(app.query_one("#one", LeanMarkdown))
+        two = StreamedMarkdown(app.query_one("#two", LeanMarkdown))
+        await one.write("first answer, ")
+        await two.write("second answer, ")
+        await pilot.pause(0.3)  # the clock has shown the beginnings
+        assert "first answer" in one.markdown.source
+        for stream, end in ((one, "the end of one."), (two, "the end of two.")):
+            await stream.write(end)
+        typing_hold.typed(app)  # the user types: streamed text would now wait
+        assert typing_hold.is_typing(app)
+        assert one.pending and two.pending
+        flushed: list[str] = []
+        started = time.monotonic()
+        await one.stop_soon(one.text, then=lambda: flushed.append("one"))
+        await two.stop_soon(two.text, then=lambda: flushed.append("two"))
+        assert one.stopped and one.pending  # not appended by stop_soon itself
+        while len(flushed) < 2 and time.monotonic() - started < 2:
+            typing_hold.typed(app)  # still typing
+            await pilot.pause(0.01)
+        took = time.monotonic() - started
+        assert sorted(flushed) == ["one", "two"]
+        assert took < LAST_FLUSH_AFTER + 0.2  # not held for typing (HOLD is 0.25 s, up to 1 s)
+        assert one.markdown.source == "first answer, the end of one."
+        assert two.markdown.source == "second answer, the end of two."
+        assert not one.pending and not two.pending
+        await one.write(" more")  # a stopped stream shows no more text
+        await pilot.pause(0.2)
+        assert not one.pending and one.markdown.source.endswith("the end of one.")
