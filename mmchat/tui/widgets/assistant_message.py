@@ -108,9 +108,7 @@ class AssistantMessage(Vertical):
         self._route: RouteBadge | None = None
         self._to_restore: tuple[list[Event], str | None] | None = None
         self._restoring = False
-        # The answer's text, not rendered: while restoring (rendered once, at the end),
-        # or when a fan-out pane already shows it.
-        self._shadow = ""
+        self._shadow = ""  # the answer, unrendered: while restoring, or a pane shows it
 
     def compose(self) -> ComposeResult:
         yield self._head
@@ -329,8 +327,7 @@ class AssistantMessage(Vertical):
             if len(event.sources) == 1:
                 self.choose(event.sources[0])
             if event.text in texts:
-                # A pane shows it already: rendering it again into the hidden answer
-                # cost ~0.1 s at the end of an eight-pane turn, for nothing seen.
+                # A pane shows it: rendering it again, hidden, cost an 8-pane turn 0.1 s.
                 self.answer.markdown.display = False
                 self._shadow = event.text
                 return
