@@ -187,7 +187,7 @@ class ChatController:
         queue: asyncio.Queue[Event | None] = asyncio.Queue()
         outcome: TurnOutcome | None = None
         # The model calls start now; their events wait in the queue until the new
-        # messages are mounted (~0.15 s on a long screen, which used to delay them).
+        # messages are mounted (that took 60-80 ms, which used to delay the requests).
         turn = asyncio.create_task(engine.run_turn(request, queue.put_nowait))
         try:
             try:
