@@ -168,14 +168,19 @@ class LanePane(Vertical, can_focus=True):
         await self.body.stop_soon(self.info.text, then=self._after_last_text)
 
     def _after_last_text(self) -> None:
+        # The last text may only now be laid out (held while the user typed, or the
+        # whole answer fitted in one flush): trim and follow it once it has.
+        self.call_after_refresh(self._keep_the_tail)
+
+    def _keep_the_tail(self) -> None:
+        # Blocks a flush adds have no height yet when it trims, so a pane's last flush
+        # could leave twice the tail shown (and mounted, once the pane compacts).
+        self._doc.trim()
         if self._doc.hidden_blocks:  # e.g. a stored answer: its tail, which overflows
             self._earlier.display = True
             if not self._scroll.is_anchored:  # (a user scroll keeps its place)
                 self._scroll.anchor()
-            return
-        # The last text may only now be laid out (held while the user typed, or the
-        # whole answer fitted in one flush): follow it if it overflows, once it has.
-        self.call_after_refresh(self._follow_if_overflowing)
+        self._follow_if_overflowing()
 
     def _follow_if_overflowing(self) -> None:
         if not self._scroll.is_anchored and self._scroll.max_scroll_y > 0:

@@ -284,7 +284,7 @@ class LeanMarkdown(Markdown, QuietResize):
                             # frame later and cost a second full layout.
                             block._layout_required = False
                     if self.keep_lines is not None:
-                        await self._trim()
+                        self.trim()
                 if any(isinstance(block, MarkdownHeader) for block in new_blocks):
                     # (Upstream also posts TableOfContentsUpdated: nothing here
                     # shows a table of contents, so that message is not sent.)
@@ -298,8 +298,11 @@ class LeanMarkdown(Markdown, QuietResize):
                 block.display = False
                 self.hidden_blocks += 1
 
-    async def _trim(self) -> None:
-        assert self.keep_lines is not None
+    def trim(self) -> None:
+        """Hide the blocks older than ``keep_lines`` lines of newer text (none when
+        the document shows everything)."""
+        if self.keep_lines is None:
+            return
         blocks = [
             child for child in self.children if isinstance(child, MarkdownBlock) and child.display
         ]
