@@ -36,12 +36,11 @@ class PacedStream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream, backend: PacedBackend) -> None:
         self._inner = inner
         self._backend = backend
-        self._pace = backend.pace
         self._trickling = False
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         if self._trickling:
-            await asyncio.sleep(self._pace)
+            await asyncio.sleep(self._backend.pace)
         data = await self._inner.read(max_bytes, timeout)
         self._backend.reads += 1
         self._trickling = 0 < len(data) < SMALL_READ
