@@ -3,6 +3,8 @@ transcripts mount lazily; the session panel and the command palette."""
 
 from __future__ import annotations
 
+import contextlib
+
 from mmchat.tui.widgets.assistant_message import AssistantMessage
 from mmchat.tui.widgets.lane_pane import LanePane
 from mmchat.tui.widgets.sidebar import Sidebar
@@ -99,9 +101,19 @@ async def test_long_conversation_mounts_recent_and_pages_in_older(fake_server: F
         questions = [u.text for u in app.screen.query(UserMessage)]
         assert questions == [f"question {i}" for i in range(30)]
         replies = list(app.screen.query(AssistantMessage))
-        assert all(
-            r.status == "complete" and r.text == _long_answer(i) for i, r in enumerate(replies)
-        )
+        assert len(replies) == 30
+
+        def wrong() -> list[tuple[int, str, str]]:
+            return [
+                (i, r.status, r.text[:40]) for i, r in enumerate(replies)
+                if not (r.status == "complete" and r.text == _long_answer(i))
+            ]  # fmt: skip
+
+        # A paged-in reply replays its stored turn once mounted: on a busy machine its
+        # question can be on screen a frame before it is.
+        with contextlib.suppress(AssertionError):
+            await wait_for(pilot, lambda: not wrong(), within=5)
+        assert not wrong(), wrong()
 
 
 async def test_short_messages_fill_the_screen_so_older_stay_reachable(
