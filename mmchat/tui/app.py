@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from mmchat.tui import heap
+from mmchat.tui import heap, typing_hold
 from mmchat.tui.commands import MMChatCommands
 from mmchat.tui.early_config import EarlyConfig
 from mmchat.tui.inert import InertControls
@@ -197,10 +197,20 @@ class MMChatApp(App[int]):
         if self.collector.resume():  # once: resume_gc may be called again (retry)
             self.set_interval(heap.IDLE_COLLECT_EVERY, self.collect_garbage_if_idle)
 
-    def collect_garbage_if_idle(self, *, reclaim_frozen: bool = True) -> None:
-        """A full collection now, unless an answer is streaming."""
-        if self.chat_screen is None or not self.chat_screen.streaming:
-            self.collector.collect(reclaim_frozen=reclaim_frozen)
+    def collect_garbage_if_idle(self, *, reclaim_frozen: bool = True, waited: float = 0) -> None:
+        """A full collection now, unless an answer is streaming; while the user types,
+        at the next pause (it stops the app for up to ~0.5 s after a fan-out)."""
+        if self.chat_screen is not None and self.chat_screen.streaming:
+            return
+        if typing_hold.is_typing(self) and waited < heap.POSTPONE_AT_MOST:
+            retry = partial(
+                self.collect_garbage_if_idle,
+                reclaim_frozen=reclaim_frozen,
+                waited=waited + heap.POSTPONE_STEP,
+            )
+            self.set_timer(heap.POSTPONE_STEP, retry)
+            return
+        self.collector.collect(reclaim_frozen=reclaim_frozen)
 
     def turn_ended(self) -> None:
         """A turn is over: collect what it left once its last frame is out."""

@@ -12,20 +12,25 @@ with keystrokes waiting behind every one. So the ``mmchat`` command (one app per
 process) also freezes what exists after start-up (:func:`gc.freeze`), keeps the
 young collections as they are and runs the full ones itself: shortly after a turn
 ends (freezing what survives, so each walks one turn's objects), and on a slow clock
-while nothing streams (a whole-heap pass that reclaims frozen garbage too).
+while nothing streams (a whole-heap pass that reclaims frozen garbage too). A
+collection that falls due while the user types waits for a pause in the typing.
 """
 
 from __future__ import annotations
 
 import gc
 
-__all__ = ["AFTER_TURN", "IDLE_COLLECT_EVERY", "Collector"]
+__all__ = ["AFTER_TURN", "IDLE_COLLECT_EVERY", "POSTPONE_AT_MOST", "POSTPONE_STEP", "Collector"]
 
 # Seconds after a turn ends to collect: its last frames must be out first (an
 # eight-pane turn still appends and lays out ~0.4 s of final text after it ends),
 # and its panes have unmounted their hidden blocks (lane_pane.COMPACT_AFTER).
 AFTER_TURN = 2.5
 IDLE_COLLECT_EVERY = 120.0  # seconds between full collections while the app is idle
+# While the user types, a due collection waits for a pause in steps of POSTPONE_STEP,
+# for POSTPONE_AT_MOST seconds in all (young collections go on meanwhile).
+POSTPONE_STEP = 0.5
+POSTPONE_AT_MOST = 30.0
 _NEVER = 1_000_000_000  # young collections before an automatic full one: never
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
+from mmchat.tui import heap
 from tests.fakeserver import FakeServer, Reply
 from tests.tui.conftest import build_app, idle, send, wait_for
 
@@ -30,6 +33,34 @@ async def test_full_collections_run_between_turns_not_during_them(
             assert gc.get_freeze_count() > frozen
             app.collect_garbage_if_idle()
             assert gc.get_freeze_count() > 0
+    finally:
+        gc.set_threshold(*saved)
+        gc.unfreeze()
+
+
+async def test_the_collection_after_a_turn_waits_until_the_user_stops_typing(
+    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full collection after a fan-out stops the app for up to ~0.5 s: not while
+    keys are coming in."""
+    monkeypatch.setattr(heap, "AFTER_TURN", 0.2)
+    fake_server.script("model-a", "short answer")
+    app = build_app(fake_server)
+    app.pause_gc(freeze=True)
+    saved = gc.get_threshold()
+    try:
+        async with app.run_test() as pilot:
+            await wait_for(pilot, lambda: gc.get_threshold()[2] > 10**6)
+            await send(pilot, "hi")
+            full = gc.get_stats()[2]["collections"]
+            for _ in range(20):  # typing the next question, through the turn's end
+                await pilot.press("x")
+                await pilot.pause(0.1)
+            assert idle(app)()  # the turn ended while the user typed...
+            assert gc.get_stats()[2]["collections"] == full  # ...and nothing collected
+            await wait_for(pilot, lambda: gc.get_stats()[2]["collections"] > full, within=3)
+            assert app.chat_screen is not None
+            assert app.chat_screen.prompt.text == "x" * 20
     finally:
         gc.set_threshold(*saved)
         gc.unfreeze()
