@@ -368,6 +368,8 @@ def replay_events(app: MMChatApp, row: MessageRow) -> list[Event]:
                     parent=lane.parent_lane,
                 )
             )  # fmt: skip
+            if lane.reasoning:
+                events.append(api.ReasoningDelta(lane=lane.lane, text=lane.reasoning))
             lane_status: LaneStatus = "cancelled"
             if lane.status in ("done", "failed"):
                 lane_status = "done" if lane.status == "done" else "failed"

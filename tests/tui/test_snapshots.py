@@ -129,3 +129,16 @@ def test_pipeline_stages(fake_server: FakeServer, snap: Callable[..., bool]) -> 
     fake_server.script("model-b", "The refined answer.")
     app = build_app(fake_server, preset="pipeline")
     assert snap(app, _turn("Write a haiku"))
+
+
+def test_thinking_expanded(fake_server: FakeServer, snap: Callable[..., bool]) -> None:
+    thought = "Two numbers: add them. The function should take `a` and `b`."
+    fake_server.script("model-a", Reply(text=ANSWER, reasoning=thought, chunk_chars=5))
+
+    async def expand(pilot: Any) -> None:
+        from mmchat.tui.widgets.thinking_view import ThinkingView
+
+        pilot.app.screen.query_one(ThinkingView).collapsed = False
+
+    app = build_app(fake_server)
+    assert snap(app, _turn("How do I add two numbers?", "thinking.svg", after=expand))

@@ -43,6 +43,7 @@ from mmchat.tui.widgets.route_badge import RouteBadge
 from mmchat.tui.widgets.stage_list import StageList
 from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 from mmchat.tui.widgets.tally_view import TallyView
+from mmchat.tui.widgets.thinking_view import ThinkingView
 
 __all__ = ["AssistantMessage"]
 
@@ -109,6 +110,7 @@ class AssistantMessage(Vertical):
         self._to_restore: tuple[list[Event], str | None] | None = None
         self._restoring = False
         self._shadow = ""  # the answer, unrendered: while restoring, or a pane shows it
+        self._thinking: dict[str, ThinkingView] = {}  # answer lanes' reasoning, by lane
 
     def compose(self) -> ComposeResult:
         yield self._head
@@ -193,7 +195,7 @@ class AssistantMessage(Vertical):
             self.preset, self.strategy = event.preset, event.strategy
             self._refresh_head()
         elif isinstance(event, ReasoningDelta):
-            pass  # kept in the store; not shown in the transcript
+            await self._on_reasoning(event)
 
     # -- lanes ---------------------------------------------------------------------
     async def _on_lane_opened(self, event: LaneOpened) -> None:
@@ -244,12 +246,30 @@ class AssistantMessage(Vertical):
         elif where is not None:
             self.lanes[event.lane].on_text(event.text, event.at)
             if where == "answer":
+                await self._thought(event.lane, event.at)
                 if not self.answer.markdown.display:
                     self.answer.markdown.display = True
                 if self._restoring:
                     self._shadow += event.text
                 else:
                     await self.answer.write(event.text)
+
+    async def _on_reasoning(self, event: ReasoningDelta) -> None:
+        where = self._where.get(event.lane)
+        if where == "pane" and self._grid is not None:
+            self._grid.panes[event.lane].thinking(event.text, event.at)
+        elif where is not None:
+            info = self.lanes[event.lane]
+            info.on_reasoning(event.text, event.at)
+            if where == "answer":
+                if event.lane not in self._thinking:
+                    view = self._thinking[event.lane] = ThinkingView(event.lane, info.name)
+                    await self.mount(view, before=self.answer.markdown)
+                await self._thinking[event.lane].write(event.text, event.at)
+
+    async def _thought(self, lane: str, at: float | None = None) -> None:
+        if lane in self._thinking:
+            await self._thinking[lane].finish(at)
 
     def _on_retrying(self, event: LaneRetrying) -> None:
         where = self._where.get(event.lane)
@@ -271,6 +291,7 @@ class AssistantMessage(Vertical):
         elif where is not None:
             info = self.lanes[event.lane]
             info.on_close(event)
+            await self._thought(event.lane)
             if where == "answer":
                 if info.text:
                     self.answer.markdown.display = True
@@ -383,17 +404,9 @@ class AssistantMessage(Vertical):
 
     # -- labels --------------------------------------------------------------------
     def _refresh_head(self) -> None:
-        strategy = f" ({self.strategy})" if self.strategy and self.strategy != self.preset else ""
-        self._head.update(f"◆ {escape(self.preset or 'assistant')}{escape(strategy)}")
+        self._head.update(escape(fmt.message_head(self.preset, self.strategy)))
 
     def _refresh_footer(self) -> None:
-        parts = [self.preset + (f"/{self.strategy}" if self.strategy != self.preset else "")]
-        if self.models:
-            parts.append(", ".join(self.models))
-        if self.status != "streaming":
-            parts.append(fmt.tokens(self.usage))
-            parts.append(fmt.cost(self.cost))
-            parts.append(fmt.duration(self.duration))
-        else:
-            parts.append("…")
-        self._footer.update(escape(" · ".join(p for p in parts if p)))
+        totals = (self.usage, self.cost, self.duration) if self.status != "streaming" else None
+        footer = fmt.message_footer(self.preset, self.strategy, self.models, totals)
+        self._footer.update(escape(footer))

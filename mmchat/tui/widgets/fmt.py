@@ -12,9 +12,21 @@ from typing import TYPE_CHECKING
 from mmchat.accounting import format_cost
 
 if TYPE_CHECKING:  # the strategy bar imports this before the first paint: no pydantic
+    from collections.abc import Sequence
+
     from mmchat.api import Usage
 
-__all__ = ["cost", "duration", "escape", "hide_timings", "rate", "timings_hidden", "tokens"]
+__all__ = [
+    "cost",
+    "duration",
+    "escape",
+    "hide_timings",
+    "message_footer",
+    "message_head",
+    "rate",
+    "timings_hidden",
+    "tokens",
+]
 
 _HIDDEN: list[bool] = []
 
@@ -64,3 +76,27 @@ def escape(text: str) -> str:
     ``[{`` inside a styled span still breaks parsing, so escape every bracket.
     """
     return text.replace("[", "\\[")
+
+
+def message_head(preset: str, strategy: str) -> str:
+    """An assistant message's first line: its preset (and strategy, when it differs)."""
+    extra = f" ({strategy})" if strategy and strategy != preset else ""
+    return f"◆ {preset or 'assistant'}{extra}"
+
+
+def message_footer(
+    preset: str,
+    strategy: str,
+    models: Sequence[str],
+    totals: tuple[Usage, float | None, float | None] | None,
+) -> str:
+    """Preset/strategy · models · tokens · cost · time (``totals``: None while it runs)."""
+    parts = [preset + (f"/{strategy}" if strategy != preset else "")]
+    if models:
+        parts.append(", ".join(models))
+    if totals is None:
+        parts.append("…")
+    else:
+        usage, spent, seconds = totals
+        parts += [tokens(usage), cost(spent), duration(seconds)]
+    return " · ".join(p for p in parts if p)

@@ -15,7 +15,7 @@ from textual.widgets import Static
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui.quiet_resize import QuietResize
 from mmchat.tui.widgets.fmt import escape
-from mmchat.tui.widgets.lane_state import LaneInfo
+from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
 from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
@@ -30,6 +30,7 @@ TAIL_LINES = 40  # lines of newest text kept shown while a pane streams (it show
 
 STATUS_MARKS = {
     "queued": "○",
+    "thinking": "◔",
     "streaming": "◐",
     "retrying": "↻",
     "done": "●",
@@ -121,6 +122,7 @@ class LanePane(Vertical, can_focus=True):
         self._settled = False
         self._shrunk = False
         self._fit_tries = 0
+        self._thought = Throttle()  # thinking has no flush clock to redraw the head
 
     @property
     def lane(self) -> str:
@@ -155,6 +157,11 @@ class LanePane(Vertical, can_focus=True):
         # Follow the newest text once it overflows (anchoring earlier would push a
         # short answer to the bottom of the pane); a user scroll releases it.
         self._follow_if_overflowing()
+
+    def thinking(self, chunk: str, at: float) -> None:
+        """Thinking text: the head counts it (the pane shows only the answer)."""
+        if self.info.on_reasoning(chunk, at) or self._thought.ready():
+            self._refresh_head()
 
     def retrying(self, event: LaneRetrying) -> None:
         self.info.on_retry(event)

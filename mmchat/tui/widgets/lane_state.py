@@ -38,6 +38,8 @@ class LaneInfo:
         self.error: str | None = None
         self.parts: list[str] = []
         self.chars = 0  # running length of parts (status_line must not re-sum per token)
+        self.reasoning: list[str] = []  # thinking text (shown apart from the answer)
+        self.reasoning_chars = 0
         self.closed: LaneClosed | None = None
         self.first_at: float | None = None
         self.last_at = opened.at
@@ -57,8 +59,18 @@ class LaneInfo:
         self.last_at = at
         self.parts.append(chunk)
         self.chars += len(chunk)
-        if self.status in ("queued", "retrying"):
+        if self.status in ("queued", "retrying", "thinking"):
             self.status = "streaming"
+            return True
+        return False
+
+    def on_reasoning(self, chunk: str, at: float) -> bool:
+        """Record thinking text; True when the lane's status changed (to thinking)."""
+        self.reasoning.append(chunk)
+        self.reasoning_chars += len(chunk)
+        self.last_at = at
+        if self.status in ("queued", "retrying"):
+            self.status = "thinking"
             return True
         return False
 
@@ -83,6 +95,8 @@ class LaneInfo:
             parts.append(fmt.duration(closed.duration))
             if closed.usage.completion_tokens and closed.duration:
                 parts.append(fmt.rate(closed.usage.completion_tokens, closed.duration))
+        elif self.status == "thinking":
+            parts.append(f"~{self.reasoning_chars / 4:.0f} tok of thought")
         elif self.first_at is not None:
             approx = self.chars / 4
             parts += [f"~{approx:.0f} tok", fmt.rate(approx, self.last_at - self.first_at)]

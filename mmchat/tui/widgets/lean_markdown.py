@@ -239,9 +239,7 @@ class LeanMarkdown(Markdown, QuietResize):
         over eight panes, code highlighted) at a time, to hide most of it at once."""
         parser = MarkdownIt("gfm-like") if self._parser_factory is None else self._parser_factory()
         self._markdown = self.source + markdown
-        updated_source = "".join(
-            self._markdown.splitlines(keepends=True)[self._last_parsed_line :]
-        )
+        updated_source = "".join(self._markdown.splitlines(keepends=True)[self._last_parsed_line :])
 
         async def await_append() -> None:
             async with self.lock:
