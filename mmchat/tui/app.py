@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -74,7 +73,11 @@ class MMChatApp(App[int]):
         self._starting = False
         self._themes_registered = False
         self.early_config = EarlyConfig(config_path)
-        self.collector = heap.Collector()
+        self.collector = heap.Collector(
+            self,
+            busy=lambda: self.chat_screen is not None and self.chat_screen.streaming,
+            typing=lambda: typing_hold.is_typing(self),
+        )
         self._early_theme()
 
     def get_line_filters(self) -> Sequence[LineFilter]:
@@ -194,30 +197,10 @@ class MMChatApp(App[int]):
         self.collector.pause(freeze=freeze)
 
     def resume_gc(self) -> None:
-        if self.collector.resume():  # once: resume_gc may be called again (retry)
-            self.set_interval(heap.IDLE_COLLECT_EVERY, self.collect_garbage_if_idle)
-
-    def collect_garbage_if_idle(self, *, reclaim_frozen: bool = True, waited: float = 0) -> None:
-        """A full collection now, unless an answer is streaming; while the user types,
-        at the next pause (it stops the app for up to ~0.5 s after a fan-out)."""
-        if self.chat_screen is not None and self.chat_screen.streaming:
-            return
-        if typing_hold.is_typing(self) and waited < heap.POSTPONE_AT_MOST:
-            retry = partial(
-                self.collect_garbage_if_idle,
-                reclaim_frozen=reclaim_frozen,
-                waited=waited + heap.POSTPONE_STEP,
-            )
-            self.set_timer(heap.POSTPONE_STEP, retry)
-            return
-        self.collector.collect(reclaim_frozen=reclaim_frozen)
+        self.collector.resume()
 
     def turn_ended(self) -> None:
-        """A turn is over: collect what it left once its last frame is out."""
-        if self.collector.full_by_us:
-            self.set_timer(
-                heap.AFTER_TURN, partial(self.collect_garbage_if_idle, reclaim_frozen=False)
-            )
+        self.collector.after_turn()
 
     @property
     def early_sidebar(self) -> bool:

@@ -19,6 +19,9 @@ collection that falls due while the user types waits for a pause in the typing.
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
+from functools import partial
+from typing import Protocol
 
 __all__ = ["AFTER_TURN", "IDLE_COLLECT_EVERY", "POSTPONE_AT_MOST", "POSTPONE_STEP", "Collector"]
 
@@ -34,10 +37,24 @@ POSTPONE_AT_MOST = 30.0
 _NEVER = 1_000_000_000  # young collections before an automatic full one: never
 
 
-class Collector:
-    """The app's garbage-collector policy (see the module docstring)."""
+class _Timers(Protocol):  # the App: the collector runs on its clock
+    def set_timer(self, delay: float, callback: Callable[[], object]) -> object: ...
+    def set_interval(self, interval: float, callback: Callable[[], object]) -> object: ...
 
-    def __init__(self) -> None:
+
+class Collector:
+    """The app's garbage-collector policy (see the module docstring).
+
+    ``busy``: an answer is streaming (no full collection then); ``typing``: the user
+    typed a moment ago (a full collection waits for a pause).
+    """
+
+    def __init__(
+        self, timers: _Timers, *, busy: Callable[[], bool], typing: Callable[[], bool]
+    ) -> None:
+        self._timers = timers
+        self._busy = busy
+        self._typing = typing
         self._paused = False  # paused by us: turn it back on after start-up
         self._freeze = False
         self.full_by_us = False  # full collections are ours to run (between turns)
@@ -49,18 +66,37 @@ class Collector:
             self._paused = True
         self._freeze = self._freeze or freeze
 
-    def resume(self) -> bool:
-        """Turn collections back on; True when full ones have just become ours."""
+    def resume(self) -> None:
+        """Turn collections back on (again: a no-op); once full ones become ours,
+        run them on the idle clock."""
         if not self._paused:
-            return False
+            return
         self._paused = False
         if self._freeze:
             gc.freeze()
             young, middle, _ = gc.get_threshold()
             gc.set_threshold(young, middle, _NEVER)
             self.full_by_us = True
+            self._timers.set_interval(IDLE_COLLECT_EVERY, self.collect_if_idle)
         gc.enable()
-        return self.full_by_us
+
+    def after_turn(self) -> None:
+        """A turn is over: collect what it left once its last frame is out."""
+        if self.full_by_us:
+            self._timers.set_timer(AFTER_TURN, partial(self.collect_if_idle, reclaim_frozen=False))
+
+    def collect_if_idle(self, *, reclaim_frozen: bool = True, waited: float = 0.0) -> None:
+        """A full collection now, unless an answer is streaming; while the user types,
+        at the next pause (it stops the app for up to ~0.5 s after a fan-out)."""
+        if self._busy():
+            return
+        if self._typing() and waited < POSTPONE_AT_MOST:
+            retry = partial(
+                self.collect_if_idle, reclaim_frozen=reclaim_frozen, waited=waited + POSTPONE_STEP
+            )
+            self._timers.set_timer(POSTPONE_STEP, retry)
+            return
+        self.collect(reclaim_frozen=reclaim_frozen)
 
     def collect(self, *, reclaim_frozen: bool = False) -> None:
         """One full collection (what CPython would have done at some random moment),

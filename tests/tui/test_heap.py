@@ -31,7 +31,7 @@ async def test_full_collections_run_between_turns_not_during_them(
             # What survived is frozen, so the next turn's collection walks only newer
             # objects; the idle clock's collection reclaims frozen garbage as well.
             assert gc.get_freeze_count() > frozen
-            app.collect_garbage_if_idle()
+            app.collector.collect_if_idle()
             assert gc.get_freeze_count() > 0
     finally:
         gc.set_threshold(*saved)
