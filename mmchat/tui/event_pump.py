@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mmchat.api import Event
 from mmchat.tui.coalesce import coalesce_text
+from mmchat.tui.one_frame import one_frame
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -37,7 +38,7 @@ async def pump_events(
         batch = [await queue.get()]
         while not queue.empty():
             batch.append(queue.get_nowait())
-        with app.batch_update():
+        with one_frame(app):
             for event in coalesce_text(batch):
                 if event is None:
                     return

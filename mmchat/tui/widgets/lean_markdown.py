@@ -49,6 +49,7 @@ from mmchat.tui.markdown_layout import (
     ListVisual,
     TableVisual,
 )
+from mmchat.tui.one_frame import one_frame
 from mmchat.tui.quiet_resize import QuietResize
 
 if TYPE_CHECKING:
@@ -259,7 +260,7 @@ class LeanMarkdown(Markdown, QuietResize):
                 for block in new_blocks:
                     start, end = block.source_range
                     block.source_range = (start + start_line, end + start_line)
-                with self.app.batch_update():
+                with one_frame(self.app):
                     if skipped:
                         # Everything shown is older than what is kept (the first
                         # skipped block was the last one shown, re-parsed).
@@ -336,7 +337,7 @@ class LeanMarkdown(Markdown, QuietResize):
             )
             self.hidden_blocks = kept
             self._rebuild_to_show_all = kept > 0
-            with self.app.batch_update():
+            with one_frame(self.app):
                 await self.remove_children()
                 await self.mount_all(blocks[kept:])
 
@@ -356,7 +357,7 @@ class LeanMarkdown(Markdown, QuietResize):
             await self.update(self.source)
         elif self.hidden_blocks:
             self.hidden_blocks = 0
-            with self.app.batch_update():
+            with one_frame(self.app):
                 for child in self.children:
                     child.display = True
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from textual.widgets import Markdown
 
 from mmchat.tui import typing_hold
+from mmchat.tui.one_frame import one_frame
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -125,7 +126,7 @@ class _Ticker:
             del self.waiting[id(stream)]
         self.ticking = True
         try:
-            with app.batch_update():  # one layout and one frame for all of them
+            with one_frame(app):  # one layout and one frame for all of them
                 await asyncio.gather(*(stream.flush() for stream in streams))
         finally:
             self.ticking = False
