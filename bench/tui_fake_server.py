@@ -6,8 +6,9 @@
 
 The server runs until this script is stopped (Ctrl+C). Models stream canned answers at
 a readable pace; ``slow`` is slow enough to try Esc, ``broken`` always fails, ``long``
-streams a long Markdown answer (preset ``compare-long``: six panes), the planner
-answers with a two-step plan.
+streams a long Markdown answer (preset ``compare-long``: six panes), ``thinker``
+reasons for a few seconds before it answers (preset ``think``; it is also in
+``compare``), the planner answers with a two-step plan.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ def script(server: FakeServer) -> None:
     server.script("model-long", Reply(text=LONG, chunk_chars=4, delay=0.005))
     server.script("model-slow", Reply(text="slow words arrive one by one " * 30, delay=0.15))
     server.script("model-broken", Reply(status=503, error_message="upstream overloaded"))
+    thought = (
+        "The user wants a short answer. Let me check the facts first: **two** and two "
+        "make four, and nothing in the question suggests another base. "
+    ) * 6
+    server.script("model-thinker", Reply(text=LOREM, reasoning=thought, chunk_chars=4, delay=0.01))
     answers = iter([PLAN])
 
     def planner(body: dict[str, Any]) -> Reply | str:
@@ -73,6 +79,7 @@ def config(url: str) -> dict[str, Any]:
     models["slow"] = {"provider": "fake", "model": "model-slow"}  # unknown price
     models["broken"] = {"provider": "fake", "model": "model-broken"}
     models["long"] = {"provider": "fake", "model": "model-long"}
+    models["thinker"] = {"provider": "fake", "model": "model-thinker"}
     return {
         "defaults": {"preset": "single", "model": "a"},
         "ui": {"sidebar": True},
@@ -81,7 +88,11 @@ def config(url: str) -> dict[str, Any]:
         "presets": {
             "single": {"strategy": "single", "options": {"model": "a"}},
             "slow": {"strategy": "single", "options": {"model": "slow"}},
-            "compare": {"strategy": "fanout", "options": {"models": ["a", "b", "slow", "broken"]}},
+            "think": {"strategy": "single", "options": {"model": "thinker"}},
+            "compare": {
+                "strategy": "fanout",
+                "options": {"models": ["a", "b", "slow", "broken", "thinker"]},
+            },
             "compare-long": {
                 "strategy": "fanout",
                 "options": {"models": ["long", "long", "long", "long", "a", "b"]},
