@@ -262,34 +262,12 @@ class MMChatApp(App[int]):
             self._after_first_screen()
 
     def _after_first_screen(self) -> None:
-        self._report_problems()
+        from mmchat.tui.first_notices import maybe_onboard, report_problems
+
+        report_problems(self)
         config = self.config
         if self.onboarding and config is not None and self.loaded is not None:
-            self._maybe_onboard(config)
-
-    def _report_problems(self) -> None:
-        if self.registry is not None and self.registry.failures:
-            lines = [f"{f.name}: {f.error}" for f in self.registry.failures]
-            self.notify("\n".join(lines), title="Some plugins did not load", severity="warning")
-        if self.engine is not None:
-            problems = self.engine.validate_presets()
-            if problems:
-                self.notify("\n".join(problems), title="Presets with problems", severity="warning")
-        if self.store is not None and self.store.interrupted_at_open:
-            self.notify(
-                f"{self.store.interrupted_at_open} answer(s) were interrupted by a crash; "
-                "their partial text is kept."
-            )
-
-    def _maybe_onboard(self, config: Config) -> None:
-        try:
-            from mmchat.tui.screens.onboarding import OnboardingScreen, needs_onboarding
-
-            if needs_onboarding(config):
-                assert self.loaded is not None
-                self.push_screen(OnboardingScreen(self.loaded, self.apply_config))
-        except Exception as exc:
-            self.log.error(f"onboarding unavailable: {exc!r}")
+            maybe_onboard(self, config)
 
     def retry_startup(self) -> None:
         """From the error screen: load everything again."""
