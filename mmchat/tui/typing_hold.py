@@ -15,10 +15,13 @@ import time
 import weakref
 from typing import Any
 
-__all__ = ["HOLD", "MAX_HOLD", "hold_left", "is_typing", "typed"]
+__all__ = ["HOLD", "KEY_FRAME", "MAX_HOLD", "hold_left", "is_typing", "since_key", "typed"]
 
 HOLD = 0.25  # seconds of quiet after a key before streamed text is drawn again
 MAX_HOLD = 1.0  # while typing non-stop, still draw streamed text this often
+# Even then, no streamed text is drawn this soon after a key: the key's own frame goes
+# out first (with streamed text in it, that frame also lays out the answer: +50-150 ms).
+KEY_FRAME = 0.05
 
 _typed_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
 
@@ -28,9 +31,14 @@ def typed(app: Any) -> None:
     _typed_at[app] = time.monotonic()
 
 
+def since_key(app: Any) -> float:
+    """Seconds since a key last reached the prompt of ``app`` (inf: never)."""
+    return time.monotonic() - _typed_at.get(app, float("-inf"))
+
+
 def is_typing(app: Any) -> bool:
     """Did a key reach the prompt less than ``HOLD`` seconds ago?"""
-    return time.monotonic() - _typed_at.get(app, float("-inf")) < HOLD
+    return since_key(app) < HOLD
 
 
 def hold_left(app: Any, held_for: float) -> float:
