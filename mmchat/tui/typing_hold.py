@@ -15,7 +15,7 @@ import time
 import weakref
 from typing import Any
 
-__all__ = ["HOLD", "KEY_FRAME", "MAX_HOLD", "hold_left", "is_typing", "since_key", "typed"]
+__all__ = ["HOLD", "KEY_FRAME", "MAX_HOLD", "hold_left", "is_typing", "typed"]
 
 HOLD = 0.25  # seconds of quiet after a key before streamed text is drawn again
 MAX_HOLD = 1.0  # while typing non-stop, still draw streamed text this often
@@ -31,19 +31,22 @@ def typed(app: Any) -> None:
     _typed_at[app] = time.monotonic()
 
 
-def since_key(app: Any) -> float:
+def _since_key(app: Any) -> float:
     """Seconds since a key last reached the prompt of ``app`` (inf: never)."""
     return time.monotonic() - _typed_at.get(app, float("-inf"))
 
 
 def is_typing(app: Any) -> bool:
     """Did a key reach the prompt less than ``HOLD`` seconds ago?"""
-    return since_key(app) < HOLD
+    return _since_key(app) < HOLD
 
 
 def hold_left(app: Any, held_for: float) -> float:
-    """Seconds streamed text should still wait, given it has waited ``held_for``."""
-    since_key = time.monotonic() - _typed_at.get(app, float("-inf"))
+    """Seconds streamed text should still wait, given it has waited ``held_for``:
+    up to HOLD after a key (MAX_HOLD in a row at most), and never less than what is
+    left of KEY_FRAME."""
+    since_key = _since_key(app)
+    key_frame = max(0.0, KEY_FRAME - since_key)
     if since_key >= HOLD or held_for >= MAX_HOLD:
-        return 0.0
-    return min(HOLD - since_key, MAX_HOLD - held_for)
+        return key_frame
+    return max(key_frame, min(HOLD - since_key, MAX_HOLD - held_for))

@@ -99,7 +99,7 @@ class _Ticker:
         # flushed it at once before stop_soon; the turn is not over until it shows).
         finishing = [stream for stream in self.waiting.values() if stream.stopped]
         held_for = now - (self.held_since or now)
-        if not finishing and (wait := _key_first(app, held_for)):
+        if not finishing and (wait := typing_hold.hold_left(app, held_for)):
             # The user is typing: keep this frame for the prompt (see typing_hold).
             self.held_since = self.held_since or now
             self.due = now + wait  # a held tick is not a late one
@@ -134,12 +134,6 @@ class _Ticker:
         if self.waiting:
             last = any(stream.stopped for stream in self.waiting.values())
             self._arm(app, LAST_FLUSH_AFTER if last else None)
-
-
-def _key_first(app: App[object], held_for: float) -> float:
-    """Seconds this tick waits for the user's keys (see typing_hold)."""
-    key_frame = typing_hold.KEY_FRAME - typing_hold.since_key(app)
-    return max(0.0, typing_hold.hold_left(app, held_for), key_frame)
 
 
 _tickers: weakref.WeakKeyDictionary[App[object], _Ticker] = weakref.WeakKeyDictionary()
