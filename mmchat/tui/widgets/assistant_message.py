@@ -246,7 +246,8 @@ class AssistantMessage(Vertical):
         elif where is not None:
             self.lanes[event.lane].on_text(event.text, event.at)
             if where == "answer":
-                await self._thought(event.lane, event.at)
+                if self._thinking:  # (no coroutine per token for the rest)
+                    await self._thought(event.lane, event.at)
                 if not self.answer.markdown.display:
                     self.answer.markdown.display = True
                 if self._restoring:

@@ -38,8 +38,7 @@ class LaneInfo:
         self.error: str | None = None
         self.parts: list[str] = []
         self.chars = 0  # running length of parts (status_line must not re-sum per token)
-        self.reasoning: list[str] = []  # thinking text (shown apart from the answer)
-        self.reasoning_chars = 0
+        self.reasoning_chars = 0  # thinking text so far (its text is the view's to keep)
         self.closed: LaneClosed | None = None
         self.first_at: float | None = None
         self.last_at = opened.at
@@ -65,8 +64,7 @@ class LaneInfo:
         return False
 
     def on_reasoning(self, chunk: str, at: float) -> bool:
-        """Record thinking text; True when the lane's status changed (to thinking)."""
-        self.reasoning.append(chunk)
+        """Count thinking text; True when the lane's status changed (to thinking)."""
         self.reasoning_chars += len(chunk)
         self.last_at = at
         if self.status in ("queued", "retrying"):
