@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from textual.app import App, ComposeResult
 
@@ -16,6 +18,15 @@ class Typing(App[None]):
     def compose(self) -> ComposeResult:
         yield PromptInput(id="prompt")
         yield LeanMarkdown(id="answer")
+
+
+async def key_then_text(pilot: Any, text: str) -> StreamedMarkdown:
+    """A key in the prompt, then streamed text arrives for the answer."""
+    answer = StreamedMarkdown(pilot.app.query_one("#answer", LeanMarkdown))
+    pilot.app.query_one("#prompt", PromptInput).focus()
+    await pilot.press("h")
+    await answer.write(text)
+    return answer
 
 
 async def test_streamed_text_waits_while_the_prompt_gets_keys_then_shows(
@@ -46,10 +57,7 @@ async def test_typing_without_end_still_shows_streamed_text_now_and_then(
     monkeypatch.setattr(typing_hold, "MAX_HOLD", 0.2)
     app = Typing()
     async with app.run_test() as pilot:
-        answer = StreamedMarkdown(app.query_one("#answer", LeanMarkdown))
-        app.query_one("#prompt", PromptInput).focus()
-        await pilot.press("h")
-        await answer.write("streamed anyway")
+        answer = await key_then_text(pilot, "streamed anyway")
         await wait_for(pilot, lambda: answer.markdown.source == "streamed anyway")
         assert typing_hold.is_typing(app)  # shown although the user is still typing
 
@@ -64,10 +72,7 @@ async def test_past_the_longest_hold_streamed_text_still_lets_each_key_show_firs
     monkeypatch.setattr(typing_hold, "KEY_FRAME", 2.0)  # long, for a slow machine
     app = Typing()
     async with app.run_test() as pilot:
-        answer = StreamedMarkdown(app.query_one("#answer", LeanMarkdown))
-        app.query_one("#prompt", PromptInput).focus()
-        await pilot.press("h")
-        await answer.write("streamed anyway")
+        answer = await key_then_text(pilot, "streamed anyway")
         await pilot.pause(0.3)
         assert answer.markdown.source == ""  # not in the frame that shows the key
         await wait_for(pilot, lambda: answer.markdown.source == "streamed anyway")
