@@ -7,6 +7,7 @@ fake LLM server, and reads what the terminal shows.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
@@ -86,21 +87,28 @@ class Terminal:
         )
 
 
-@pytest.fixture
-def terminal(fake_server: FakeServer, isolated_dirs: Path) -> Iterator[Terminal]:
-    config_dir = isolated_dirs / "config"
-    config_dir.mkdir(parents=True, exist_ok=True)
-    (config_dir / "config.toml").write_text(CONFIG.format(url=fake_server.url))
+@contextlib.contextmanager
+def open_terminal(command: str) -> Iterator[Terminal]:
+    """``command`` running in a 140x40 tmux window of its own tmux server."""
     term = Terminal(f"mmchat-test-{uuid.uuid4().hex[:8]}", "app")
-    command = (
-        f"env MMCHAT_CONFIG_DIR={config_dir} MMCHAT_DATA_DIR={isolated_dirs / 'data'} "
-        f"{sys.executable} -m mmchat"
-    )
     term.tmux("new-session", "-d", "-s", term.session, "-x", "140", "-y", "40", command)
     try:
         yield term
     finally:
         term.tmux("kill-server")
+
+
+@pytest.fixture
+def terminal(fake_server: FakeServer, isolated_dirs: Path) -> Iterator[Terminal]:
+    config_dir = isolated_dirs / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(CONFIG.format(url=fake_server.url))
+    command = (
+        f"env MMCHAT_CONFIG_DIR={config_dir} MMCHAT_DATA_DIR={isolated_dirs / 'data'} "
+        f"{sys.executable} -m mmchat"
+    )
+    with open_terminal(command) as term:
+        yield term
 
 
 def test_chat_switch_and_quit_in_a_real_terminal(
@@ -133,3 +141,21 @@ def test_chat_switch_and_quit_in_a_real_terminal(
     while terminal.alive() and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not terminal.alive(), "ctrl+q did not quit"
+
+
+def test_typed_keys_show_while_frames_are_held() -> None:
+    """A flush tick of streaming panes holds the screen's frames (a Textual batch);
+    the prompt is painted on its own meanwhile (mmchat.tui.paint_now). Here the batch
+    is held for a minute: without that, the keys would show only after it."""
+    root = Path(__file__).resolve().parent.parent
+    with open_terminal(f"cd {root} && {sys.executable} -m tests.tui.held_frame_app") as terminal:
+        terminal.wait_for(lambda s: "frames drawn" in s)
+        terminal.keys("C-b")
+        terminal.wait_for(lambda s: "frames held" in s)
+        terminal.keys("typed while held")
+        terminal.wait_for(lambda s: "typed while held" in s, within=10)
+        terminal.keys("BSpace", "BSpace", "BSpace", "BSpace", "BSpace")
+        screen = terminal.wait_for(lambda s: "typed while held" not in s, within=10)
+        assert "typed while" in screen
+        assert "frames held" in screen  # the batch is still open ...
+        assert "changed in the held batch" not in screen  # ... and its change waits

@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 from mmchat.tui import typing_hold
+from mmchat.tui.paint_now import paint_now
 
 __all__ = ["NEWLINE_KEYS", "PromptInput"]
 
@@ -75,3 +76,11 @@ class PromptInput(TextArea):
             self.action_newline()
             return
         await super()._on_key(event)
+
+    # Every change, typed or from a binding (backspace, arrows), is drawn at once:
+    # the next frame may be held behind a flush tick and a layout of streaming panes.
+    def _on_text_area_changed(self, _: TextArea.Changed) -> None:
+        paint_now(self)
+
+    def _on_text_area_selection_changed(self, _: TextArea.SelectionChanged) -> None:
+        paint_now(self)
