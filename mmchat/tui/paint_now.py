@@ -13,10 +13,11 @@ This reaches into Textual 8.2's compositor (pinned in pyproject.toml);
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from textual.widget import Widget
+from textual.app import ScreenStackError
+from textual.dom import NoScreen
+from textual.widget import Widget
 
 __all__ = ["paint_now"]
 
@@ -29,8 +30,12 @@ def paint_now(widget: Widget) -> bool:
     Other regions waiting to be redrawn are left for the next frame.
     """
     app: Any = widget.app
-    screen: Any = widget.screen
-    if app.is_inline or screen is not app.screen or widget._layout_required:
+    try:
+        screen: Any = widget.screen
+        shown = app.screen
+    except (NoScreen, ScreenStackError):  # not mounted yet, or the app is closing
+        return False
+    if app.is_inline or screen is not shown or widget._layout_required:
         return False
     compositor = screen._compositor
     if widget not in compositor.visible_widgets:
