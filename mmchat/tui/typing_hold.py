@@ -5,17 +5,31 @@ waits for it (measured: echo p50 250 ms in tmux during an eight-pane fan-out, 20
 with the Markdown switched off). So each key in the prompt holds the streamed-text
 flushes for ``HOLD`` seconds; a key then only redraws the prompt. Text is never
 dropped, only drawn a little later: never held longer than ``MAX_HOLD`` in a row, and
-while typing goes on past that, a few panes are redrawn per frame, in turn.
-This module is imported by the prompt before the first frame: keep it tiny.
+while typing goes on past that, a few panes are redrawn per frame, in turn, each
+frame drawn just after a key has shown (:func:`next_key_shown`), when the next key is
+furthest off. This module is imported by the prompt before the first frame: keep it
+tiny.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import weakref
 from typing import Any
 
-__all__ = ["HOLD", "KEY_FRAME", "MAX_HOLD", "hold_left", "is_typing", "typed"]
+__all__ = [
+    "HOLD",
+    "KEY_FRAME",
+    "MAX_HOLD",
+    "hold_left",
+    "is_typing",
+    "key_shown",
+    "next_key_shown",
+    "typed",
+    "typing_left",
+]
 
 HOLD = 0.25  # seconds of quiet after a key before streamed text is drawn again
 MAX_HOLD = 1.0  # while typing non-stop, still draw streamed text this often
@@ -24,6 +38,7 @@ MAX_HOLD = 1.0  # while typing non-stop, still draw streamed text this often
 KEY_FRAME = 0.05
 
 _typed_at: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+_key_waiters: weakref.WeakKeyDictionary[Any, asyncio.Event] = weakref.WeakKeyDictionary()
 
 
 def typed(app: Any) -> None:
@@ -41,6 +56,11 @@ def is_typing(app: Any) -> bool:
     return _since_key(app) < HOLD
 
 
+def typing_left(app: Any) -> float:
+    """Seconds until ``app``'s user counts as no longer typing, without another key."""
+    return max(0.0, HOLD - _since_key(app))
+
+
 def hold_left(app: Any, held_for: float) -> float:
     """Seconds streamed text should still wait, given it has waited ``held_for``:
     up to HOLD after a key (MAX_HOLD in a row at most), and never less than what is
@@ -50,3 +70,19 @@ def hold_left(app: Any, held_for: float) -> float:
     if since_key >= HOLD or held_for >= MAX_HOLD:
         return key_frame
     return max(key_frame, min(HOLD - since_key, MAX_HOLD - held_for))
+
+
+def key_shown(app: Any) -> None:
+    """A key's change to the prompt of ``app`` is on the screen."""
+    waiter = _key_waiters.pop(app, None)
+    if waiter is not None:
+        waiter.set()
+
+
+async def next_key_shown(app: Any, within: float) -> bool:
+    """Wait until the next key's change is on the screen (True), at most ``within`` s."""
+    waiter = _key_waiters.setdefault(app, asyncio.Event())
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(waiter.wait(), within)
+        return True
+    return False

@@ -80,7 +80,11 @@ class PromptInput(TextArea):
     # Every change, typed or from a binding (backspace, arrows), is drawn at once:
     # the next frame may be held behind a flush tick and a layout of streaming panes.
     def _on_text_area_changed(self, _: TextArea.Changed) -> None:
-        paint_now(self)
+        self._shown()
 
     def _on_text_area_selection_changed(self, _: TextArea.SelectionChanged) -> None:
+        self._shown()
+
+    def _shown(self) -> None:
         paint_now(self)
+        typing_hold.key_shown(self.app)

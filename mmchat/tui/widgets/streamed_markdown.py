@@ -74,6 +74,8 @@ class _Ticker:
         self.held_since: float | None = None
         self.measured_at = (0.0, 0.0)  # (wall, process CPU) at the last tick
         self.ticking = False  # a tick is appending (it awaits the widgets)
+        self.release: asyncio.Event | None = None
+        self.task: asyncio.Task[None] | None = None
 
     def schedule(self, stream: StreamedMarkdown, app: App[object]) -> None:
         self.waiting[id(stream)] = stream
@@ -83,10 +85,23 @@ class _Ticker:
     def _arm(self, app: App[object], delay: float | None = None) -> None:
         delay = self.interval if delay is None else delay
         self.due = time.monotonic() + delay
-        self.timer = app.set_timer(delay, partial(self.tick, app), name="md-flush")
+        self.timer = app.set_timer(delay, partial(self._start_tick, app), name="md-flush")
+
+    def _start_tick(self, app: App[object]) -> None:
+        # In a task of its own: Textual runs a timer's callback in the App's message
+        # loop, and a tick awaits its new blocks' mounts (100-250 ms for eight panes),
+        # so every key that arrived meanwhile (keys pass through the App) waited.
+        self.task = asyncio.create_task(self.tick(app), name="md-flush")
+        self.task.add_done_callback(partial(_report_failure, app))
+
+    def draw_now(self) -> None:
+        """A frame held for the next key (see _until_next_key_shown) is drawn now."""
+        if self.release is not None:
+            self.release.set()
 
     def hurry(self, app: App[object]) -> None:
         """Tick within LAST_FLUSH_AFTER: a stream that stopped waits for it."""
+        self.draw_now()
         if self.ticking:
             return  # the tick under way re-arms for the stopped stream when it ends
         if self.timer is not None and self.due - time.monotonic() > LAST_FLUSH_AFTER:
@@ -103,7 +118,7 @@ class _Ticker:
             # The user is typing: keep this frame for the prompt (see typing_hold).
             self.held_since = self.held_since or now
             self.due = now + wait  # a held tick is not a late one
-            self.timer = app.set_timer(wait, partial(self.tick, app), name="md-flush")
+            self.timer = app.set_timer(wait, partial(self._start_tick, app), name="md-flush")
             return
         late = now - self.due
         cpu = time.process_time()
@@ -128,12 +143,36 @@ class _Ticker:
         try:
             with one_frame(app):  # one layout and one frame for all of them
                 await asyncio.gather(*(stream.flush() for stream in streams))
+                if not finishing and typing_hold.is_typing(app):
+                    await self._until_next_key_shown(app)
         finally:
             self.ticking = False
         self.timer = None
         if self.waiting:
             last = any(stream.stopped for stream in self.waiting.values())
             self._arm(app, LAST_FLUSH_AFTER if last else None)
+
+    async def _until_next_key_shown(self, app: App[object]) -> None:
+        """While the user types, this tick's frame is drawn just after the next key
+        shows: its layout (100-200 ms for eight panes) then starts when the key after
+        that is furthest off. Not later than the end of typing, nor than a stream's end
+        (``hurry`` releases it)."""
+        self.release = asyncio.Event()
+        release = asyncio.ensure_future(self.release.wait())
+        key = asyncio.ensure_future(typing_hold.next_key_shown(app, typing_hold.typing_left(app)))
+        try:
+            await asyncio.wait({release, key}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            release.cancel()
+            key.cancel()
+            self.release = None
+
+
+def _report_failure(app: App[object], task: asyncio.Task[None]) -> None:
+    """A tick that failed says so (it ran outside Textual, which would have)."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        app.log.error(f"streamed text not drawn: {error!r}")
+        app.notify(f"display error: {error}", severity="error")
 
 
 _tickers: weakref.WeakKeyDictionary[App[object], _Ticker] = weakref.WeakKeyDictionary()
@@ -198,6 +237,7 @@ class StreamedMarkdown:
         """Stop streaming; show ``final`` (default: what was streamed) in full."""
         await self.flush()
         self._stopped = True
+        self._draw_now()
         if final is not None and final != self.text:  # the store knows better: show that
             self.parts = [final]
             if self.markdown.is_attached:
@@ -216,6 +256,7 @@ class StreamedMarkdown:
             then()
             return
         self._stopped = True
+        self._draw_now()
         if self._pending:
             self._when_flushed = then
             app = self.markdown.app
@@ -226,6 +267,11 @@ class StreamedMarkdown:
             self._when_flushed = then  # the append under way calls it
         else:
             then()
+
+    def _draw_now(self) -> None:
+        """A stream's end is not held for typing: nor is a frame that shows it."""
+        if self.markdown.is_attached and (ticker := _tickers.get(self.markdown.app)):
+            ticker.draw_now()
 
     async def reset(self) -> None:
         """Start again empty (the pane now shows another lane)."""
