@@ -80,11 +80,11 @@ class PromptInput(TextArea):
     # Every change, typed or from a binding (backspace, arrows), is drawn at once:
     # the next frame may be held behind a flush tick and a layout of streaming panes.
     def _on_text_area_changed(self, _: TextArea.Changed) -> None:
-        self._shown()
+        self._echo()
 
     def _on_text_area_selection_changed(self, _: TextArea.SelectionChanged) -> None:
-        self._shown()
+        self._echo()
 
-    def _shown(self) -> None:
+    def _echo(self) -> None:
         paint_now(self)
         typing_hold.key_shown(self.app)

@@ -101,7 +101,6 @@ class _Ticker:
 
     def hurry(self, app: App[object]) -> None:
         """Tick within LAST_FLUSH_AFTER: a stream that stopped waits for it."""
-        self.draw_now()
         if self.ticking:
             return  # the tick under way re-arms for the stopped stream when it ends
         if self.timer is not None and self.due - time.monotonic() > LAST_FLUSH_AFTER:
@@ -156,7 +155,7 @@ class _Ticker:
         """While the user types, this tick's frame is drawn just after the next key
         shows: its layout (100-200 ms for eight panes) then starts when the key after
         that is furthest off. Not later than the end of typing, nor than a stream's end
-        (``hurry`` releases it)."""
+        (:meth:`draw_now`)."""
         self.release = asyncio.Event()
         release = asyncio.ensure_future(self.release.wait())
         key = asyncio.ensure_future(typing_hold.next_key_shown(app, typing_hold.typing_left(app)))
