@@ -159,6 +159,14 @@ class ServerProcess:
         self.url = self.proc.stdout.readline().strip()
         assert self.url.startswith("http://"), self.url
 
+    def timings(self) -> list[tuple[str, float, float | None]]:
+        """(model, started_at, finished_at) of each request since the last call, on
+        ``time.monotonic()``'s clock (shared by every process)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("timings\n")
+        self.proc.stdin.flush()
+        return [tuple(row) for row in json.loads(self.proc.stdout.readline())]
+
     def close(self) -> None:
         if self.proc.stdin:
             self.proc.stdin.close()
@@ -372,6 +380,7 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
     # The frame after the last text was appended is the one that shows it all.
     await reply.wait_for_refresh()
     rendered = time.perf_counter()
+    rendered_at = time.monotonic()  # the server's clock (see ServerProcess.timings)
     # The old end point, printed for comparison: the process going idle, which also
     # counts post-turn housekeeping nobody sees (panes unmounting hidden blocks).
     await pilot.pause()
@@ -388,12 +397,43 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
     return {
         "finished": finished - started,
         "rendered": rendered - started,
+        "rendered_at": rendered_at,
         "idle": idle - started,
         "latencies": latencies,
         "full_gc": _full_gc_pauses(started),
         "duration": reply.duration,
         "timeout": False,
     }
+
+
+def server_pace(
+    timings: list[tuple[str, float, float | None]], models: list[str], run: dict[str, Any]
+) -> dict[str, float]:
+    """How long the server took to send this run's streams, and how long after its last
+    byte the app was done (``run["rendered_at"]``, on the same clock). On 2 cores the
+    server slows down when the app is busy, so "rendered / wire" mixes the two."""
+    ours = [(start, end) for model, start, end in timings if model in models and end]
+    if len(ours) < len(models) or "rendered_at" not in run:
+        return {}
+    last_byte = max(end for _, end in ours)
+    return {
+        "server_span": last_byte - min(start for start, _ in ours),
+        "after_last_byte": run["rendered_at"] - last_byte,
+    }
+
+
+def print_server_pace(runs: list[dict[str, Any]], wire: float) -> None:
+    paced = [r for r in runs if "server_span" in r]
+    if not paced:
+        return
+    span = statistics.median(r["server_span"] for r in paced)
+    tail = statistics.median(r["after_last_byte"] for r in paced)
+    print(
+        f"  server sent it in      {span * 1000:8.0f} ms  ({span / wire:.3f}x the wire time: "
+        "the same streams, while the app ran)"
+    )
+    tails = ", ".join(f"{r['after_last_byte'] * 1000:.0f}" for r in paced)
+    print(f"  done after last byte   {tail * 1000:8.0f} ms  (runs: {tails})")
 
 
 async def bench_streams(sections: set[str], profile: bool) -> None:
@@ -423,7 +463,9 @@ async def bench_streams(sections: set[str], profile: bool) -> None:
                         out.write_text(prof.output_text(unicode=True, show_all=False))
                         print(f"  (profile of {preset} written to {out})")
                         continue
+                    server.timings()  # (drops the requests of the runs before)
                     runs.append(await run_turn(app, pilot, preset, probe=preset != "fast"))
+                    runs[-1].update(server_pace(server.timings(), models, runs[-1]))
                     if runs[-1]["rendered"] > 40:  # keep each section near 2 minutes
                         break
                 wire = statistics.median(wires)
@@ -468,6 +510,7 @@ async def bench_streams(sections: set[str], profile: bool) -> None:
                     f"  process idle           {idle * 1000:8.0f} ms  ({idle / wire:.3f}x; "
                     "the end point used before 2026-11-27, counts post-turn clean-up)"
                 )
+                print_server_pace(runs, wire)
                 pauses = [x for r in runs for x in r["full_gc"]]
                 print(
                     f"  full GC after the turn {max(pauses, default=0) * 1000:8.0f} ms  "

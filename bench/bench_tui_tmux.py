@@ -41,6 +41,8 @@ from bench_tui import (
     bench_replies,
     config_dict,
     pct,
+    print_server_pace,
+    server_pace,
     wire_time,
 )
 
@@ -321,12 +323,14 @@ def run_turn(home: Path, *, fanout: bool, probe: bool) -> dict[str, Any]:
         wait_screen(lambda s: END_MARK in s, within=TURN_LIMIT)
     shown = time.perf_counter()
     settled = wait_settled()
+    settled_at = time.monotonic() - (time.perf_counter() - settled)  # the server's clock
     kill()
     return {
         "timeout": False,
         "stored": stored - started,
         "shown": shown - started,
         "settled": settled - started,
+        "rendered_at": settled_at,
         "latencies": latencies,
     }
 
@@ -351,7 +355,9 @@ def bench_streams(sections: set[str]) -> None:
             runs = []
             for _ in range(REPEATS):
                 home = make_home(server.url, preset)
+                server.timings()  # (drops the requests of the runs before)
                 runs.append(run_turn(home, fanout=preset == "fan8", probe=False))
+                runs[-1].update(server_pace(server.timings(), models, runs[-1]))
                 shutil.rmtree(home, ignore_errors=True)
                 if runs[-1]["timeout"] or runs[-1]["settled"] > 40:
                     break
@@ -388,6 +394,7 @@ def bench_streams(sections: set[str]) -> None:
                     f"  settled / wire           {ratio:8.3f}x  (target <= {target:.2f}x: "
                     f"{'met' if ratio <= target else 'MISSED'})"
                 )
+                print_server_pace(runs, wire)
             if lat:
                 print(
                     f"  keystroke echo           p50 {pct(lat, 0.5) * 1000:.0f} ms, p95 "

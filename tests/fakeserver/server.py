@@ -58,6 +58,11 @@ class RequestRecord:
     disconnected: bool = False  # the client went away before the response ended
     connection: int = 0  # which TCP connection carried it (to check reuse)
     started_at: float = field(default_factory=time.monotonic)
+    finished_at: float | None = None  # time.monotonic() when the response ended
+
+    def mark_completed(self) -> None:
+        self.completed = True
+        self.finished_at = time.monotonic()
 
     @property
     def model(self) -> str | None:
@@ -414,7 +419,7 @@ class FakeServer:
         )
         writer.write(head + b"\r\n" + payload)
         await writer.drain()
-        rec.completed = True
+        rec.mark_completed()
 
     async def _send_json(
         self,
@@ -521,7 +526,7 @@ class FakeServer:
         watch.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watch
-        rec.completed = True
+        rec.mark_completed()
         return keep
 
     async def _cut(
