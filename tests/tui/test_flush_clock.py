@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mmchat.tui.widgets.streamed_markdown import SLOWEST_FLUSH, next_interval
 
 FASTEST = 1 / 6  # eight streams
@@ -77,3 +79,47 @@ async def test_a_stopped_streams_last_text_shows_at_once_even_while_the_user_typ
         await one.write(" more")  # a stopped stream shows no more text
         await pilot.pause(0.2)
         assert not one.pending and one.markdown.source.endswith("the end of one.")
+
+
+async def test_a_flush_that_fails_says_so_and_the_app_runs_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ticks run in a task of their own (keys must not wait for them), outside
+    Textual's error handling: a failure is shown as a notification, as a view error is."""
+    from textual.app import App, ComposeResult
+
+    from mmchat.tui.widgets.lean_markdown import LeanMarkdown
+    from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LeanMarkdown(id="one")
+
+    app = One()
+    notes: list[str] = []
+    async with app.run_test() as pilot:
+        markdown = app.query_one("#one", LeanMarkdown)
+
+        working_append = markdown.append
+
+        async def broken_append(text: str) -> None:
+            raise RuntimeError("the parser broke")
+
+        monkeypatch.setattr(markdown, "append", broken_append)
+        monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
+        stream = StreamedMarkdown(markdown)
+        await stream.write("some text")
+        for _ in range(100):
+            if notes:
+                break
+            await pilot.pause(0.02)
+        assert notes == ["display error: the parser broke"]
+        assert stream.text == "some text"  # what arrived is kept
+        monkeypatch.setattr(markdown, "append", working_append)
+        await stream.write(" and more")  # the clock still runs
+        for _ in range(100):
+            if "and more" in markdown.source:
+                break
+            await pilot.pause(0.02)
+        assert markdown.source == " and more"
+        assert app.is_running

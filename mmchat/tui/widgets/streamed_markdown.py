@@ -146,7 +146,7 @@ class _Ticker:
                     await self._until_next_key_shown(app)
         finally:
             self.ticking = False
-        self.timer = None
+            self.timer = None  # (also after a failure: later text gets a tick)
         if self.waiting:
             last = any(stream.stopped for stream in self.waiting.values())
             self._arm(app, LAST_FLUSH_AFTER if last else None)
