@@ -339,6 +339,7 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
     stop = asyncio.Event()
     replies = len(chat.screen.query(AssistantMessage))
     started = time.perf_counter()
+    started_at = time.monotonic()  # the server's clock (see ServerProcess.timings)
     await pilot.press("enter")
     probe_task = asyncio.create_task(echo_probe(app, stop)) if probe else None
 
@@ -398,6 +399,7 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
         "finished": finished - started,
         "rendered": rendered - started,
         "rendered_at": rendered_at,
+        "started_at": started_at,
         "idle": idle - started,
         "latencies": latencies,
         "full_gc": _full_gc_pauses(started),
@@ -409,15 +411,18 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
 def server_pace(
     timings: list[tuple[str, float, float | None]], models: list[str], run: dict[str, Any]
 ) -> dict[str, float]:
-    """How long the server took to send this run's streams, and how long after its last
-    byte the app was done (``run["rendered_at"]``, on the same clock). On 2 cores the
-    server slows down when the app is busy, so "rendered / wire" mixes the two."""
+    """How long after Enter the server got the first request, how long it took to send
+    this run's streams, and how long after its last byte the app was done (``run``'s
+    ``started_at`` / ``rendered_at``, on the same clock). On 2 cores the server slows
+    down when the app is busy, so "rendered / wire" mixes the two."""
     ours = [(start, end) for model, start, end in timings if model in models and end]
     if len(ours) < len(models) or "rendered_at" not in run:
         return {}
+    first_request = min(start for start, _ in ours)
     last_byte = max(end for _, end in ours)
     return {
-        "server_span": last_byte - min(start for start, _ in ours),
+        "first_request": first_request - run["started_at"],
+        "server_span": last_byte - first_request,
         "after_last_byte": run["rendered_at"] - last_byte,
     }
 
@@ -426,8 +431,10 @@ def print_server_pace(runs: list[dict[str, Any]], wire: float) -> None:
     paced = [r for r in runs if "server_span" in r]
     if not paced:
         return
+    first = statistics.median(r["first_request"] for r in paced)
     span = statistics.median(r["server_span"] for r in paced)
     tail = statistics.median(r["after_last_byte"] for r in paced)
+    print(f"  first request after    {first * 1000:8.0f} ms  (Enter to the server)")
     print(
         f"  server sent it in      {span * 1000:8.0f} ms  ({span / wire:.3f}x the wire time: "
         "the same streams, while the app ran)"

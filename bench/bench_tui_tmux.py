@@ -49,6 +49,7 @@ from bench_tui import (
 SESSION = f"mmbench{os.getpid()}"
 ECHO_TURNS = 2  # turns typed into while streaming, after the timed ones
 READY_MARK = "enter send"  # the prompt's border subtitle
+LOADING_MARK = "starting…"  # the top bar's status until config, store and engine load
 TURN_LIMIT = 100.0
 
 
@@ -287,12 +288,16 @@ def echo_once(output: PaneOutput, char: str) -> float:
 def run_turn(home: Path, *, fanout: bool, probe: bool) -> dict[str, Any]:
     db = home / "data" / "history.sqlite3"
     start_app(home)
-    wait_screen(lambda s: READY_MARK in s)
+    # Loaded: the prompt is up and the bar no longer says "starting…" (config, store
+    # and engine load after the first frame; a turn sent before waits for them, which
+    # the start-up figure covers, not this one).
+    wait_screen(lambda s: READY_MARK in s and "preset " in s and LOADING_MARK not in s)
     time.sleep(0.3)
     subprocess.run(["tmux", "send-keys", "-t", SESSION, "-l", "write the long answer"])
     wait_screen(lambda s: "write the long answer" in prompt_line(s))
     before = last_assistant(db)
     started = time.perf_counter()
+    started_at = time.monotonic()  # the server's clock
     subprocess.run(["tmux", "send-keys", "-t", SESSION, "Enter"], check=True)
     wait_screen(lambda s: "write the long answer" not in prompt_line(s))
     latencies: list[float] = []
@@ -331,6 +336,7 @@ def run_turn(home: Path, *, fanout: bool, probe: bool) -> dict[str, Any]:
         "shown": shown - started,
         "settled": settled - started,
         "rendered_at": settled_at,
+        "started_at": started_at,
         "latencies": latencies,
     }
 

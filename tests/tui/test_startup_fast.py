@@ -175,3 +175,41 @@ async def test_store_failure_shows_error_then_retry() -> None:
         assert len([s for s in app.screen_stack if isinstance(s, ChatScreen)]) == 1
         assert app.engine is not None and app.store is not None
         assert app.screen.sidebar.display
+
+
+AFTER_START_UP_CHILD = """
+import asyncio, sys
+from mmchat.tui import controller
+from mmchat.tui.app import make_app
+
+async def main():
+    app = make_app(onboarding=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(controller.PREFETCH_AFTER + 0.2)
+        for _ in range(200):  # the imports run in a thread: give it up to 10 s
+            if all(name in sys.modules for name in {needed!r}):
+                break
+            await asyncio.sleep(0.05)
+        print("IDLE", " ".join(sys.modules), flush=True)
+
+asyncio.run(main())
+"""
+
+
+def test_what_the_first_turn_needs_is_imported_once_start_up_is_over() -> None:
+    """The first turn of a session waited 0.2-0.3 s for imports (httpx, its asyncio
+    backend, the provider, the message views); they now load in the background.
+    The default config's local model speaks OpenAI's protocol to its server."""
+    needed = [
+        "mmchat.tui.widgets.assistant_message",
+        "mmchat.providers.http",
+        "mmchat.providers.openai",
+        "anyio._backends._asyncio",
+    ]
+    child = AFTER_START_UP_CHILD.replace("{needed!r}", repr(needed))
+    out = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    modules = set(next(line for line in out if line.startswith("IDLE ")).split()[1:])
+    assert [name for name in needed if name not in modules] == []
+    assert "mmchat.providers.local" not in modules  # it may load llama.cpp
