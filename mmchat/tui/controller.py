@@ -13,9 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import importlib
-import threading
-from collections.abc import Collection
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,6 +28,7 @@ from mmchat.api import (
     Usage,
 )
 from mmchat.config_schema import PresetConfig
+from mmchat.tui import prefetch
 from mmchat.tui.event_pump import pump_events
 
 if TYPE_CHECKING:
@@ -44,46 +42,6 @@ if TYPE_CHECKING:
     from mmchat.tui.widgets.user_message import UserMessage
 
 __all__ = ["ChatController", "ChatSurface", "TurnRecord", "replay_events"]
-
-PREFETCH_AFTER = 0.5  # seconds after the controller exists (start-up is done by then)
-_prefetched = False
-# What a first turn imports besides the views: httpx and the provider of each kind in
-# the config (measured: 0.2-0.3 s from Enter to the first request on a fresh app's
-# first turn, 30 ms on the next). ``local`` is left out: it may load llama.cpp.
-_PROVIDER_MODULES = {
-    "openai": "mmchat.providers.openai",
-    "anthropic": "mmchat.providers.anthropic",
-    "ollama": "mmchat.providers.ollama",
-    "local": "mmchat.providers.openai",  # what a local model speaks to its server
-}
-
-
-def _prefetch(kinds: Collection[str]) -> None:
-    """Import what the first turn needs in a daemon thread: the message widgets and
-    the providers of ``kinds``. The event loop keeps serving keys (the import lock
-    makes a concurrent import from the loop wait, never fail)."""
-    global _prefetched
-    if _prefetched:
-        return
-    _prefetched = True
-    modules = [
-        "mmchat.tui.widgets.assistant_message",
-        "mmchat.tui.widgets.user_message",
-        "mmchat.providers.http",
-        "mmchat.providers.retry",
-        # httpcore's asyncio backend, imported on the first connection (~0.15 s);
-        # private names, so best effort like the rest
-        "httpcore._backends.anyio",
-        "anyio._backends._asyncio",
-        *sorted({_PROVIDER_MODULES[kind] for kind in kinds if kind in _PROVIDER_MODULES}),
-    ]
-
-    def load() -> None:
-        for module in modules:
-            with contextlib.suppress(Exception):  # the real import reports any problem
-                importlib.import_module(module)
-
-    threading.Thread(target=load, name="mmchat-prefetch", daemon=True).start()
 
 
 class ChatSurface(Protocol):
@@ -120,16 +78,9 @@ class ChatController:
         self.preset = config.defaults.preset if config is not None else ""
         self.adhoc: PresetConfig | None = None
         self.adhoc_label = ""
-        # The message views (Markdown, markdown-it, lane panes: ~0.2-0.3 s of imports)
-        # and httpx with the providers are not needed for the first frame, but the
-        # first turn sent or conversation opened would wait for them: import them in
-        # the background once start-up is over.
-        if not _prefetched:
-            app.set_timer(PREFETCH_AFTER, self._prefetch, name="prefetch")
-
-    def _prefetch(self) -> None:
-        config = self.app.config  # (loaded by now, on a first run too)
-        _prefetch({p.kind for p in config.providers.values()} if config is not None else ())
+        # The first turn's imports (message views, httpx, providers) load in the
+        # background once start-up is over.
+        prefetch.soon(app)
 
     # -- presets ---------------------------------------------------------------------
     @property
