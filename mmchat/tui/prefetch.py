@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PREFETCH_AFTER", "soon"]
 
-PREFETCH_AFTER = 0.5  # seconds after the chat controller exists (start-up is done by then)
+PREFETCH_AFTER = 0.1  # seconds after the chat controller exists (start-up is done by then)
 # ``local`` itself is left out: it may load llama.cpp. A local model speaks OpenAI's
 # protocol to its server.
 _PROVIDER_MODULES = {
