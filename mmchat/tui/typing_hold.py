@@ -6,7 +6,7 @@ with the Markdown switched off). So each key in the prompt holds the streamed-te
 flushes for ``HOLD`` seconds; a key then only redraws the prompt. Text is never
 dropped, only drawn a little later: never held longer than ``MAX_HOLD`` in a row, and
 while typing goes on past that, a few panes are redrawn per frame, in turn, each
-frame drawn just after a key has shown (:func:`next_key_shown`), when the next key is
+frame drawn just after a key has shown (:func:`on_next_key`), when the next key is
 furthest off. This module is imported by the prompt before the first frame: keep it
 tiny.
 """
@@ -14,7 +14,6 @@ tiny.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import weakref
 from typing import Any
@@ -26,7 +25,7 @@ __all__ = [
     "hold_left",
     "is_typing",
     "key_shown",
-    "next_key_shown",
+    "on_next_key",
     "typed",
     "typing_left",
 ]
@@ -79,10 +78,6 @@ def key_shown(app: Any) -> None:
         waiter.set()
 
 
-async def next_key_shown(app: Any, within: float) -> bool:
-    """Wait until the next key's change is on the screen (True), at most ``within`` s."""
-    waiter = _key_waiters.setdefault(app, asyncio.Event())
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(waiter.wait(), within)
-        return True
-    return False
+def on_next_key(app: Any, event: asyncio.Event) -> None:
+    """Set ``event`` when the next key's change to the prompt of ``app`` is on screen."""
+    _key_waiters[app] = event

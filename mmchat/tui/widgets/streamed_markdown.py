@@ -16,6 +16,7 @@ chunkings), and re-rendering a long answer costs as much as streaming it did.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import weakref
 from collections.abc import Callable
@@ -157,13 +158,11 @@ class _Ticker:
         that is furthest off. Not later than the end of typing, nor than a stream's end
         (:meth:`draw_now`)."""
         self.release = asyncio.Event()
-        release = asyncio.ensure_future(self.release.wait())
-        key = asyncio.ensure_future(typing_hold.next_key_shown(app, typing_hold.typing_left(app)))
+        typing_hold.on_next_key(app, self.release)
         try:
-            await asyncio.wait({release, key}, return_when=asyncio.FIRST_COMPLETED)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.release.wait(), typing_hold.typing_left(app))
         finally:
-            release.cancel()
-            key.cancel()
             self.release = None
 
 
