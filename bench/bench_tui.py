@@ -349,9 +349,9 @@ async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[st
         messages = chat.screen.query(AssistantMessage)
         if len(messages) <= replies or messages.last().status == "streaming":
             return False
-        reply = messages.last()  # ... and every pane shows all its text
+        reply = messages.last()  # ... and every pane has appended all its text
         streams = [p.body for p in reply._grid.panes.values()] if reply._grid else [reply.answer]
-        return not any(stream.pending for stream in streams)
+        return not any(stream.pending or stream.appending for stream in streams)
 
     while not done():
         await asyncio.sleep(0.002)

@@ -205,6 +205,11 @@ class StreamedMarkdown:
         """Text has arrived that the widget does not show yet."""
         return bool(self._pending)
 
+    @property
+    def appending(self) -> bool:
+        """An append is under way (its blocks may still be mounting)."""
+        return self._appending.locked()
+
     async def write(self, chunk: str) -> None:
         if not chunk:
             return
