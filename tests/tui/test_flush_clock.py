@@ -123,3 +123,71 @@ async def test_a_flush_that_fails_says_so_and_the_app_runs_on(
             await pilot.pause(0.02)
         assert markdown.source == " and more"
         assert app.is_running
+
+
+async def test_streams_that_stop_while_a_flush_mounts_end_in_its_frame(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fan-out's lanes close over 50-200 ms. One that closes while the last tick's
+    appends are still mounting has its last text drawn in that tick's frame, not in a
+    frame (a mount and a layout) of its own after it."""
+    import asyncio
+
+    from textual.app import App, ComposeResult
+    from textual.screen import Screen
+
+    from mmchat.tui.widgets.lean_markdown import LeanMarkdown
+    from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
+
+    class Two(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LeanMarkdown(id="one")
+            yield LeanMarkdown(id="two")
+
+    app = Two()
+    async with app.run_test() as pilot:
+        one = StreamedMarkdown(app.query_one("#one", LeanMarkdown))
+        two = StreamedMarkdown(app.query_one("#two", LeanMarkdown))
+        await one.write("first answer, ")
+        await two.write("second answer, ")
+        await pilot.pause(0.3)
+        assert "second answer" in two.markdown.source
+
+        frames: list[tuple[bool, bool]] = []  # (one's end shown, two's end shown)
+        lay_out = Screen._refresh_layout
+
+        def record(screen: Screen[object], *args: object, **kwargs: object) -> None:
+            lay_out(screen, *args, **kwargs)  # type: ignore[arg-type]
+            ends = (
+                "the end of one." in one.markdown.source,
+                "the end of two." in two.markdown.source,
+            )
+            frames.append(ends)
+
+        monkeypatch.setattr(Screen, "_refresh_layout", record)
+        mounting = asyncio.Event()
+        mounted = asyncio.Event()
+        append_one = one.markdown.append
+
+        async def slow_append(text: str) -> None:
+            mounting.set()
+            await mounted.wait()  # new blocks still mounting
+            await append_one(text)
+
+        monkeypatch.setattr(one.markdown, "append", slow_append)
+        ended: list[str] = []
+        await one.write("the end of one.")
+        await one.stop_soon(one.text, then=lambda: ended.append("one"))
+        await asyncio.wait_for(mounting.wait(), 2)  # the clock is appending one's end
+        await two.write("the end of two.")
+        await two.stop_soon(two.text, then=lambda: ended.append("two"))
+        mounted.set()
+        for _ in range(100):
+            if len(ended) == 2 and not (one.appending or two.appending):
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+        assert sorted(ended) == ["one", "two"]
+        assert two.markdown.source == "second answer, the end of two."
+        assert (True, False) not in frames  # never one's end without two's
+        assert (True, True) in frames

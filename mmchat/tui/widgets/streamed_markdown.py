@@ -143,6 +143,7 @@ class _Ticker:
         try:
             with one_frame(app):  # one layout and one frame for all of them
                 await asyncio.gather(*(stream.flush() for stream in streams))
+                await self._flush_stopped_meanwhile()
                 if not finishing and typing_hold.is_typing(app):
                     await self._until_next_key_shown(app)
         finally:
@@ -151,6 +152,17 @@ class _Ticker:
         if self.waiting:
             last = any(stream.stopped for stream in self.waiting.values())
             self._arm(app, LAST_FLUSH_AFTER if last else None)
+
+    async def _flush_stopped_meanwhile(self) -> None:
+        """Streams that stopped while this tick's appends mounted show their last text
+        in its frame too. A fan-out's lanes close over 50-200 ms (the app reads behind
+        the server while it draws), so the first tick after a close caught about half
+        of them, and a second tick for the rest (often a few dozen characters) cost
+        another mount and layout (130-250 ms) at the very end of the turn."""
+        while stopped := [stream for stream in self.waiting.values() if stream.stopped]:
+            for stream in stopped:
+                del self.waiting[id(stream)]
+            await asyncio.gather(*(stream.flush() for stream in stopped))
 
     async def _until_next_key_shown(self, app: App[object]) -> None:
         """While the user types, this tick's frame is drawn just after the next key
