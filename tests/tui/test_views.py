@@ -44,6 +44,8 @@ async def test_fanout_panes_stream_fail_and_pick(fake_server: FakeServer) -> Non
         await pilot.pause()
         reply = app.screen.query_one(AssistantMessage)
         assert reply.chosen_lane == panes["b"].lane and panes["b"].chosen
+        borders = {model: pane.styles.border_top[0] for model, pane in panes.items()}
+        assert borders["b"] == "double" and borders["a"] != "double"  # what marks it
         chat = app.chat_screen
         assert chat is not None
         assert chat.controller.records[-1].answer == "answer from b"
@@ -59,6 +61,8 @@ async def test_fanout_panes_stream_fail_and_pick(fake_server: FakeServer) -> Non
         await pilot.press("enter")
         await pilot.pause()
         assert reply.chosen_lane == panes["a"].lane
+        assert panes["a"].styles.border_top[0] == "double"
+        assert panes["b"].styles.border_top[0] != "double"  # the mark moved
 
 
 async def test_voting_shows_tally(fake_server: FakeServer) -> None:
