@@ -251,7 +251,7 @@ class ChatController:
             except Exception as exc:
                 self.app.notify(f"could not save the choice: {exc}", severity="error")
                 return
-        self.app.notify(f"Continuing with {lane}'s answer.")
+        self.app.notify(f"Continuing with {reply.lane_name(lane)}'s answer.")
 
     # -- conversations ---------------------------------------------------------------
     async def new_chat(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from textual.widgets import TextArea
 
 from mmchat.tui.screens.plan_review import PlanReviewScreen
@@ -23,7 +24,9 @@ PLAN = json.dumps(
 )
 
 
-async def test_fanout_panes_stream_fail_and_pick(fake_server: FakeServer) -> None:
+async def test_fanout_panes_stream_fail_and_pick(
+    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_server.script("model-a", Reply(text="answer from a", delay=0.01))
     fake_server.script("model-b", Reply(text="answer from b", delay=0.01))
     fake_server.script("model-c", Reply(status=500, error_message="backend exploded"))
@@ -40,8 +43,11 @@ async def test_fanout_panes_stream_fail_and_pick(fake_server: FakeServer) -> Non
         assert failed.info.error and "500" in failed.info.error
         assert "500" in str(failed._error.render())
         # a click on pane b picks its answer to continue with
+        notes: list[str] = []
+        monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
         await pilot.click(panes["b"])
         await pilot.pause()
+        assert notes[-1] == "Continuing with b's answer."  # the pane's name, not a lane id
         reply = app.screen.query_one(AssistantMessage)
         assert reply.chosen_lane == panes["b"].lane and panes["b"].chosen
         borders = {model: pane.styles.border_top[0] for model, pane in panes.items()}

@@ -341,6 +341,11 @@ class AssistantMessage(Vertical):
         info = self.lanes.get(lane)
         return info.text if info is not None else ""
 
+    def lane_name(self, lane: str) -> str:
+        """What the lane's pane is headed with (a model or a role), for messages."""
+        info = self.lanes.get(lane)
+        return info.name if info is not None else lane
+
     # -- the end of the turn -------------------------------------------------------
     async def _on_final(self, event: FinalAnswer) -> None:
         self.final_text = event.text
