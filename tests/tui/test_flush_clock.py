@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from mmchat.tui.widgets.streamed_markdown import SLOWEST_FLUSH, next_interval
 
+if TYPE_CHECKING:
+    from textual.app import App
+    from textual.pilot import Pilot
+
+    from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
+
 FASTEST = 1 / 6  # eight streams
+
+
+async def _two_streams_begun(pilot: Pilot[None]) -> tuple[StreamedMarkdown, StreamedMarkdown]:
+    """Streams into the app's documents #one and #two, each shown with a first piece."""
+    from mmchat.tui.widgets.lean_markdown import LeanMarkdown
+    from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
+
+    one = StreamedMarkdown(pilot.app.query_one("#one", LeanMarkdown))
+    two = StreamedMarkdown(pilot.app.query_one("#two", LeanMarkdown))
+    await one.write("first answer, ")
+    await two.write("second answer, ")
+    await pilot.pause(0.3)  # the clock has shown the beginnings
+    assert "first answer" in one.markdown.source and "second answer" in two.markdown.source
+    return one, two
+
+
+def _two_documents() -> App[None]:
+    from textual.app import App, ComposeResult
+
+    from mmchat.tui.widgets.lean_markdown import LeanMarkdown
+
+    class Two(App[None]):
+        def compose(self) -> ComposeResult:
+            yield LeanMarkdown(id="one")
+            yield LeanMarkdown(id="two")
+
+    return Two()
 
 
 def test_clock_slows_when_ticks_come_late() -> None:
@@ -38,25 +73,12 @@ async def test_a_stopped_streams_last_text_shows_at_once_even_while_the_user_typ
     LAST_FLUSH_AFTER (with any other stream stopping then), then says so."""
     import time
 
-    from textual.app import App, ComposeResult
-
     from mmchat.tui import typing_hold
-    from mmchat.tui.widgets.lean_markdown import LeanMarkdown
-    from mmchat.tui.widgets.streamed_markdown import LAST_FLUSH_AFTER, StreamedMarkdown
+    from mmchat.tui.widgets.streamed_markdown import LAST_FLUSH_AFTER
 
-    class Two(App[None]):
-        def compose(self) -> ComposeResult:
-            yield LeanMarkdown(id="one")
-            yield LeanMarkdown(id="two")
-
-    app = Two()
+    app = _two_documents()
     async with app.run_test() as pilot:
-        one = StreamedMarkdown(app.query_one("#one", LeanMarkdown))
-        two = StreamedMarkdown(app.query_one("#two", LeanMarkdown))
-        await one.write("first answer, ")
-        await two.write("second answer, ")
-        await pilot.pause(0.3)  # the clock has shown the beginnings
-        assert "first answer" in one.markdown.source
+        one, two = await _two_streams_begun(pilot)
         for stream, end in ((one, "the end of one."), (two, "the end of two.")):
             await stream.write(end)
         typing_hold.typed(app)  # the user types: streamed text would now wait
@@ -133,25 +155,11 @@ async def test_streams_that_stop_while_a_flush_mounts_end_in_its_frame(
     frame (a mount and a layout) of its own after it."""
     import asyncio
 
-    from textual.app import App, ComposeResult
     from textual.screen import Screen
 
-    from mmchat.tui.widgets.lean_markdown import LeanMarkdown
-    from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
-
-    class Two(App[None]):
-        def compose(self) -> ComposeResult:
-            yield LeanMarkdown(id="one")
-            yield LeanMarkdown(id="two")
-
-    app = Two()
+    app = _two_documents()
     async with app.run_test() as pilot:
-        one = StreamedMarkdown(app.query_one("#one", LeanMarkdown))
-        two = StreamedMarkdown(app.query_one("#two", LeanMarkdown))
-        await one.write("first answer, ")
-        await two.write("second answer, ")
-        await pilot.pause(0.3)
-        assert "second answer" in two.markdown.source
+        one, two = await _two_streams_begun(pilot)
 
         frames: list[tuple[bool, bool]] = []  # (one's end shown, two's end shown)
         lay_out = Screen._refresh_layout
