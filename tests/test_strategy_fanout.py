@@ -27,7 +27,7 @@ async def test_all_panes_stream_at_once(fake_server: FakeServer) -> None:
     assert kinds == ["LaneOpened"] * 3 + ["LaneClosed"] * 3
     (decision,) = decisions(events, "fanout")
     assert [row["status"] for row in decision.detail["lanes"]] == ["done"] * 3
-    assert decision.detail["failed"] == [] and decision.detail["chosen"] == seen[0].lane
+    assert decision.detail["failed"] == [] and decision.detail["chosen"]["lane"] == seen[0].lane
 
 
 async def test_failed_pane_shows_why_and_others_finish(fake_server: FakeServer) -> None:

@@ -58,7 +58,7 @@ class FanOut(Strategy):
             Decision(
                 kind="fanout",
                 summary=f"{len(answered)} of {len(results)} answered"
-                + (f"; showing {chosen.model}" if chosen else ""),
+                + (f"; {chosen.model} by default" if chosen else ""),
                 detail={
                     "lanes": [
                         {"lane": r.lane, "model": r.model, "status": r.status} for r in results
@@ -67,7 +67,9 @@ class FanOut(Strategy):
                         {"lane": r.lane, "model": r.model, "error": r.error or "no text"}
                         for r in failed
                     ],
-                    "chosen": chosen.lane if chosen else None,
+                    # Structured, like the lists: the line shows the summary's model
+                    # name, not the lane id ("chosen=L1" read as noise).
+                    "chosen": {"lane": chosen.lane, "model": chosen.model} if chosen else None,
                 },
             )
         )
