@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.selection import Selection
 from textual.widgets import Markdown
-from textual.widgets._markdown import MarkdownBlock
+from textual.widgets._markdown import MarkdownBlock, MarkdownTable
 
 from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
@@ -163,6 +165,42 @@ async def test_lists_tables_and_code_are_one_widget_each_and_read_like_upstream(
     assert "    second line somewhere" in lean_lines  # hanging indent under the text
     assert "    ▪ nested two with inline" in lean_lines
     assert "   3. three" in lean_lines and "   5. ten" in lean_lines  # numbered on, as upstream
+
+
+async def test_list_items_and_table_cells_are_parsed_as_data_not_widgets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The self-drawn blocks read only their parts' text: building those parts as
+    widgets (upstream) cost ~0.1 ms each, and each left cyclic garbage behind."""
+    from markdown_it import MarkdownIt
+    from textual.widget import Widget
+
+    app = Pair(LeanMarkdown)
+    async with app.run_test(size=(120, 60)):
+        document = app.query_one("#rendered", LeanMarkdown)
+        built: list[str] = []
+        widget_init = Widget.__init__
+
+        def counting_init(widget: Widget, *args: Any, **kwargs: Any) -> None:
+            built.append(type(widget).__name__)
+            widget_init(widget, *args, **kwargs)
+
+        monkeypatch.setattr(Widget, "__init__", counting_init)
+        blocks = list(document._parse_markdown(MarkdownIt("gfm-like").parse(DOC)))
+        monkeypatch.undo()
+    # Widgets: the heading, two paragraphs, the quote and its paragraph, the two lists
+    # (and the list nested in an item), two fences (one in an item), the table, and
+    # the eight items' paragraphs; no item, row or cell.
+    assert sorted(built) == sorted(
+        ["LeanH2", "LeanParagraph", "LeanParagraph", "LeanBlockQuote", "LeanParagraph"]
+        + ["LeanBulletList", "LeanBulletList", "LeanOrderedList", "LeanFence", "LeanFence"]
+        + ["LeanTable"]
+        + ["LeanParagraph"] * 8
+    )
+    table = next(block for block in blocks if isinstance(block, MarkdownTable))
+    headers, rows = table._get_headers_and_rows()  # the parts still read as cells
+    assert [str(cell) for cell in headers] == ["name", "value", "note"]
+    assert [str(cell) for cell in rows[1]] == ["beta", "999", "x"]
 
 
 async def test_table_wraps_cells_inside_a_box_when_narrow_and_rewraps_on_resize() -> None:
