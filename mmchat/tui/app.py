@@ -76,7 +76,7 @@ class MMChatApp(App[int]):
         self.collector = heap.Collector(
             self,
             busy=lambda: self.chat_screen is not None and self.chat_screen.streaming,
-            typing=lambda: typing_hold.is_typing(self),
+            since_key=lambda: typing_hold.since_key(self),
         )
         self._early_theme()
 

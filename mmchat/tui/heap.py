@@ -13,7 +13,9 @@ process) also freezes what exists after start-up (:func:`gc.freeze`), keeps the
 young collections as they are and runs the full ones itself: shortly after a turn
 ends (freezing what survives, so each walks one turn's objects), and on a slow clock
 while nothing streams (a whole-heap pass that reclaims frozen garbage too). A
-collection that falls due while the user types waits for a pause in the typing.
+collection that falls due while the user types waits for a pause in the typing:
+``KEY_QUIET`` without a key, longer than the gaps between words, since a key pressed
+during the collection waits for all of it.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import Protocol
 
-__all__ = ["AFTER_TURN", "IDLE_COLLECT_EVERY", "POSTPONE_AT_MOST", "POSTPONE_STEP", "Collector"]
+__all__ = [
+    "AFTER_TURN",
+    "IDLE_COLLECT_EVERY",
+    "KEY_QUIET",
+    "POSTPONE_AT_MOST",
+    "POSTPONE_STEP",
+    "Collector",
+]
 
 # Seconds after a turn ends to collect: its last frames must be out first (an
 # eight-pane turn still appends and lays out ~0.4 s of final text after it ends),
@@ -31,7 +40,11 @@ __all__ = ["AFTER_TURN", "IDLE_COLLECT_EVERY", "POSTPONE_AT_MOST", "POSTPONE_STE
 AFTER_TURN = 2.5
 IDLE_COLLECT_EVERY = 120.0  # seconds between full collections while the app is idle
 # While the user types, a due collection waits for a pause in steps of POSTPONE_STEP,
-# for POSTPONE_AT_MOST seconds in all (young collections go on meanwhile).
+# for POSTPONE_AT_MOST seconds in all (young collections go on meanwhile). A pause is
+# KEY_QUIET seconds without a key: a collection after a fan-out takes 0.36-0.7 s, and
+# with the 0.25 s that counted before, it started between two words of the next
+# question and held the next key for all of it.
+KEY_QUIET = 2.0
 POSTPONE_STEP = 0.5
 POSTPONE_AT_MOST = 30.0
 _NEVER = 1_000_000_000  # young collections before an automatic full one: never
@@ -45,16 +58,16 @@ class _Timers(Protocol):  # the App: the collector runs on its clock
 class Collector:
     """The app's garbage-collector policy (see the module docstring).
 
-    ``busy``: an answer is streaming (no full collection then); ``typing``: the user
-    typed a moment ago (a full collection waits for a pause).
+    ``busy``: an answer is streaming (no full collection then); ``since_key``: seconds
+    since the user's last key (a full collection waits for KEY_QUIET of them).
     """
 
     def __init__(
-        self, timers: _Timers, *, busy: Callable[[], bool], typing: Callable[[], bool]
+        self, timers: _Timers, *, busy: Callable[[], bool], since_key: Callable[[], float]
     ) -> None:
         self._timers = timers
         self._busy = busy
-        self._typing = typing
+        self._since_key = since_key
         self._paused = False  # paused by us: turn it back on after start-up
         self._freeze = False
         self.full_by_us = False  # full collections are ours to run (between turns)
@@ -90,7 +103,7 @@ class Collector:
         at the next pause (it stops the app for up to ~0.5 s after a fan-out)."""
         if self._busy():
             return
-        if self._typing() and waited < POSTPONE_AT_MOST:
+        if self._since_key() < KEY_QUIET and waited < POSTPONE_AT_MOST:
             retry = partial(
                 self.collect_if_idle, reclaim_frozen=reclaim_frozen, waited=waited + POSTPONE_STEP
             )

@@ -26,6 +26,7 @@ __all__ = [
     "is_typing",
     "key_shown",
     "on_next_key",
+    "since_key",
     "typed",
     "typing_left",
 ]
@@ -45,30 +46,30 @@ def typed(app: Any) -> None:
     _typed_at[app] = time.monotonic()
 
 
-def _since_key(app: Any) -> float:
+def since_key(app: Any) -> float:
     """Seconds since a key last reached the prompt of ``app`` (inf: never)."""
     return time.monotonic() - _typed_at.get(app, float("-inf"))
 
 
 def is_typing(app: Any) -> bool:
     """Did a key reach the prompt less than ``HOLD`` seconds ago?"""
-    return _since_key(app) < HOLD
+    return since_key(app) < HOLD
 
 
 def typing_left(app: Any) -> float:
     """Seconds until ``app``'s user counts as no longer typing, without another key."""
-    return max(0.0, HOLD - _since_key(app))
+    return max(0.0, HOLD - since_key(app))
 
 
 def hold_left(app: Any, held_for: float) -> float:
     """Seconds streamed text should still wait, given it has waited ``held_for``:
     up to HOLD after a key (MAX_HOLD in a row at most), and never less than what is
     left of KEY_FRAME."""
-    since_key = _since_key(app)
-    key_frame = max(0.0, KEY_FRAME - since_key)
-    if since_key >= HOLD or held_for >= MAX_HOLD:
+    quiet = since_key(app)
+    key_frame = max(0.0, KEY_FRAME - quiet)
+    if quiet >= HOLD or held_for >= MAX_HOLD:
         return key_frame
-    return max(key_frame, min(HOLD - since_key, MAX_HOLD - held_for))
+    return max(key_frame, min(HOLD - quiet, MAX_HOLD - held_for))
 
 
 def key_shown(app: Any) -> None:
