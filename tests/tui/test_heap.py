@@ -38,11 +38,21 @@ async def test_full_collections_run_between_turns_not_during_them(
         gc.unfreeze()
 
 
+@pytest.mark.parametrize(
+    ("keys", "gap", "through_the_turn"),
+    [(20, 0.1, True), (6, 0.6, False)],
+    ids=["typing through the turn's end", "slow typing after it"],
+)
 async def test_the_collection_after_a_turn_waits_until_the_user_stops_typing(
-    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
+    fake_server: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
+    keys: int,
+    gap: float,
+    through_the_turn: bool,
 ) -> None:
-    """A full collection after a fan-out stops the app for up to ~0.5 s: not while
-    keys are coming in."""
+    """A full collection after a fan-out stops the app for up to ~0.7 s, and a key
+    pressed then waits for all of it: not while keys are coming in, even 0.6 s apart
+    (someone typing slowly, or between words). It runs once they stop for KEY_QUIET."""
     monkeypatch.setattr(heap, "AFTER_TURN", 0.2)
     fake_server.script("model-a", "short answer")
     app = build_app(fake_server)
@@ -52,10 +62,12 @@ async def test_the_collection_after_a_turn_waits_until_the_user_stops_typing(
         async with app.run_test() as pilot:
             await wait_for(pilot, lambda: gc.get_threshold()[2] > 10**6)
             await send(pilot, "hi")
+            if not through_the_turn:
+                await wait_for(pilot, idle(app))
             full = gc.get_stats()[2]["collections"]
-            for _ in range(20):  # typing the next question, through the turn's end
+            for _ in range(keys):  # typing the next question, well past AFTER_TURN
                 await pilot.press("x")
-                await pilot.pause(0.1)
+                await pilot.pause(gap)
             assert idle(app)()  # the turn ended while the user typed...
             assert gc.get_stats()[2]["collections"] == full  # ...and nothing collected
             await wait_for(
@@ -64,40 +76,7 @@ async def test_the_collection_after_a_turn_waits_until_the_user_stops_typing(
                 within=heap.KEY_QUIET + 2 * heap.POSTPONE_STEP + 1,
             )
             assert app.chat_screen is not None
-            assert app.chat_screen.prompt.text == "x" * 20
-    finally:
-        gc.set_threshold(*saved)
-        gc.unfreeze()
-
-
-async def test_a_pause_between_words_is_not_a_pause_for_the_collection(
-    fake_server: FakeServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Keys 0.6 s apart (someone typing slowly, or between words) keep the collection
-    waiting: it stops the app for up to ~0.7 s after a fan-out, and a key pressed then
-    waits for all of it. It runs once the keys stop for KEY_QUIET."""
-    monkeypatch.setattr(heap, "AFTER_TURN", 0.2)
-    fake_server.script("model-a", "short answer")
-    app = build_app(fake_server)
-    app.pause_gc(freeze=True)
-    saved = gc.get_threshold()
-    try:
-        async with app.run_test() as pilot:
-            await wait_for(pilot, lambda: gc.get_threshold()[2] > 10**6)
-            await send(pilot, "hi")
-            await wait_for(pilot, idle(app))
-            full = gc.get_stats()[2]["collections"]
-            for _ in range(6):  # 3.6 s of slow typing, well past AFTER_TURN
-                await pilot.press("x")
-                await pilot.pause(0.6)
-            assert gc.get_stats()[2]["collections"] == full
-            await wait_for(
-                pilot,
-                lambda: gc.get_stats()[2]["collections"] > full,
-                within=heap.KEY_QUIET + 2 * heap.POSTPONE_STEP + 1,
-            )
-            assert app.chat_screen is not None
-            assert app.chat_screen.prompt.text == "x" * 6
+            assert app.chat_screen.prompt.text == "x" * keys
     finally:
         gc.set_threshold(*saved)
         gc.unfreeze()
