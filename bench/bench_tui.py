@@ -253,8 +253,8 @@ def setup_dirs() -> Path:
 def build_app(url: str) -> Any:
     from mmchat import paths
     from mmchat.config_schema import Config
+    from mmchat.history.store import Store
     from mmchat.plugins import discover
-    from mmchat.store import Store
     from mmchat.tui.app import make_app
 
     config = Config.model_validate(config_dict(url))
@@ -613,7 +613,7 @@ def bench_startup() -> None:
 def build_history(turns: int = 1000) -> int:
     from mmchat import paths
     from mmchat.api import Usage
-    from mmchat.store import Store
+    from mmchat.history.store import Store
 
     store = Store.open(paths.db_file())
     conv = store.create_conversation("a very long chat", "s200")

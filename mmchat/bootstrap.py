@@ -9,8 +9,8 @@ from mmchat import paths
 from mmchat.config import LoadedConfig, load_config
 from mmchat.config_schema import Config
 from mmchat.engine import Engine
+from mmchat.history.store import Store
 from mmchat.plugins import Registry, discover
-from mmchat.store import Store
 
 
 @dataclass(slots=True)

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from mmchat.accounting import estimate_call_cost, total_cost
 from mmchat.api import (
     Answer,
+    Event,
     FinalAnswer,
     Message,
     Note,
@@ -49,7 +50,8 @@ from mmchat.turn import EventSink, Turn, TurnContext
 if TYPE_CHECKING:
     import httpx
 
-    from mmchat.store import Store
+    from mmchat.history.protocol import HistoryStore
+    from mmchat.history.recorder import TurnRecorder
 
 KeyLookup = Callable[[str, str | None], str | None]
 
@@ -98,7 +100,7 @@ class Engine:
         config: Config,
         registry: Registry,
         *,
-        store: Store | None = None,
+        store: HistoryStore | None = None,
         client: httpx.AsyncClient | None = None,
         key_lookup: KeyLookup | None = None,
         retry_sleep: Callable[[float], Awaitable[None]] | None = None,
@@ -259,30 +261,23 @@ class Engine:
             preset_cfg = self.config.presets[preset_name]
             strategy_name = preset_cfg.strategy
         outcome = TurnOutcome(turn_id, "failed", "", preset_name, strategy_name)
-        store = self.store
-        if store is not None:
-            # The user's words are durable before anything can go wrong.
-            conv = request.conversation_id
-            if conv is None:
-                conv = store.create_conversation(_title(request.prompt), preset_name)
-            outcome.conversation_id = conv
-            outcome.user_message_id = store.add_user_message(
-                conv, request.prompt, request.parent_id
+        recorder: TurnRecorder | None = None
+        if self.store is not None:
+            from mmchat.history.recorder import TurnRecorder
+
+            # First in line: the store holds what the views are shown, and the user's
+            # words are durable (at TurnStarted) before any request goes out.
+            recorder = TurnRecorder(
+                self.store, conversation_id=request.conversation_id, parent_id=request.parent_id
             )
-            outcome.message_id = store.start_assistant(
-                conv, outcome.user_message_id, preset_name, strategy_name
-            )
+            sink = _tee(recorder, sink)
         budget = preset_cfg.budget if preset_cfg else None
-        turn = Turn(
-            self,
-            turn_id,
-            sink,
-            store=store,
-            message_id=outcome.message_id,
-            budget=budget,
-            review=request.review,
-        )
+        turn = Turn(self, turn_id, sink, budget=budget, review=request.review)
         turn.emit(TurnStarted(strategy=strategy_name, preset=preset_name, prompt=request.prompt))
+        if recorder is not None:
+            outcome.conversation_id = recorder.conversation_id
+            outcome.user_message_id = recorder.user_message_id
+            outcome.message_id = recorder.message_id
         messages = (*request.history, Message("user", request.prompt))
         try:
             strategy, options = self.resolve_preset(preset_cfg or preset_name, label=preset_name)
@@ -370,29 +365,22 @@ class Engine:
         turn.emit(
             TurnFinished(
                 status=status,  # type: ignore[arg-type]
+                text=text,
                 usage=usage,
                 cost=cost,
                 duration=duration,
                 error=error,
             )
         )
-        if self.store is not None and outcome.message_id is not None:
-            self.store.finish_assistant(
-                outcome.message_id,
-                text=text,
-                status=status,
-                models=models,
-                usage=usage,
-                cost=cost,
-                duration=duration,
-                error=error,
-            )
         outcome.status, outcome.text, outcome.sources = status, text, sources
         outcome.usage, outcome.cost, outcome.duration = usage, cost, duration
         outcome.error, outcome.models = error, models
         return outcome
 
 
-def _title(prompt: str) -> str:
-    line = prompt.strip().splitlines()[0] if prompt.strip() else "New chat"
-    return line[:60] + ("…" if len(line) > 60 else "")
+def _tee(first: EventSink, then: EventSink) -> EventSink:
+    def both(event: Event) -> None:
+        first(event)
+        then(event)
+
+    return both

@@ -1,6 +1,7 @@
 """TurnContext: the Context a strategy sees. Each model call becomes a lane whose text
-streams out as events, is accounted, and is recorded through the turn's shared state
-(``turn_state.py``); sub-presets get a child context that writes to the same turn.
+streams out as events and is accounted through the turn's shared state
+(``turn_state.py``); sub-presets get a child context that emits into the same turn.
+Recording is not done here: the history recorder writes what the events say.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mmchat.api import (
     LaneOpened,
     LaneResult,
     LaneRetrying,
+    LaneRole,
     LaneStatus,
     Message,
     PlanNode,
@@ -36,7 +38,7 @@ from mmchat.providers.base import (
     TextPart,
     estimate_tokens,
 )
-from mmchat.turn_state import MAX_DEPTH, PERSIST_EVERY, EventSink, LaneState, Turn
+from mmchat.turn_state import MAX_DEPTH, EventSink, LaneState, Turn
 
 YIELD_EVERY = 0.004  # seconds a streaming lane may run before it lets others in
 
@@ -90,8 +92,7 @@ class TurnContext:
             parent = f"{self._scope}{event.parent}" if event.parent else self._parent
             return dataclasses.replace(event, node=f"{self._scope}{event.node}", parent=parent)
         if isinstance(event, Decision):
-            detail = {**event.detail, "preset": self._scope.rstrip("/")}
-            return dataclasses.replace(event, detail=detail)
+            return dataclasses.replace(event, scope=self._scope.rstrip("/"))
         return event
 
     async def review(self, kind: str, payload: Any) -> Any:
@@ -106,7 +107,7 @@ class TurnContext:
         messages: Sequence[Message] | None = None,
         *,
         system: str | None = None,
-        role: str = "",
+        role: LaneRole = "answer",
         label: str = "",
         parent: str | None = None,
         max_tokens: int | None = None,
@@ -123,8 +124,6 @@ class TurnContext:
         turn.emit(
             LaneOpened(lane=lane_id, model=model, role=role, label=label or model, parent=parent)
         )
-        if turn.store is not None and turn.message_id is not None:
-            turn.store.open_lane(turn.message_id, lane_id, model, role, label or model, parent)
         task = asyncio.current_task()
         if task is not None:
             turn.lane_tasks.add(task)
@@ -185,9 +184,7 @@ class TurnContext:
                         # From the running length: joining the text per token is O(n²).
                         tokens_so_far = (state.chars + 3) // 4
                         turn.check_budget(tokens_so_far * price_out / 1e6)
-                    self._maybe_persist(state)
                 elif isinstance(part, ReasoningPart):
-                    state.reasoning.append(part.text)
                     turn.emit(ReasoningDelta(lane=state.lane, text=part.text))
                 elif isinstance(part, RetryPart):
                     turn.emit(
@@ -208,15 +205,6 @@ class TurnContext:
         except Exception as exc:  # an unexpected bug must fail the lane, not the app
             return self._close(state, "failed", started, done, f"internal error: {exc!r}")
         return self._close(state, "done", started, done, None)
-
-    def _maybe_persist(self, state: LaneState) -> None:
-        turn = self._turn
-        if turn.store is None or turn.message_id is None:
-            return
-        now = time.perf_counter()
-        if now - state.persisted_at >= PERSIST_EVERY:
-            state.persisted_at = now
-            turn.store.update_lane_text(turn.message_id, state.lane, state.text)
 
     def _close(
         self,
@@ -253,20 +241,6 @@ class TurnContext:
         )
         state.closed = closed
         turn.emit(closed)
-        if turn.store is not None and turn.message_id is not None:
-            turn.store.close_lane(
-                turn.message_id,
-                state.lane,
-                status=status,
-                text=text,
-                reasoning="".join(state.reasoning),
-                usage=usage,
-                cost=cost,
-                ttft=closed.ttft,
-                duration=closed.duration,
-                finish_reason=closed.finish_reason,
-                error=error,
-            )
         turn.check_budget(0.0)
         return LaneResult(
             lane=state.lane,

@@ -22,6 +22,7 @@ from mmchat.api import (
     TextDelta,
     TurnFinished,
     TurnStarted,
+    detail_to_dict,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +58,18 @@ class LaneSummary:
             "error": closed.error if closed else None,
             "retries": self.retries,
         }
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    """A decision as stable JSON: its kind, summary, typed detail as data, and scope."""
+    data: dict[str, Any] = {
+        "kind": decision.kind,
+        "summary": decision.summary,
+        "detail": detail_to_dict(decision.detail),
+    }
+    if decision.scope:
+        data["scope"] = decision.scope
+    return data
 
 
 class TurnLog:
@@ -100,7 +113,11 @@ class TurnLog:
 
     def to_json(self, outcome: TurnOutcome) -> dict[str, Any]:
         def event_json(event: Event) -> dict[str, Any]:
-            data = dataclasses.asdict(event)
+            if isinstance(event, Decision):
+                data = decision_json(event)
+                data.update(turn=event.turn, at=event.at)
+            else:
+                data = dataclasses.asdict(event)
             data["type"] = type(event).__name__
             return data
 
@@ -117,9 +134,7 @@ class TurnLog:
             "sources": list(outcome.sources),
             "conversation_id": outcome.conversation_id,
             "lanes": [lane.to_json() for lane in self.lanes.values()],
-            "decisions": [
-                {"kind": d.kind, "summary": d.summary, "detail": d.detail} for d in self.decisions
-            ],
+            "decisions": [decision_json(d) for d in self.decisions],
             "plan": [event_json(e) for e in self.events if isinstance(e, PlanNode)],
             "notes": [event_json(e) for e in self.events if isinstance(e, Note)],
             "events": [event_json(e) for e in self.events],

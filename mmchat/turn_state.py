@@ -1,4 +1,4 @@
-"""The state one running turn shares: lanes, the event stamp, the store, the budget.
+"""The state one running turn shares: lanes, the event stamp, the budget.
 
 :class:`Turn` belongs to the engine; every :class:`~mmchat.turn.TurnContext` of the
 turn (the strategy's and any sub-preset's) writes through it.
@@ -13,23 +13,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mmchat.api import (
-    Decision,
     Event,
     LaneClosed,
-    Note,
-    PlanNode,
     ReviewCallback,
     TextDelta,
+    kept_text,
 )
 
 if TYPE_CHECKING:
     from mmchat.engine import Engine
-    from mmchat.store import Store
 
 EventSink = Callable[[Event], None]
 
-# How often partial text is written to SQLite while streaming (crash safety).
-PERSIST_EVERY = 0.5
 MAX_DEPTH = 3
 
 
@@ -39,9 +34,7 @@ class LaneState:
     model: str
     role: str
     parts: list[str] = dataclasses.field(default_factory=list)
-    reasoning: list[str] = dataclasses.field(default_factory=list)
     chars: int = 0
-    persisted_at: float = 0.0
     closed: LaneClosed | None = None
 
     @property
@@ -58,8 +51,6 @@ class Turn:
         turn_id: str,
         sink: EventSink,
         *,
-        store: Store | None,
-        message_id: int | None,
         budget: float | None,
         review: ReviewCallback | None,
     ) -> None:
@@ -67,14 +58,11 @@ class Turn:
         self.turn_id = turn_id
         self.started = time.perf_counter()
         self._sink = sink
-        self.store = store
-        self.message_id = message_id
         self.budget = budget
         self.review_cb = review
         self.lanes: dict[str, LaneState] = {}
         self.lane_tasks: set[asyncio.Task[Any]] = set()
         self._next_lane = 0
-        self._seq = 0
         self.spent = 0.0  # known cost of closed lanes
         self.budget_hit: str | None = None
         self.on_budget: Callable[[str], None] | None = None
@@ -87,27 +75,14 @@ class Turn:
         stamped = dataclasses.replace(
             event, turn=self.turn_id, at=time.perf_counter() - self.started
         )
-        self._record(stamped)
         self._sink(stamped)
         return stamped
 
     def emit_text(self, lane: str, text: str) -> None:
         """``emit(TextDelta(...))`` on the per-token path: built stamped rather than
-        copied (``dataclasses.replace`` per token was ~8 % of reading a stream), and
-        not recorded (text deltas are not events the store keeps)."""
+        copied (``dataclasses.replace`` per token was ~8 % of reading a stream)."""
         at = time.perf_counter() - self.started
         self._sink(TextDelta(turn=self.turn_id, at=at, lane=lane, text=text))
-
-    def _record(self, event: Event) -> None:
-        if self.store is None or self.message_id is None:
-            return
-        if isinstance(event, (Decision, PlanNode, Note)):
-            self._seq += 1
-            data = dataclasses.asdict(event)
-            kind = type(event).__name__
-            for drop in ("turn", "at"):
-                data.pop(drop, None)
-            self.store.add_event(self.message_id, self._seq, event.at, kind, data)
 
     def check_budget(self, extra: float) -> None:
         if self.budget is None or self.budget_hit:
@@ -121,13 +96,5 @@ class Turn:
                 self.on_budget(self.budget_hit)
 
     def partial_answer(self) -> str:
-        """Best text to keep when a turn stops early: the latest answer-like lane."""
-        preferred = ("answer", "synthesis", "final", "escalation", "review", "stage")
-        lanes = list(self.lanes.values())
-        for lane in reversed(lanes):
-            if lane.role in preferred and lane.text:
-                return lane.text
-        for lane in reversed(lanes):
-            if lane.text:
-                return lane.text
-        return ""
+        """Best text to keep when a turn stops early (see :func:`mmchat.api.kept_text`)."""
+        return kept_text([(lane.role, lane.text) for lane in self.lanes.values()])

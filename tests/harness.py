@@ -57,7 +57,7 @@ def make_engine(
     """An Engine with the real plugin registry; a Store when ``store_path`` is given."""
     store = None
     if store_path is not None:
-        from mmchat.store import Store  # optional: the store may be absent in a checkout
+        from mmchat.history.store import Store  # optional: the store may be absent in a checkout
 
         store = Store.open(store_path)
     return Engine(make_config(server, presets, **config_kwargs), discover([]), store=store)

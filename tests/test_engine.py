@@ -24,8 +24,8 @@ from mmchat.api import (
 from mmchat.api import Strategy as StrategyBase
 from mmchat.config_schema import Config
 from mmchat.engine import Engine, TurnRequest
+from mmchat.history.store import Store
 from mmchat.plugins import discover
-from mmchat.store import Store
 from tests.fakeserver import Reply
 from tests.fakeserver.server import FakeServer
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from mmchat.api import Usage
-from mmchat.store import Store, StoreError
-from mmchat.store_schema import MIGRATIONS
+from mmchat.history.export import to_json, to_markdown
+from mmchat.history.schema import MIGRATIONS
+from mmchat.history.store import Store, StoreError
 
 
 @pytest.fixture
@@ -240,7 +241,7 @@ def test_exports(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
         finish_reason="stop",
         error=None,
     )
-    store.add_event(msg, 1, 0.3, "decision", {"summary": "Paris wins 1/1"})
+    store.add_event(msg, 1, 0.3, "Decision", {"kind": "vote", "summary": "Paris wins 1/1"})
     store.finish_assistant(
         msg,
         text="Paris",
@@ -251,10 +252,11 @@ def test_exports(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
         duration=0.3,
         error=None,
     )
-    md = store.export_markdown(conv)
+    md = to_markdown(store, conv)
     assert md.startswith("# Export me") and "Capital of France?" in md and "Paris" in md
     assert "voting" in md and "precise" in md
-    data = store.export_json(conv)
+    assert "> ◆ **vote**: Paris wins 1/1" in md  # decisions read back through replay
+    data = to_json(store, conv)
     assistant = data["messages"][1]
     assert assistant["strategy"] == "voting" and assistant["models"] == ["precise"]
     assert assistant["usage"]["prompt_tokens"] == 4 and assistant["cost"] == 0.0

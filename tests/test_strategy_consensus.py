@@ -29,11 +29,11 @@ async def test_agreement_accepts_and_stops_waiting(fake_server: FakeServer) -> N
     await engine.aclose()
     assert outcome.status == "complete" and outcome.text == "The answer is 42."
     (decision,) = decisions(events, "consensus")
-    assert decision.detail["escalated"] is False
-    assert decision.detail["agreement"] == round(2 / 3, 3)
-    assert decision.detail["threshold"] == 0.67
-    assert decision.detail["cancelled_lanes"] == ["c"]
-    assert decision.detail["tally"][0]["votes"] == 2
+    assert decision.detail.accepted is True
+    assert decision.detail.tally.agreement == round(2 / 3, 3)
+    assert decision.detail.threshold == 0.67
+    assert decision.detail.cancelled == ("c",)
+    assert decision.detail.tally.groups[0].votes == 2
     slow = next(lane for lane in lanes(events) if lane.model == "c")
     assert slow.closed is not None and slow.closed.status == "cancelled"
     assert not decisions(events, "escalation")
@@ -50,9 +50,9 @@ async def test_disagreement_escalates_with_anonymous_answers(fake_server: FakeSe
     await engine.aclose()
     assert outcome.text == "it is blue"
     (decision,) = decisions(events, "consensus")
-    assert decision.detail["escalated"] is True and "33%" in decision.detail["reason"]
+    assert decision.detail.accepted is False and "33%" in decision.detail.reason
     (escalation,) = decisions(events, "escalation")
-    assert escalation.detail["to"] == "big" and escalation.detail["answers_given"] == 3
+    assert escalation.detail.target == "big" and escalation.detail.answers_shown == 3
     sent = next(r.json for r in fake_server.requests if r.model == "model-big")
     prompt = sent["messages"][-1]["content"]
     assert "Which colour?" in prompt and "Answer A" in prompt and "Answer C" in prompt
@@ -71,7 +71,7 @@ async def test_unreachable_threshold_stops_early_and_escalates(fake_server: Fake
     await engine.aclose()
     assert outcome.text == "maybe"
     (decision,) = decisions(events, "consensus")
-    assert decision.detail["escalated"] and decision.detail["cancelled_lanes"] == ["c"]
+    assert not decision.detail.accepted and decision.detail.cancelled == ("c",)
     sent = next(r.json for r in fake_server.requests if r.model == "model-big")
     assert "Answer A" not in str(sent["messages"])
 
@@ -86,9 +86,9 @@ async def test_too_few_answers_escalate_to_a_preset(fake_server: FakeServer) -> 
     await engine.aclose()
     assert outcome.text == "preset answer"
     (decision,) = decisions(events, "consensus")
-    assert "too few" in decision.detail["reason"]
-    assert {f["model"] for f in decision.detail["failed"]} == {"b", "c"}
-    assert decisions(events, "escalation")[0].detail["to"] == "preset inner"
+    assert "too few" in decision.detail.reason
+    assert {f.model for f in decision.detail.tally.excluded} == {"b", "c"}
+    assert decisions(events, "escalation")[0].detail.target == "preset inner"
 
 
 async def test_failed_escalation_keeps_the_most_agreed_answer(fake_server: FakeServer) -> None:
@@ -101,7 +101,7 @@ async def test_failed_escalation_keeps_the_most_agreed_answer(fake_server: FakeS
     outcome, events = await run(engine, "agree")
     await engine.aclose()
     assert outcome.status == "complete" and outcome.text in ("red", "red!")
-    assert decisions(events, "escalation")[0].detail["status"] == "failed"
+    assert decisions(events, "escalation")[0].detail.status == "failed"
     assert any(isinstance(e, Note) and "most agreed" in e.text for e in events)
 
 
@@ -113,7 +113,7 @@ async def test_without_early_stop_every_lane_finishes(fake_server: FakeServer) -
     _, events = await run(engine, "agree")
     await engine.aclose()
     assert all(lane.closed and lane.closed.status == "done" for lane in lanes(events))
-    assert decisions(events, "consensus")[0].detail["cancelled_lanes"] == []
+    assert decisions(events, "consensus")[0].detail.cancelled == ()
 
 
 async def test_cancel_mid_turn(fake_server: FakeServer) -> None:

@@ -39,14 +39,14 @@ async def test_judge_scores_times_weights(fake_server: FakeServer) -> None:
     outcome, events = await run(engine, "ens")
     await engine.aclose()
     (scores,) = decisions(events, "scores")
-    rows = {row["model"]: row for row in scores.detail["rows"]}
-    assert rows["b"]["score"] == 9 and rows["b"]["total"] == 4.5  # 9 × 0.5
-    assert rows["a"]["total"] == 6 and rows["c"]["total"] == 3
+    rows = {row.model: row for row in scores.detail.rows}
+    assert rows["b"].score == 9 and rows["b"].total == 4.5  # 9 × 0.5
+    assert rows["a"].total == 6 and rows["c"].total == 3
     assert outcome.text == "answer from a"  # 6 × 1.0 beats 9 × 0.5
-    assert scores.detail["winner"] == rows["a"]["lane"]
-    assert [row["model"] for row in scores.detail["rows"]] == ["a", "b", "c"]
-    (judge,) = scores.detail["judges"]
-    assert judge["judge"] == "judge" and len(judge["order"]) == 3
+    assert scores.detail.winner == rows["a"].lane
+    assert [row.model for row in scores.detail.rows] == ["a", "b", "c"]
+    (judge,) = scores.detail.judges
+    assert judge.judge == "judge" and len(judge.order) == 3
     prompt = user_text(next(r.json for r in fake_server.requests if r.model == "model-judge"))
     assert "model-a" not in prompt and "Answer A" in prompt
 
@@ -65,9 +65,9 @@ async def test_no_model_judges_its_own_answer_when_another_can(fake_server: Fake
         if r.model == "model-a" and "Score" in user_text(r.json)
     )
     assert "answer from a" not in judge_a and "answer from b" in judge_a
-    rows = {row["model"]: row for row in decisions(events, "scores")[0].detail["rows"]}
-    assert rows["a"]["scored_by"] == ["judge"]
-    assert rows["b"]["scored_by"] == ["a", "judge"]
+    rows = {row.model: row for row in decisions(events, "scores")[0].detail.rows}
+    assert rows["a"].scored_by == ("judge",)
+    assert rows["b"].scored_by == ("a", "judge")
 
 
 def _member_or_judge(alias: str) -> Any:
@@ -85,9 +85,9 @@ async def test_rule_scoring_and_failed_members(fake_server: FakeServer) -> None:
     outcome, events = await run(engine, "ens")
     await engine.aclose()
     (scores,) = decisions(events, "scores")
-    assert {row["model"] for row in scores.detail["rows"]} == {"a", "b"}
-    assert all(row["scored_by"] == "rule" for row in scores.detail["rows"])
-    assert scores.detail["excluded"][0]["model"] == "c"
+    assert {row.model for row in scores.detail.rows} == {"a", "b"}
+    assert all(row.scored_by == () for row in scores.detail.rows)
+    assert scores.detail.excluded[0].model == "c"
     assert outcome.text == "The meeting is on Tuesday at noon."  # weight 1.0 beats 0.5
     assert not any(r.model == "model-judge" for r in fake_server.requests)
 
@@ -100,8 +100,8 @@ async def test_unparseable_judge_falls_back_to_the_rule(fake_server: FakeServer)
     await engine.aclose()
     assert outcome.status == "complete"
     (scores,) = decisions(events, "scores")
-    assert scores.detail["judges"][0]["status"] == "unparseable"
-    assert all(row["scored_by"] == "rule" for row in scores.detail["rows"])
+    assert scores.detail.judges[0].status == "unparseable"
+    assert all(row.scored_by == () for row in scores.detail.rows)
 
 
 async def test_dict_keys_are_checked_as_models(fake_server: FakeServer) -> None:

@@ -26,8 +26,8 @@ async def test_all_panes_stream_at_once(fake_server: FakeServer) -> None:
     kinds = [type(e).__name__ for e in events if type(e).__name__ in ("LaneOpened", "LaneClosed")]
     assert kinds == ["LaneOpened"] * 3 + ["LaneClosed"] * 3
     (decision,) = decisions(events, "fanout")
-    assert [row["status"] for row in decision.detail["lanes"]] == ["done"] * 3
-    assert decision.detail["failed"] == [] and decision.detail["chosen"]["lane"] == seen[0].lane
+    assert [row.status for row in decision.detail.lanes] == ["done"] * 3
+    assert decision.detail.chosen == seen[0].lane
 
 
 async def test_failed_pane_shows_why_and_others_finish(fake_server: FakeServer) -> None:
@@ -39,7 +39,7 @@ async def test_failed_pane_shows_why_and_others_finish(fake_server: FakeServer) 
     await engine.aclose()
     assert outcome.status == "complete" and outcome.text == "c answers"
     (decision,) = decisions(events, "fanout")
-    failed = {row["model"]: row["error"] for row in decision.detail["failed"]}
+    failed = {row.model: row.error for row in decision.detail.lanes if row.status != "done"}
     assert set(failed) == {"a", "b"} and "exploded" in failed["a"]
     assert decision.summary.startswith("1 of 3 answered")
 

@@ -46,10 +46,10 @@ async def test_each_stage_gets_the_previous_output(fake_server: FakeServer, tmp_
     assert "explain tides" in body_of(fake_server, "model-a")
     assert [lane.role for lane in lanes(events)] == ["stage", "stage"]
     stages = decisions(events, "stage")
-    assert [d.detail["stage"] for d in stages] == [1, 2]
-    assert stages[0].detail["model"] == "a" and stages[0].detail["status"] == "done"
-    assert stages[0].detail["preview"] == "rough draft text"
-    assert stages[1].detail["lane"] == outcome.sources[0]
+    assert [d.detail.number for d in stages] == [1, 2]
+    assert stages[0].detail.model == "a" and stages[0].detail.status == "done"
+    assert stages[0].detail.preview == "rough draft text"
+    assert stages[1].detail.lane == outcome.sources[0]
 
 
 async def test_failed_later_stage_keeps_earlier_text(fake_server: FakeServer) -> None:
@@ -61,7 +61,7 @@ async def test_failed_later_stage_keeps_earlier_text(fake_server: FakeServer) ->
     assert outcome.status == "complete" and outcome.text == "draft survives"
     notes = [e for e in events if isinstance(e, Note) and e.level == "warning"]
     assert notes and "stage 2 (b) failed" in notes[0].text
-    assert decisions(events, "stage")[1].detail["status"] == "failed"
+    assert decisions(events, "stage")[1].detail.status == "failed"
 
 
 async def test_failed_first_stage_fails_the_turn(fake_server: FakeServer) -> None:

@@ -75,7 +75,7 @@ async def test_independent_steps_run_in_parallel_then_synthesis(fake_server: Fak
     step_lanes = [lane for lane in lanes(events) if lane.role == "step"]
     assert {lane.parent for lane in step_lanes} == {"step:s1", "step:s2", "step:s3"}
     (plan,) = decisions(events, "plan")
-    assert plan.detail["source"] == "json" and len(plan.detail["steps"]) == 3
+    assert plan.detail.source == "json" and len(plan.detail.steps) == 3
 
 
 async def test_failed_step_skips_its_dependents_and_synthesis_is_told(
@@ -104,7 +104,7 @@ async def test_unparseable_plan_runs_as_one_step(fake_server: FakeServer) -> Non
     await engine.aclose()
     assert outcome.text == "direct answer"
     assert any(isinstance(e, Note) and "one step" in e.text for e in events)
-    assert decisions(events, "plan")[0].detail["source"] == "fallback"
+    assert decisions(events, "plan")[0].detail.source == "fallback"
     assert plan_nodes(events)["synthesis"].state == "skipped"  # no extra call for one step
 
 

@@ -38,10 +38,9 @@ async def test_rule_picks_the_specialist_without_a_classifier(fake_server: FakeS
     assert outcome.text == "def f(): pass"
     assert [lane.model for lane in lanes(events)] == ["b"]
     (route,) = decisions(events, "route")
-    assert route.detail["route"] == "code" and route.detail["target"] == "b"
-    assert route.detail["reason"].startswith("rule: keyword")
-    assert route.detail["scores"]["code"] >= 1
-    assert "runner_up" in route.detail
+    assert route.detail.route == "code" and route.detail.target == "b"
+    assert route.detail.source == "rule" and route.detail.reason.startswith("the keyword")
+    assert route.detail.scores["code"] >= 1
 
 
 async def test_llm_classifier_when_no_rule_fires(fake_server: FakeServer) -> None:
@@ -55,8 +54,8 @@ async def test_llm_classifier_when_no_rule_fires(fake_server: FakeServer) -> Non
     prompt = classifier["messages"][-1]["content"]
     assert "code, math, creative, general" in prompt
     (route,) = decisions(events, "route")
-    assert route.detail["route"] == "creative"
-    assert route.detail["reason"] == "classifier said 'creative'"
+    assert route.detail.route == "creative"
+    assert route.detail.source == "classifier" and route.detail.reason == "it said 'creative'"
     assert [lane.role for lane in lanes(events)] == ["classifier", "answer"]
 
 
@@ -66,12 +65,14 @@ async def test_unparseable_or_failed_classifier_takes_the_default(fake_server: F
     engine = make_engine(fake_server, presets())
     outcome, events = await run(engine, "route", "Tell me about dragons")
     assert outcome.text == "general answer"
-    assert decisions(events, "route")[0].detail["reason"].startswith("default: classifier unsure")
+    route = decisions(events, "route")[0].detail
+    assert route.source == "default" and route.reason.startswith("the classifier said")
     fake_server.script("model-a", Reply(status=500))
     outcome, events = await run(engine, "route", "Tell me about dragons")
     await engine.aclose()
     assert outcome.text == "general answer"
-    assert decisions(events, "route")[0].detail["reason"].startswith("default: classifier failed")
+    route = decisions(events, "route")[0].detail
+    assert route.source == "default" and route.reason.startswith("the classifier failed")
 
 
 async def test_failed_specialist_falls_back(fake_server: FakeServer) -> None:
@@ -93,11 +94,12 @@ async def test_route_to_a_preset_and_rules_only_mode(fake_server: FakeServer) ->
     engine = make_engine(fake_server, presets(route_presets={"math": "inner"}, mode="rules"))
     outcome, events = await run(engine, "route", "Solve for x: 2x = 10")
     assert outcome.text == "from the inner preset"
-    assert decisions(events, "route")[0].detail["target"] == "preset inner"
+    assert decisions(events, "route")[0].detail.target == "preset inner"
     outcome, events = await run(engine, "route", "Tell me about dragons")
     await engine.aclose()
     assert [lane.model for lane in lanes(events)] == ["e"]  # no classifier in rules mode
-    assert decisions(events, "route")[0].detail["reason"] == "default: no rule fired"
+    route = decisions(events, "route")[0].detail
+    assert route.source == "default" and route.reason == "no rule fired"
 
 
 async def test_bad_options_are_reported_by_validation(fake_server: FakeServer) -> None:

@@ -53,18 +53,14 @@ async def test_assign_work_review_accept(fake_server: FakeServer) -> None:
     await engine.aclose()
     assert outcome.status == "complete" and outcome.text == "the accepted final answer"
     (assign,) = decisions(events, "assignments")
-    assert assign.detail["source"] == "json"
-    assert [(a["worker"], a["task"]) for a in assign.detail["assignments"]] == [
+    assert assign.detail.source == "json"
+    assert [(a.worker, a.task) for a in assign.detail.tasks] == [
         ("a", "outline it"),
         ("b", "check it"),
     ]
     (review,) = decisions(events, "review")
-    assert review.detail == {
-        "verdict": "accept",
-        "feedback": "",
-        "round": 1,
-        "lane": review.detail["lane"],
-    }
+    assert (review.detail.verdict, review.detail.feedback, review.detail.round) == ("accept", "", 1)
+    assert review.detail.lane in {lane.lane for lane in lanes(events)}
     review_prompt = user_text([r.json for r in fake_server.requests if r.model == "model-big"][-1])
     assert "an outline" in review_prompt and "checked" in review_prompt
     workers = [lane for lane in lanes(events) if lane.role == "worker"]
@@ -97,7 +93,7 @@ async def test_revise_round_then_synthesis(fake_server: FakeServer) -> None:
     await engine.aclose()
     assert outcome.text == "the synthesized final answer"
     (review,) = decisions(events, "review")  # max_rounds=1: one review, then the answer
-    assert review.detail["verdict"] == "revise" and review.detail["feedback"] == "add numbers"
+    assert review.detail.verdict == "revise" and review.detail.feedback == "add numbers"
     second = [user_text(r.json) for r in fake_server.requests if r.model == "model-a"][-1]
     assert "outline v1" in second and "add numbers" in second
     final = user_text([r.json for r in fake_server.requests if r.model == "model-big"][-1])
@@ -112,8 +108,8 @@ async def test_unreadable_assignments_give_everyone_the_request(fake_server: Fak
     await engine.aclose()
     assert outcome.text == "the synthesized final answer"
     (assign,) = decisions(events, "assignments")
-    assert assign.detail["source"] == "fallback"
-    assert [a["task"] for a in assign.detail["assignments"]] == ["the whole job"] * 2
+    assert assign.detail.source == "fallback"
+    assert [a.task for a in assign.detail.tasks] == ["the whole job"] * 2
     assert not decisions(events, "review")  # max_rounds=0: no review
 
 

@@ -19,11 +19,11 @@ async def test_normalized_short_answers_vote_together(fake_server: FakeServer) -
     await engine.aclose()
     assert outcome.text == "The answer is paris."  # the most complete wording
     (vote,) = decisions(events, "vote")
-    assert vote.detail["method"] == "exact"
-    tally = vote.detail["tally"]
-    assert [row["votes"] for row in tally] == [3, 1]
-    assert tally[0]["models"] == ["a", "b", "d"] and tally[1]["answer"] == "Lyon"
-    assert vote.detail["agreement"] == 0.75 and vote.detail["excluded"] == []
+    assert vote.detail.tally.method == "exact"
+    tally = vote.detail.tally
+    assert [group.votes for group in tally.groups] == [3, 1]
+    assert tally.groups[0].models == ("a", "b", "d") and tally.groups[1].answer == "Lyon"
+    assert tally.agreement == 0.75 and tally.excluded == ()
     assert len(outcome.sources) == 3
 
 
@@ -40,12 +40,12 @@ async def test_prose_answers_cluster_fuzzily(fake_server: FakeServer) -> None:
     outcome, events = await run(engine, "vote")
     await engine.aclose()
     (vote,) = decisions(events, "vote")
-    assert vote.detail["method"] == "fuzzy"
-    assert [row["votes"] for row in vote.detail["tally"]] == [2, 1]
+    assert vote.detail.tally.method == "fuzzy"
+    assert [group.votes for group in vote.detail.tally.groups] == [2, 1]
     assert "boils" in outcome.text
-    (excluded,) = vote.detail["excluded"]
-    assert excluded["model"] == "d" and "overloaded" in excluded["why"]
-    assert vote.detail["counted"] == 3 and vote.detail["voters"] == 4
+    (excluded,) = vote.detail.tally.excluded
+    assert excluded.model == "d" and "overloaded" in excluded.why
+    assert vote.detail.tally.counted == 3
     assert "1 excluded" in vote.summary
 
 
@@ -56,7 +56,7 @@ async def test_all_voters_failing_fails_the_turn(fake_server: FakeServer) -> Non
     outcome, events = await run(engine, "vote")
     await engine.aclose()
     assert outcome.status == "failed"
-    assert decisions(events, "vote")[0].detail["tally"] == []
+    assert decisions(events, "vote")[0].detail.tally.groups == ()
 
 
 async def test_cancel_mid_vote(fake_server: FakeServer) -> None:

@@ -15,7 +15,7 @@ def open_session_or_report(*, save: bool = True) -> Session | None:
     """Open config/plugins/store; on a bad config print one clear error and return None."""
     from mmchat.bootstrap import open_session
     from mmchat.config import ConfigError
-    from mmchat.store import StoreError
+    from mmchat.history.store import StoreError
 
     try:
         return open_session(save=save)

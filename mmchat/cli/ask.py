@@ -171,7 +171,9 @@ class _Printer:
         elif isinstance(event, LaneClosed) and event.status != "done":
             self._progress(f"✗ lane {event.lane}: {event.error or event.status}")
         elif isinstance(event, Decision):
-            self._progress(f"◆ {event.summary}")
+            self._progress(f"◆ {event.kind}: {event.summary}")
+            for line in event.detail.lines():
+                self._progress(f"    {line}")
         elif isinstance(event, Note) and event.level != "error":
             self._progress(f"· {event.text}")
         elif isinstance(event, (ReasoningDelta, FinalAnswer)):

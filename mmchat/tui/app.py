@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     from mmchat.config import LoadedConfig
     from mmchat.config_schema import Config
     from mmchat.engine import Engine
+    from mmchat.history.store import Store
     from mmchat.plugins import Registry
-    from mmchat.store import Store
     from mmchat.tui.screens.chat import ChatScreen
 
 __all__ = ["MMChatApp", "make_app", "run"]
@@ -110,7 +110,7 @@ class MMChatApp(App[int]):
                 return
         if self.store is None and self.use_store:
             from mmchat import paths
-            from mmchat.store import Store, StoreError
+            from mmchat.history.store import Store, StoreError
 
             try:
                 self.store = Store.open(paths.db_file())

@@ -11,21 +11,17 @@ the text the conversation continues with.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mmchat import api
 from mmchat.api import (
     Event,
-    LaneStatus,
     Message,
     TurnFinished,
     TurnStarted,
-    Usage,
 )
 from mmchat.config_schema import PresetConfig
 from mmchat.tui import prefetch
@@ -35,13 +31,12 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from mmchat.engine import TurnOutcome, TurnRequest
-    from mmchat.store import MessageRow
     from mmchat.tui.app import MMChatApp
     from mmchat.tui.widgets.assistant_message import AssistantMessage
     from mmchat.tui.widgets.transcript import Transcript
     from mmchat.tui.widgets.user_message import UserMessage
 
-__all__ = ["ChatController", "ChatSurface", "TurnRecord", "replay_events"]
+__all__ = ["ChatController", "ChatSurface", "TurnRecord"]
 
 
 class ChatSurface(Protocol):
@@ -299,7 +294,7 @@ class ChatController:
         store = self.app.store
         assert record.message_id is not None
         row = store.get_message(record.message_id) if store is not None else None
-        if row is None:  # deleted meanwhile: show the text that was read
+        if store is None or row is None:  # deleted meanwhile: show the text that was read
             reply = AssistantMessage(view="single", strategy=record.strategy)
             events: list[Event] = [
                 api.FinalAnswer(text=record.answer),
@@ -309,7 +304,9 @@ class ChatController:
         else:
             view = self.view_for(row.strategy)
             reply = AssistantMessage(view=view, preset=row.preset, strategy=row.strategy)
-            events, chosen = replay_events(self.app, row), row.chosen_lane
+            from mmchat.history.replay import replay_events
+
+            events, chosen = replay_events(store, row, record.prompt), row.chosen_lane
         reply.message_id = record.message_id
         record.reply = reply
         reply.restore(events, chosen)
@@ -326,54 +323,14 @@ class ChatController:
         if kind == "json":
             import json
 
-            text = json.dumps(store.export_json(self.conversation_id), indent=2, ensure_ascii=False)
+            from mmchat.history.export import to_json
+
+            text = json.dumps(to_json(store, self.conversation_id), indent=2, ensure_ascii=False)
         else:
-            text = store.export_markdown(self.conversation_id, leaf)
+            from mmchat.history.export import to_markdown
+
+            text = to_markdown(store, self.conversation_id, leaf)
         folder = paths.ensure_dir(paths.data_dir() / "exports")
         path = folder / f"conversation-{self.conversation_id}.{'json' if kind == 'json' else 'md'}"
         path.write_text(text, "utf-8")
         return path
-
-
-def replay_events(app: MMChatApp, row: MessageRow) -> list[Event]:
-    """Rebuild a stored turn's events (lanes, decisions, plan) to show it again."""
-    store = app.store
-    events: list[Event] = [TurnStarted(strategy=row.strategy, preset=row.preset, prompt="")]
-    if store is not None:
-        for lane in store.lanes(row.id):
-            events.append(
-                api.LaneOpened(
-                    lane=lane.lane, model=lane.model, role=lane.role, label=lane.label,
-                    parent=lane.parent_lane,
-                )
-            )  # fmt: skip
-            if lane.reasoning:
-                events.append(api.ReasoningDelta(lane=lane.lane, text=lane.reasoning))
-            lane_status: LaneStatus = "cancelled"
-            if lane.status in ("done", "failed"):
-                lane_status = "done" if lane.status == "done" else "failed"
-            events.append(
-                api.LaneClosed(
-                    lane=lane.lane, status=lane_status, text=lane.text, usage=lane.usage,
-                    cost=lane.cost, ttft=lane.ttft, duration=lane.duration or 0.0,
-                    error=lane.error or (None if lane_status != "cancelled" else lane.status),
-                )
-            )  # fmt: skip
-        for stored in store.events(row.id):
-            cls = getattr(api, stored.kind, None)
-            if isinstance(cls, type) and issubclass(cls, Event):
-                fields = {f.name for f in dataclasses.fields(cls)} - {"turn", "at"}
-                with contextlib.suppress(TypeError, ValueError):
-                    events.append(cls(**{k: v for k, v in stored.data.items() if k in fields}))
-    status: Literal["complete", "cancelled", "failed"] = "cancelled"
-    if row.status in ("complete", "failed"):
-        status = "complete" if row.status == "complete" else "failed"
-    if status == "complete":
-        events.append(api.FinalAnswer(text=row.text))
-    interrupted = "interrupted (the app stopped mid-turn)" if row.status == "interrupted" else None
-    error = row.error or interrupted
-    events.append(
-        TurnFinished(status=status, usage=row.usage or Usage(), cost=row.cost,
-                     duration=row.duration or 0.0, error=error)
-    )  # fmt: skip
-    return events

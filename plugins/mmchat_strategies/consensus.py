@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from typing import Any
 
 from mmchat.api import (
     Answer,
+    ConsensusDetail,
     Context,
     Decision,
+    EscalationDetail,
     LaneResult,
     Message,
     ModelRef,
@@ -32,7 +33,7 @@ from mmchat.api import (
 )
 from mmchat_strategies._similarity import DEFAULT_SIMILARITY, Agreement, cluster_answers
 from mmchat_strategies.fanout import pane_labels
-from mmchat_strategies.voting import tally_rows
+from mmchat_strategies.voting import excluded_members, tally_of
 
 
 class ConsensusOptions(StrategyOptions):
@@ -152,22 +153,14 @@ class Consensus(Strategy):
             reason += f"; stopped early, {len(cancelled)} lane(s) cancelled"
         ctx.emit(
             Decision(
-                kind="consensus",
                 summary=("accepted: " if ok else "escalating: ") + reason,
-                detail={
-                    "agreement": round(agreement.fraction, 3),
-                    "threshold": options.threshold,
-                    "escalated": not ok,
-                    "reason": reason,
-                    "cancelled_lanes": cancelled,
-                    "failed": [
-                        {"lane": r.lane, "model": r.model, "why": r.error or "no text"}
-                        for r in done
-                        if not (r.ok and r.text.strip())
-                    ],
-                    "tally": tally_rows(agreement, models),
-                    "method": agreement.method,
-                },
+                detail=ConsensusDetail(
+                    tally=tally_of(agreement, models, excluded_members(done)),
+                    threshold=options.threshold,
+                    accepted=ok,
+                    reason=reason,
+                    cancelled=tuple(cancelled),
+                ),
             )
         )
         if ok and top is not None:
@@ -184,8 +177,8 @@ class Consensus(Strategy):
         shown = len(agreement.clusters) if options.include_answers else 0
         target = f"preset {options.escalate_preset}" if options.escalate_preset else ""
         target = target or options.escalate_to
-        detail: dict[str, Any] = {"to": target, "answers_given": shown}
         answer: Answer | None = None
+        lane: str | None = None
         failure = "no escalate_to or escalate_preset configured"
         if options.escalate_preset:
             try:
@@ -196,17 +189,21 @@ class Consensus(Strategy):
             result = await ctx.ask(
                 options.escalate_to, messages, role="escalation", label=f"escalation → {target}"
             )
-            detail["lane"] = result.lane
+            lane = result.lane
             if result.ok:
                 answer = Answer(result.text, (result.lane,))
             else:
                 failure = f"{target} failed: {result.error or result.status}"
-        detail["status"] = "done" if answer else "failed"
         ctx.emit(
             Decision(
-                kind="escalation",
                 summary=f"escalated to {target or 'nobody'}" + ("" if answer else f" — {failure}"),
-                detail=detail,
+                detail=EscalationDetail(
+                    target=target or "nobody",
+                    status="done" if answer else "failed",
+                    answers_shown=shown,
+                    lane=lane,
+                    error=None if answer else failure,
+                ),
             )
         )
         if answer is not None:

@@ -17,9 +17,13 @@ from mmchat.api import (
     Answer,
     Context,
     Decision,
+    Excluded,
+    JudgeRun,
     LaneResult,
     Message,
     ModelRef,
+    ScoreRow,
+    ScoresDetail,
     Strategy,
     StrategyError,
     StrategyOptions,
@@ -121,10 +125,10 @@ class Ensemble(Strategy):
             reasons = "; ".join(f"{r.model}: {r.error or 'no text'}" for r in results)
             raise StrategyError(f"no model answered ({reasons})")
         judged: dict[str, dict[str, float]] = {a.lane: {} for a in answers}
-        judge_log: list[dict[str, Any]] = []
+        judge_log: list[JudgeRun] = []
         if options.scoring == "judge":
             judge_log = await self.judge(ctx, options, answers, judged)
-        rows: list[dict[str, Any]] = []
+        rows: list[ScoreRow] = []
         for answer in answers:
             scores = judged[answer.lane]
             score = (
@@ -132,37 +136,33 @@ class Ensemble(Strategy):
             )
             weight = options.models[answer.model]
             rows.append(
-                {
-                    "lane": answer.lane,
-                    "model": answer.model,
-                    "score": round(score, 2),
-                    "weight": weight,
-                    "total": round(score * weight, 3),
-                    "scored_by": sorted(scores) if scores else "rule",
-                }
+                ScoreRow(
+                    lane=answer.lane,
+                    model=answer.model,
+                    score=round(score, 2),
+                    weight=weight,
+                    total=round(score * weight, 3),
+                    scored_by=tuple(sorted(scores)),
+                )
             )
-        winner = max(rows, key=lambda row: row["total"])  # first on ties: option order
-        excluded = [
-            {"lane": r.lane, "model": r.model, "why": r.error or "no text"}
-            for r in results
-            if r not in answers
-        ]
+        winner = max(rows, key=lambda row: row.total)  # first on ties: option order
+        excluded = tuple(
+            Excluded(r.lane, r.model, r.error or "no text") for r in results if r not in answers
+        )
         ctx.emit(
             Decision(
-                kind="scores",
-                summary=f"{winner['model']} wins: {winner['score']} × {winner['weight']} "
-                f"= {winner['total']}",
-                detail={
-                    "rows": sorted(rows, key=lambda row: -row["total"]),
-                    "winner": winner["lane"],
-                    "scoring": options.scoring,
-                    "judges": judge_log,
-                    "excluded": excluded,
-                },
+                summary=f"{winner.model} wins: {winner.score:g} × {winner.weight:g} "
+                f"= {winner.total:g}",
+                detail=ScoresDetail(
+                    rows=tuple(sorted(rows, key=lambda row: -row.total)),
+                    winner=winner.lane,
+                    scoring=options.scoring,
+                    judges=tuple(judge_log),
+                    excluded=excluded,
+                ),
             )
         )
-        lane = str(winner["lane"])
-        return Answer(next(a.text for a in answers if a.lane == lane), (lane,))
+        return Answer(next(a.text for a in answers if a.lane == winner.lane), (winner.lane,))
 
     async def judge(
         self,
@@ -170,7 +170,7 @@ class Ensemble(Strategy):
         options: EnsembleOptions,
         answers: list[LaneResult],
         judged: dict[str, dict[str, float]],
-    ) -> list[dict[str, Any]]:
+    ) -> list[JudgeRun]:
         """Each judge scores the answers it may judge, in its own shuffled order."""
         judges = list(dict.fromkeys(options.judges or [a.model for a in answers]))
         rng = random.Random(options.seed)
@@ -202,12 +202,12 @@ class Ensemble(Strategy):
             for label, score in scores.items():
                 judged[key[label].lane][judge] = score
             log.append(
-                {
-                    "judge": judge,
-                    "lane": reply.lane,
-                    "status": reply.status if scores or not reply.ok else "unparseable",
-                    "order": [a.lane for a in key.values()],
-                    "scores": {key[label].lane: s for label, s in scores.items()},
-                }
+                JudgeRun(
+                    judge=judge,
+                    lane=reply.lane,
+                    status=reply.status if scores or not reply.ok else "unparseable",
+                    order=tuple(a.lane for a in key.values()),
+                    scores={key[label].lane: s for label, s in scores.items()},
+                )
             )
         return log

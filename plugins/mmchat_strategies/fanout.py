@@ -14,6 +14,9 @@ from mmchat.api import (
     Answer,
     Context,
     Decision,
+    FanoutDetail,
+    LaneOutcome,
+    LaneResult,
     ModelRef,
     Strategy,
     StrategyError,
@@ -37,6 +40,14 @@ def pane_labels(models: list[str]) -> list[str]:
     return labels
 
 
+def outcome(result: LaneResult, answered: bool) -> LaneOutcome:
+    """How one member's call ended; a call that returned no text counts as failed."""
+    if answered:
+        return LaneOutcome(result.lane, result.model, "done")
+    status = result.status if result.status != "done" else "failed"
+    return LaneOutcome(result.lane, result.model, status, result.error or "no text")
+
+
 class FanOut(Strategy):
     name = "fanout"
     summary = "The same conversation to several models at once, side by side."
@@ -56,21 +67,12 @@ class FanOut(Strategy):
         chosen = answered[0] if answered else None
         ctx.emit(
             Decision(
-                kind="fanout",
                 summary=f"{len(answered)} of {len(results)} answered"
                 + (f"; {chosen.model} by default" if chosen else ""),
-                detail={
-                    "lanes": [
-                        {"lane": r.lane, "model": r.model, "status": r.status} for r in results
-                    ],
-                    "failed": [
-                        {"lane": r.lane, "model": r.model, "error": r.error or "no text"}
-                        for r in failed
-                    ],
-                    # Structured, like the lists: the line shows the summary's model
-                    # name, not the lane id ("chosen=L1" read as noise).
-                    "chosen": {"lane": chosen.lane, "model": chosen.model} if chosen else None,
-                },
+                detail=FanoutDetail(
+                    lanes=tuple(outcome(r, r in answered) for r in results),
+                    chosen=chosen.lane if chosen else None,
+                ),
             )
         )
         if chosen is None:

@@ -15,6 +15,7 @@ from mmchat.api import (
     Message,
     ModelRef,
     Note,
+    StageDetail,
     Strategy,
     StrategyError,
     StrategyOptions,
@@ -80,22 +81,21 @@ class Pipeline(Strategy):
             why = result.error or ("returned no text" if result.ok else result.status)
             ctx.emit(
                 Decision(
-                    kind="stage",
                     summary=(
                         f"stage {number}/{total} ({stage.model}): "
                         + (preview(result.text) if produced else f"failed — {why}")
                     ),
-                    detail={
-                        "stage": number,
-                        "of": total,
-                        "model": stage.model,
-                        "instruction": stage.instruction,
-                        "lane": result.lane,
-                        "status": "done" if produced else "failed",
-                        "output_chars": len(result.text),
-                        "preview": preview(result.text),
-                        "error": None if produced else why,
-                    },
+                    detail=StageDetail(
+                        number=number,
+                        of=total,
+                        model=stage.model,
+                        instruction=stage.instruction,
+                        lane=result.lane,
+                        status="done" if produced else "failed",
+                        chars=len(result.text),
+                        preview=preview(result.text),
+                        error=None if produced else why,
+                    ),
                 )
             )
             if not produced:

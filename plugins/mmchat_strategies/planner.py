@@ -21,8 +21,10 @@ from mmchat.api import (
     Message,
     ModelRef,
     Note,
+    PlanDetail,
     PlanNode,
     PlanState,
+    PlanStepInfo,
     Strategy,
     StrategyError,
     StrategyOptions,
@@ -159,10 +161,16 @@ class Planner(Strategy):
             steps = to_steps(list(edited), ctx.prompt)
         ctx.emit(
             Decision(
-                kind="plan",
                 summary=f"{len(steps)} step(s), read as {source}"
                 + (f"; {dropped} dropped over max_steps" if dropped else ""),
-                detail={"steps": [asdict(s) for s in steps], "source": source, "dropped": dropped},
+                detail=PlanDetail(
+                    steps=tuple(
+                        PlanStepInfo(s.id, s.title, s.type, s.prompt, tuple(s.depends_on))
+                        for s in steps
+                    ),
+                    source=source,
+                    dropped=dropped,
+                ),
             )
         )
         state, results = await self.execute(ctx, options, steps)

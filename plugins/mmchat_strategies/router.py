@@ -19,6 +19,8 @@ from mmchat.api import (
     Message,
     ModelRef,
     Note,
+    RouteDetail,
+    RouteSource,
     Strategy,
     StrategyError,
     StrategyOptions,
@@ -141,6 +143,7 @@ def classifier_prompt(prompt: str, categories: list[str]) -> str:
 @dataclass(frozen=True, slots=True)
 class Route:
     category: str
+    source: RouteSource
     reason: str
     runner_up: str | None = None
 
@@ -159,16 +162,15 @@ class Router(Strategy):
         target = f"preset {preset}" if preset else options.routes[route.category]
         ctx.emit(
             Decision(
-                kind="route",
-                summary=f"{route.category} → {target} ({route.reason})",
-                detail={
-                    "route": route.category,
-                    "target": target,
-                    "reason": route.reason,
-                    "runner_up": route.runner_up,
-                    "scores": verdict.scores,
-                    "mode": options.mode,
-                },
+                summary=f"{route.category} → {target} ({route.source}: {route.reason})",
+                detail=RouteDetail(
+                    route=route.category,
+                    target=target,
+                    source=route.source,
+                    reason=route.reason,
+                    runner_up=route.runner_up,
+                    scores={c: float(n) for c, n in verdict.scores.items()},
+                ),
             )
         )
         if preset:
@@ -189,10 +191,10 @@ class Router(Strategy):
         if options.mode != "llm" and verdict.category in categories:
             hit = verdict.hits[verdict.category][0]
             what = "keyword" if re.fullmatch(r"[\w' -]+", hit) else "pattern"
-            return Route(verdict.category, f"rule: {what} {hit!r}", verdict.runner_up)
+            return Route(verdict.category, "rule", f"the {what} {hit!r}", verdict.runner_up)
         if options.mode == "rules":
             why = "rules tied" if verdict.scores else "no rule fired"
-            return Route(options.default, f"default: {why}", verdict.runner_up)
+            return Route(options.default, "default", why, verdict.runner_up)
         result = await ctx.ask(
             options.classifier,
             [Message("user", classifier_prompt(ctx.prompt, categories))],
@@ -202,12 +204,12 @@ class Router(Strategy):
             temperature=0.0,
         )
         if not result.ok:
-            return Route(options.default, f"default: classifier failed ({result.error})")
+            return Route(options.default, "default", f"the classifier failed ({result.error})")
         pick = pick_category(result.text, categories)
         if pick is None:
             said = " ".join(result.text.split())[:40]
-            return Route(options.default, f"default: classifier unsure (said {said!r})")
-        return Route(pick.category, f"classifier said {pick.category!r}", pick.runner_up)
+            return Route(options.default, "default", f"the classifier said {said!r}")
+        return Route(pick.category, "classifier", f"it said {pick.category!r}", pick.runner_up)
 
     async def fall_back(
         self, ctx: Context, options: RouterOptions, failure: str, *, tried: str

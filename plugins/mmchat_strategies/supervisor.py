@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from mmchat.api import (
     Answer,
+    AssignmentsDetail,
     Context,
     Decision,
     LaneResult,
@@ -21,9 +22,11 @@ from mmchat.api import (
     Note,
     PlanNode,
     PlanState,
+    ReviewDetail,
     Strategy,
     StrategyError,
     StrategyOptions,
+    TaskInfo,
     models_option,
     option,
 )
@@ -150,17 +153,14 @@ class Supervisor(Strategy):
             assignments = [Assignment(f"t{i + 1}", i, ctx.prompt) for i in range(len(names))]
         ctx.emit(
             Decision(
-                kind="assignments",
                 summary=f"{len(assignments)} task(s) for {len({a.worker for a in assignments})} "
                 f"worker(s)" + (" (fallback: whole request to each)" if source != "json" else ""),
-                detail={
-                    "assignments": [
-                        {"id": a.id, "worker": names[a.worker], "task": a.task} for a in assignments
-                    ],
-                    "source": source,
-                    "lane": reply.lane,
-                    "error": reply.error,
-                },
+                detail=AssignmentsDetail(
+                    tasks=tuple(TaskInfo(a.id, names[a.worker], a.task) for a in assignments),
+                    source=source,
+                    lane=reply.lane,
+                    error=reply.error,
+                ),
             )
         )
         for a in assignments:
@@ -233,14 +233,13 @@ class Supervisor(Strategy):
         ctx.emit(tree_node(node, f"review {round_number}: {verdict}", state, "review", reply.lane))
         ctx.emit(
             Decision(
-                kind="review",
                 summary=f"round {round_number}: {verdict}" + (f" — {text[:80]}" if text else ""),
-                detail={
-                    "verdict": verdict,
-                    "feedback": text if verdict == "revise" else "",
-                    "round": round_number,
-                    "lane": reply.lane,
-                },
+                detail=ReviewDetail(
+                    round=round_number,
+                    verdict=verdict,
+                    feedback=text if verdict == "revise" else "",
+                    lane=reply.lane,
+                ),
             )
         )
         return verdict, text, reply.lane

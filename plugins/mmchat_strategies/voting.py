@@ -11,12 +11,17 @@ import asyncio
 
 from mmchat.api import (
     Answer,
+    AnswerGroup,
     Context,
     Decision,
+    Excluded,
+    LaneResult,
     ModelRef,
     Strategy,
     StrategyError,
     StrategyOptions,
+    Tally,
+    VoteDetail,
     models_option,
     option,
 )
@@ -43,18 +48,31 @@ class VotingOptions(StrategyOptions):
     )
 
 
-def tally_rows(agreement: Agreement, models: dict[str, str]) -> list[dict[str, object]]:
-    """One row per cluster, largest first: what it said, how many, which lanes."""
-    return [
-        {
-            "answer": cluster.representative[:TALLY_TEXT_CHARS],
-            "votes": cluster.votes,
-            "fraction": round(cluster.fraction, 3),
-            "lanes": list(cluster.lanes),
-            "models": [models[lane] for lane in cluster.lanes],
-        }
+def excluded_members(results: list[LaneResult]) -> tuple[Excluded, ...]:
+    """Members whose call failed or said nothing: they count against agreement."""
+    return tuple(
+        Excluded(r.lane, r.model, r.error or "no text")
+        for r in results
+        if not (r.ok and r.text.strip())
+    )
+
+
+def tally_of(
+    agreement: Agreement, models: dict[str, str], excluded: tuple[Excluded, ...] = ()
+) -> Tally:
+    """The decision's view of an agreement: one group per cluster, largest first."""
+    groups = tuple(
+        AnswerGroup(
+            answer=cluster.representative[:TALLY_TEXT_CHARS],
+            extracted="",
+            votes=cluster.votes,
+            fraction=round(cluster.fraction, 3),
+            lanes=cluster.lanes,
+            models=tuple(models[lane] for lane in cluster.lanes),
+        )
         for cluster in agreement.clusters
-    ]
+    )
+    return Tally(groups, agreement.counted, agreement.method, excluded)
 
 
 class Voting(Strategy):
@@ -71,11 +89,7 @@ class Voting(Strategy):
             )
         )
         votes = [(r.lane, r.text) for r in results if r.ok and r.text.strip()]
-        excluded = [
-            {"lane": r.lane, "model": r.model, "why": r.error or "no text"}
-            for r in results
-            if not (r.ok and r.text.strip())
-        ]
+        excluded = excluded_members(list(results))
         agreement = cluster_answers(
             votes, threshold=options.similarity, short_words=options.short_answer_words
         )
@@ -91,22 +105,16 @@ class Voting(Strategy):
             )
         ctx.emit(
             Decision(
-                kind="vote",
                 summary=summary,
-                detail={
-                    "tally": tally_rows(agreement, models),
-                    "agreement": round(agreement.fraction, 3),
-                    "voters": len(results),
-                    "counted": len(votes),
-                    "excluded": excluded,
-                    "method": agreement.method,
-                    "tie": agreement.tied,
-                    "winner": winner.representative_lane if winner else None,
-                },
+                detail=VoteDetail(
+                    tally=tally_of(agreement, models, excluded),
+                    tie=agreement.tied,
+                    winner=winner.representative_lane if winner else None,
+                ),
             )
         )
         if winner is None:
-            reasons = "; ".join(f"{e['model']}: {e['why']}" for e in excluded)
+            reasons = "; ".join(f"{e.model}: {e.why}" for e in excluded)
             raise StrategyError(f"no voter answered ({reasons})")
         # The representative first, then the rest of the winning group.
         lead = winner.representative_lane

@@ -264,7 +264,7 @@ def build_engine(
 ) -> Engine:
     store = None
     if store_path is not None:
-        from mmchat.store import Store
+        from mmchat.history.store import Store
 
         store = Store.open(store_path)
     return OwnedClientEngine(

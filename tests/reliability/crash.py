@@ -28,8 +28,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mmchat.store import Store
-from mmchat.turn import PERSIST_EVERY
+from mmchat.history.recorder import PERSIST_EVERY
+from mmchat.history.store import Store
 from tests.fakeserver import Reply
 from tests.fakeserver.server import FakeServer
 from tests.harness import user_text
@@ -216,6 +216,12 @@ def check_run(db: Path, log: Path, run_id: str, server: FakeServer, report: Kill
                     f"{run_id}: {turn.prompt} answer is {answer.status!r} (last turn: {last})"
                 )
             outcome = check_interrupted(run_id, turn, lanes, full, report)
+            if lanes and answer.text != lanes[0].text:
+                # The answer so far is the message's text: sent as history, exported.
+                raise CrashCheckFailed(
+                    f"{run_id}: interrupted message keeps {len(answer.text)} chars, "
+                    f"its lane {len(lanes[0].text)}"
+                )
         return outcome
 
 

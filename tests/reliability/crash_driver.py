@@ -35,8 +35,8 @@ import httpx
 from mmchat.api import Event, TextDelta, TurnFinished
 from mmchat.config_schema import Config
 from mmchat.engine import Engine, TurnRequest
+from mmchat.history.store import Store
 from mmchat.plugins import discover
-from mmchat.store import Store
 
 MODEL_ID = "model-crash"
 TURNS = 50  # more than can finish before the kill

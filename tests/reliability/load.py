@@ -28,8 +28,8 @@ from typing import Any
 from mmchat.api import Event, LaneClosed, TextDelta, Usage
 from mmchat.config_schema import Config
 from mmchat.engine import Engine, TurnRequest
+from mmchat.history.store import Store
 from mmchat.plugins import discover
-from mmchat.store import Store
 
 CHUNK_CHARS = 4  # one chunk per token, about four characters a token
 

@@ -19,7 +19,6 @@ member of each strategy's preset (the only one for ``single``); the healthy mode
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -37,8 +36,8 @@ from mmchat.api import (
     TurnFinished,
 )
 from mmchat.engine import TurnRequest
+from mmchat.history.store import Store
 from mmchat.plugins import Registry, discover
-from mmchat.store import Store
 from tests.fakeserver import Reply
 from tests.fakeserver.server import FakeServer
 from tests.reliability.common import (
@@ -155,7 +154,8 @@ def explanations(events: list[Event]) -> str:
         if isinstance(e, Note):
             parts.append(e.text)
         elif isinstance(e, Decision):
-            parts.append(e.summary + " " + json.dumps(e.detail, default=str))
+            # What a reader sees: the summary and the decision's own sentences.
+            parts.append(" ".join([e.summary, *e.detail.lines()]))
         elif isinstance(e, PlanNode) and e.state == "failed":
             parts.append(f"plan node {e.node} failed lane={e.lane}")
         elif isinstance(e, TurnFinished) and e.error:

@@ -23,10 +23,11 @@ from mmchat.api import Event, LaneClosed
 from mmchat.cli import main
 from mmchat.config import load_config, save_config
 from mmchat.engine import Engine, TurnRequest
+from mmchat.history.export import to_json, to_markdown
+from mmchat.history.store import Store
 from mmchat.plugins import discover
 from mmchat.providers.base import ProviderError
 from mmchat.providers.http import ErrorContext
-from mmchat.store import Store
 from tests.fakeserver import Reply
 from tests.fakeserver.server import FakeServer
 from tests.reliability.common import (
@@ -121,8 +122,8 @@ async def test_keys_stay_out_of_sqlite_exports_messages_and_reprs(
     assert store is not None
     assert outcome.conversation_id is not None
     exports = [
-        store.export_markdown(outcome.conversation_id),
-        json.dumps(store.export_json(outcome.conversation_id)),
+        to_markdown(store, outcome.conversation_id),
+        json.dumps(to_json(store, outcome.conversation_id)),
     ]
     store.close()
     for text in exports:

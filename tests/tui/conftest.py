@@ -11,8 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from mmchat import paths
+from mmchat.history.store import Store
 from mmchat.plugins import discover
-from mmchat.store import Store
 from mmchat.tui.app import MMChatApp, make_app
 from tests.fakeserver import FakeServer
 from tests.harness import make_config

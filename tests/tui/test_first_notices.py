@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from mmchat import paths
+from mmchat.history.store import Store
 from mmchat.plugins import discover
-from mmchat.store import Store
 from mmchat.tui.app import make_app
 from tests.fakeserver import FakeServer
 from tests.harness import make_config

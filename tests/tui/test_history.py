@@ -180,3 +180,34 @@ async def test_palette_lists_actions_and_presets(fake_server: FakeServer) -> Non
         await pilot.pause()
         assert app.chat_screen is not None
         assert app.chat_screen.controller.preset == "compare"
+
+
+async def test_reopened_interrupted_answer_says_so_and_continues_from_it(
+    fake_server: FakeServer,
+) -> None:
+    """kill -9 mid-answer: the reopened message says "interrupted" (not "cancelled"),
+    shows the text that arrived, and the next turn sends both as history."""
+    from mmchat.history.store import Store
+    from tests.reliability.test_tui_faults import screen_text
+
+    fake_server.script("model-a", "carry on")
+    app = build_app(fake_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None and isinstance(app.store, Store)
+        store = app.store
+        conv = store.create_conversation("crashed", "single")
+        user = store.add_user_message(conv, "Name three rivers", None)
+        msg = store.start_assistant(conv, user, "single", "single")
+        store.open_lane(msg, "L1", "a", "answer", "a", None)
+        store.update_lane_text(msg, "L1", "The Nile, the Amaz", "")
+        store.update_assistant_text(msg, "The Nile, the Amaz")
+        store.mark_interrupted()  # what the next start does after a crash
+        await chat.controller.open_conversation(conv)
+        await wait_for(pilot, lambda: "interrupted" in screen_text(app)[0])
+        text = screen_text(app)[0]
+        assert "The Nile, the Amaz" in text and "cancelled" not in text
+        await send(pilot, "go on")
+        await wait_for(pilot, lambda: idle(app)() and len(chat.controller.records) == 2)
+        sent = [m["content"] for m in fake_server.last.json["messages"]]
+        assert sent[-3:] == ["Name three rivers", "The Nile, the Amaz", "go on"]

@@ -62,7 +62,7 @@ def test_the_named_command_gets_its_real_parser() -> None:
 # Loaded after the first frame, never before it (pydantic alone is ~100 ms).
 NOT_BEFORE_FIRST_FRAME = (
     "pydantic", "httpx", "mmchat.config", "mmchat.config_schema", "mmchat.api",
-    "mmchat.engine", "mmchat.store", "mmchat.plugins", "mmchat.tui.controller",
+    "mmchat.engine", "mmchat.history.store", "mmchat.plugins", "mmchat.tui.controller",
     "mmchat.providers",
 )  # fmt: skip
 

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import dataclass
+from typing import ClassVar
 
 import pytest
+from textual.app import App, ComposeResult
 from textual.widgets import TextArea
 
+from mmchat.api import CustomDetail, Decision, DecisionDetail, Tally, VoteDetail
 from mmchat.tui.screens.plan_review import PlanReviewScreen
 from mmchat.tui.widgets.assistant_message import AssistantMessage
+from mmchat.tui.widgets.decision_list import DecisionList
 from mmchat.tui.widgets.lane_pane import LanePane
 from mmchat.tui.widgets.plan_tree import PlanTree
 from mmchat.tui.widgets.route_badge import RouteBadge
@@ -113,7 +119,7 @@ async def test_router_badge(fake_server: FakeServer) -> None:
         badge.collapsed = False
         await pilot.pause()
         detail = str(badge._detail_widget.render())
-        assert "why" in detail and "runner-up" in detail
+        assert "Routed to code (a): the classifier chose it" in detail
         reply = app.screen.query_one(AssistantMessage)
         assert reply.text == "def f(): pass"
         assert "classifier" in str(reply._stages.children[0].title)
@@ -183,3 +189,44 @@ async def test_cancelled_plan_leaves_no_node_running(fake_server: FakeServer) ->
         labels = [str(node.label) for node in tree._tree_nodes.values()]
         assert all("running" not in label and "queued" not in label for label in labels)
         assert any("cancelled" in label for label in labels)
+
+
+@dataclass(frozen=True)
+class ShortestDetail(DecisionDetail):
+    """A plugin's own payload type, with no view registered for it."""
+
+    kind: ClassVar[str] = "test-shortest"
+    chars: int
+
+    def lines(self) -> list[str]:
+        return [f"The winner has {self.chars} characters."]
+
+
+async def test_a_decision_no_view_knows_is_drawn_generically_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A plugin's own decision kind (no payload type, or one with no registered view)
+    is shown as its summary and its sentences, and the debug log names it."""
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield AssistantMessage(view="single", strategy="shortest")
+
+    caplog.set_level(logging.DEBUG, logger="mmchat")
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        message = app.query_one(AssistantMessage)
+        await message.handle(Decision(summary="b wins", detail=ShortestDetail(chars=12)))
+        await message.handle(Decision(kind="mystery", summary="it happened",
+                                      detail=CustomDetail({"why": "because"})))  # fmt: skip
+        await message.handle(Decision(summary="2 of 2", detail=VoteDetail(
+            tally=Tally(groups=(), counted=2, method="exact"))))  # fmt: skip
+        await pilot.pause()
+        shown = "\n".join(str(s.render()) for s in message.query_one(DecisionList).children)
+        assert "test-shortest: b wins" in shown and "The winner has 12 characters." in shown
+        assert "mystery: it happened" in shown and "why: because" in shown
+        assert "2 of 2" not in shown  # a vote goes to the tally view, not the list
+    logged = [r.getMessage() for r in caplog.records if r.name == "mmchat"]
+    assert any("'test-shortest'" in line for line in logged)
+    assert any("'mystery'" in line for line in logged)
+    assert not any("'vote'" in line for line in logged)

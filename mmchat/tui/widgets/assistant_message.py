@@ -10,6 +10,7 @@ the end from the final text (not once per stage or lane close on the way).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -17,20 +18,30 @@ from textual.message import Message
 from textual.widgets import Static
 
 from mmchat.api import (
+    ANSWER_ROLES,
+    AssignmentsDetail,
     Decision,
+    DecisionDetail,
     Event,
+    FanoutDetail,
     FinalAnswer,
     LaneClosed,
     LaneOpened,
     LaneRetrying,
     Note,
+    PlanDetail,
     PlanNode,
     ReasoningDelta,
+    ReviewDetail,
+    RouteDetail,
+    StageDetail,
     TextDelta,
     TurnFinished,
     TurnStarted,
     Usage,
+    View,
 )
+from mmchat.debug_log import log
 from mmchat.tui.widgets import fmt
 from mmchat.tui.widgets.decision_list import DecisionList
 from mmchat.tui.widgets.fmt import escape
@@ -42,16 +53,32 @@ from mmchat.tui.widgets.plan_tree import PlanTree
 from mmchat.tui.widgets.route_badge import RouteBadge
 from mmchat.tui.widgets.stage_list import StageList
 from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
-from mmchat.tui.widgets.tally_view import TallyView
+from mmchat.tui.widgets.tally_view import TALLY_DETAILS, TallyView
 from mmchat.tui.widgets.thinking_view import ThinkingView
 
 __all__ = ["AssistantMessage"]
 
-KNOWN_VIEWS = ("single", "lanes", "tally", "tree")
-ANSWER_ROLES = frozenset({"answer", "synthesis", "final", "escalation"})
-TALLY_KINDS = frozenset(
-    {"vote", "voting", "consensus", "tally", "agreement", "scores", "escalation"}
-)
+KNOWN_VIEWS: tuple[View, ...] = ("single", "lanes", "tally", "tree")
+DecisionSlot = Literal["route", "tally", "list"]
+# Where each kind of decision is drawn: the route badge, the tally view, or the list of
+# decisions (a sentence each). A payload type not here is drawn in the list too, and
+# the debug log says so.
+DECISION_VIEWS: dict[type[DecisionDetail], DecisionSlot] = {
+    RouteDetail: "route",
+    **dict.fromkeys(TALLY_DETAILS, "tally"),
+    **dict.fromkeys(
+        (StageDetail, PlanDetail, AssignmentsDetail, ReviewDetail, FanoutDetail), "list"
+    ),
+}
+
+
+def decision_slot(detail: DecisionDetail) -> DecisionSlot | None:
+    """Where ``detail`` is drawn; None for a kind no view knows."""
+    for cls in type(detail).__mro__:
+        slot = DECISION_VIEWS.get(cls)
+        if slot is not None:
+            return slot
+    return None
 
 
 class AssistantMessage(Vertical):
@@ -306,19 +333,25 @@ class AssistantMessage(Vertical):
 
     # -- decisions -----------------------------------------------------------------
     async def _on_decision(self, event: Decision) -> None:
-        if event.kind == "route":
+        detail = event.detail
+        slot = decision_slot(detail)
+        if slot is None:
+            log.debug("no view for decision kind %r (%s): shown generically", event.kind,
+                      type(detail).__name__)  # fmt: skip
+            slot = "list"
+        if slot == "route" and isinstance(detail, RouteDetail):
             if self._route is None:
-                self._route = RouteBadge(event.summary, event.detail)
+                self._route = RouteBadge(detail)
                 self._route_slot.display = True
                 await self._route_slot.mount(self._route)
             else:
-                self._route.show(event.summary, event.detail)
-        elif event.kind in TALLY_KINDS:
+                self._route.show(detail)
+        elif slot == "tally":
             tally = await self._ensure_tally()
-            tally.show_decision(event.kind, event.summary, event.detail)
+            tally.show_decision(event.summary, detail)
         else:
             self._decisions.display = True
-            await self._decisions.add_decision(event.kind, event.summary, event.detail)
+            await self._decisions.add_decision(event)
 
     async def _ensure_grid(self) -> LanesGrid:
         if self._grid is None:
@@ -366,14 +399,22 @@ class AssistantMessage(Vertical):
         self.error = event.error
         self.usage, self.cost, self.duration = event.usage, event.cost, event.duration
         if self._tree is not None and event.status != "complete":
-            self._tree.settle("cancelled" if event.status == "cancelled" else "failed")
+            self._tree.settle("failed" if event.status == "failed" else "cancelled")
         if event.status != "complete":
-            await self._answer_stop(self._shadow or None)
+            shown = self._shadow or None
+            if event.status == "interrupted" and not self._has_text():
+                shown = event.text or None  # what the store kept of the answer
+            await self._answer_stop(shown)
             if self._answer_text():
                 self.answer.markdown.display = True
+        kept = "partial answer kept" if self._has_text() else "nothing arrived"
         if event.status == "cancelled":
-            kept = "partial answer kept" if self._has_text() else "nothing arrived"
             self._show_status(f"■ cancelled — {kept}", "cancelled")
+        elif event.status == "interrupted":
+            self._show_status(
+                f"⚡ interrupted — mmchat stopped before this answer was finished; {kept}",
+                "cancelled",
+            )
         elif event.status == "failed":
             self._show_status(f"✗ failed: {event.error or 'unknown error'}", "failed")
         else:

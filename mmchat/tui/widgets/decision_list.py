@@ -1,25 +1,15 @@
-"""Decisions and notes a view has no dedicated widget for, one line each."""
+"""Decisions and notes a view has no dedicated widget for: a line each, and the
+decision's own sentences (``DecisionDetail.lines``) beneath it."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from mmchat.api import Decision
 from mmchat.tui.widgets.fmt import escape
 
 __all__ = ["DecisionList"]
-
-
-def _compact(detail: dict[str, Any]) -> str:
-    items = []
-    for key, value in detail.items():
-        if value in (None, "") or isinstance(value, (list, dict, tuple)):
-            continue  # structured detail is in the store and the export
-        text = str(value)
-        items.append(f"{key}={text if len(text) < 60 else text[:57] + '…'}")
-    return ", ".join(items)
 
 
 class DecisionList(Vertical):
@@ -30,12 +20,10 @@ class DecisionList(Vertical):
     DecisionList > .-error { color: $error; }
     """
 
-    async def add_decision(self, kind: str, summary: str, detail: dict[str, Any]) -> None:
-        extra = _compact(detail)
-        line = f"◆ [b]{escape(kind)}[/b]: {escape(summary)}"
-        if extra:
-            line += f" [dim]({escape(extra)})[/dim]"
-        await self.mount(Static(line))
+    async def add_decision(self, decision: Decision) -> None:
+        lines = [f"◆ [b]{escape(decision.kind)}[/b]: {escape(decision.summary)}"]
+        lines += [f"  [dim]{escape(line)}[/dim]" for line in decision.detail.lines()]
+        await self.mount(Static("\n".join(lines)))
 
     async def add_note(self, text: str, level: str) -> None:
         mark = {"warning": "⚠", "error": "✗"}.get(level, "ℹ")

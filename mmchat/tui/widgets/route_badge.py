@@ -1,12 +1,11 @@
-"""Router decision: the chosen route, why, and the runner-up (expandable)."""
+"""Router decision: the chosen route, how it was chosen, and the runner-up (expandable)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.widgets import Collapsible, Static
 
+from mmchat.api import RouteDetail
 from mmchat.tui.widgets.fmt import escape
 
 __all__ = ["RouteBadge"]
@@ -19,31 +18,24 @@ class RouteBadge(Collapsible):
     RouteBadge .route-detail { color: $text-muted; height: auto; }
     """
 
-    def __init__(self, summary: str, detail: dict[str, Any]) -> None:
+    def __init__(self, detail: RouteDetail) -> None:
         self._detail_widget = Static(classes="route-detail")
-        super().__init__(self._detail_widget, title=self._heading(summary, detail), collapsed=True)
-        self.show(summary, detail)
+        super().__init__(self._detail_widget, title=self._heading(detail), collapsed=True)
+        self.show(detail)
 
     def compose(self) -> ComposeResult:
         yield from super().compose()
 
     @staticmethod
-    def _heading(summary: str, detail: dict[str, Any]) -> str:
-        route = detail.get("route") or summary
-        model = detail.get("target") or detail.get("model")
-        target = f"{route} → {model}" if model else str(route)
-        return f"⤳ route: {target}"
+    def _heading(detail: RouteDetail) -> str:
+        sure = f", {detail.confidence:.0%} sure" if detail.confidence is not None else ""
+        return f"⤳ route: {detail.route} → {detail.target} (by {detail.source}{sure})"
 
-    def show(self, summary: str, detail: dict[str, Any]) -> None:
-        self.title = self._heading(summary, detail)
-        lines = [f"[b]route[/b] {escape(str(detail.get('route', '?')))}"]
-        if detail.get("reason"):
-            lines.append(f"[b]why[/b] {escape(str(detail['reason']))}")
-        lines.append(f"[b]runner-up[/b] {escape(str(detail.get('runner_up') or '–'))}")
-        shown = ("route", "reason", "runner_up", "model", "target")
-        for key, value in detail.items():
-            if key not in shown and value not in (None, "", {}, []):
-                lines.append(f"[b]{escape(key)}[/b] {escape(str(value))}")
-        if summary and summary != detail.get("route"):
-            lines.append(escape(summary))
+    def show(self, detail: RouteDetail) -> None:
+        self.title = self._heading(detail)
+        lines = [escape(line) for line in detail.lines()]
+        if detail.scores:
+            ranked = sorted(detail.scores.items(), key=lambda kv: -kv[1])
+            scores = ", ".join(f"{route} {score:g}" for route, score in ranked)
+            lines.append(f"[dim]scores: {escape(scores)}[/dim]")
         self._detail_widget.update("\n".join(lines))

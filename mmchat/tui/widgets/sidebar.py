@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.widgets import Label, ListItem, ListView, Static
 
 if TYPE_CHECKING:
-    from mmchat.store import ConversationRow
+    from mmchat.history.store import ConversationRow
 
 __all__ = ["Sidebar"]
 

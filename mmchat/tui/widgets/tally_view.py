@@ -9,14 +9,32 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Static
 
-from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
+from mmchat.api import (
+    ConsensusDetail,
+    DecisionDetail,
+    EscalationDetail,
+    LaneClosed,
+    LaneOpened,
+    LaneRetrying,
+    ScoresDetail,
+    Tally,
+    VoteDetail,
+)
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import STATUS_MARKS
 from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
 from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
-__all__ = ["TallyView", "agreement_bar"]
+__all__ = ["TALLY_DETAILS", "TallyView", "agreement_bar"]
+
+# The decisions this view draws (the message's view registry sends them here).
+TALLY_DETAILS: tuple[type[DecisionDetail], ...] = (
+    VoteDetail,
+    ConsensusDetail,
+    EscalationDetail,
+    ScoresDetail,
+)
 
 BAR_WIDTH = 24
 
@@ -36,42 +54,21 @@ def agreement_bar(agreement: float, threshold: float | None) -> str:
     return text
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def _tally_lines(tally: Any) -> list[str]:
-    if isinstance(tally, dict):
-        items = sorted(tally.items(), key=lambda kv: -(_number(kv[1]) or 0))
-        return [f"  {escape(str(v))} × {escape(_short(k))}" for k, v in items]
-    if isinstance(tally, list):
-        lines = []
-        for entry in tally:
-            if isinstance(entry, dict):
-                answer = entry.get("answer", entry.get("text", entry.get("cluster", "?")))
-                count = entry.get("count", entry.get("votes", len(entry.get("lanes", []) or [])))
-                lanes = entry.get("models") or entry.get("lanes") or []
-                who = f" ({', '.join(map(str, lanes))})" if lanes else ""
-                lines.append(f"  {escape(str(count))} × {escape(_short(answer))}{escape(who)}")
-            else:
-                lines.append(f"  {escape(_short(entry))}")
-        return lines
-    return [f"  {escape(_short(tally))}"] if tally else []
-
-
-def _who(items: Any) -> str:
-    """``model (why), ...`` for a list of {lane, model, why} dicts."""
-    if not isinstance(items, list):
-        return _short(items)
-    parts = []
-    for item in items:
-        if isinstance(item, dict):
-            name = item.get("model") or item.get("lane") or "?"
-            why = item.get("why") or item.get("error")
-            parts.append(f"{name} ({why})" if why else str(name))
-        else:
-            parts.append(str(item))
-    return _short(", ".join(parts), 120)
+def _tally_lines(tally: Tally) -> list[str]:
+    """One line per group: how many, what they said (the extracted answer when there is
+    one), and who."""
+    lines = []
+    for group in tally.groups:
+        said = group.extracted or _short(group.answer)
+        extracted = (
+            f" [dim]— from “{escape(_short(group.answer, 40))}”[/dim]" if group.extracted else ""
+        )
+        who = f" ({', '.join(group.models)})" if group.models else ""
+        lines.append(f"  {group.votes} × [b]{escape(said)}[/b]{escape(who)}{extracted}")
+    if tally.excluded:
+        names = ", ".join(f"{e.model} ({e.why})" for e in tally.excluded)
+        lines.append(f"[dim]not counted: {escape(_short(names, 120))}[/dim]")
+    return lines
 
 
 def _short(value: Any, limit: int = 70) -> str:
@@ -154,58 +151,48 @@ class TallyView(Vertical):
         member.retitle()
 
     # -- decisions ------------------------------------------------------------------
-    def show_decision(self, kind: str, summary: str, detail: dict[str, Any]) -> None:
-        if kind == "scores":
+    def show_decision(self, summary: str, detail: DecisionDetail) -> None:
+        if isinstance(detail, ScoresDetail):
             self._show_scores(summary, detail)
-            return
-        if kind == "escalation":
-            failed = detail.get("status") == "failed"
-            colour = "$error" if failed else "$warning"
+        elif isinstance(detail, EscalationDetail):
+            colour = "$error" if detail.status == "failed" else "$warning"
             self._escalation.update(f"[{colour}]⇪ {escape(summary)}[/]")
             self._escalation.display = True
-            return
-        lines = [f"[b]{escape(kind)}[/b]: {escape(summary)}"]
-        agreement = _number(detail.get("agreement"))
-        if agreement is not None:
-            lines.append("agreement " + agreement_bar(agreement, _number(detail.get("threshold"))))
-        lines += _tally_lines(detail.get("tally"))
-        excluded = detail.get("excluded") or detail.get("failed")
-        if excluded:
-            lines.append(f"[dim]excluded: {escape(_who(excluded))}[/dim]")
+        elif isinstance(detail, (VoteDetail, ConsensusDetail)):
+            self._show_tally(summary, detail)
+
+    def _show_tally(self, summary: str, detail: VoteDetail | ConsensusDetail) -> None:
+        tally = detail.tally
+        threshold = detail.threshold if isinstance(detail, ConsensusDetail) else None
+        lines = [
+            f"[b]{escape(detail.kind)}[/b]: {escape(summary)}",
+            "agreement " + agreement_bar(tally.agreement, threshold),
+            f"[dim]answers compared by {escape(tally.method)}[/dim]",
+            *_tally_lines(tally),
+        ]
         self._summary.update("\n".join(lines))
         self._summary.display = True
-        if "escalated" in detail:
-            reason = escape(str(detail.get("reason") or ""))
-            if detail.get("escalated"):
-                target = detail.get("to") or detail.get("model") or ""
-                to = f" to {escape(str(target))}" if target else ""
-                self._escalation.update(f"⇪ [b]escalated[/b]{to}: {reason}")
-            else:
+        if isinstance(detail, ConsensusDetail):
+            reason = escape(detail.reason)
+            if detail.accepted:
                 self._escalation.update(f"[$success]✓ not escalated[/]: {reason}")
+            else:
+                self._escalation.update(f"⇪ [b]escalating[/b]: {reason}")
             self._escalation.display = True
 
-    def _show_scores(self, summary: str, detail: dict[str, Any]) -> None:
-        rows = detail.get("rows") or []
-        winner = detail.get("winner")
+    def _show_scores(self, summary: str, detail: ScoresDetail) -> None:
         lines = [
             f"[b]scores[/b]: {escape(summary)}",
             f"  {'model':<18} {'score':>7} {'weight':>7} {'total':>7}",
         ]
-        for row in rows if isinstance(rows, list) else []:
-            if not isinstance(row, dict):
-                continue
-            name = str(row.get("model") or row.get("lane") or "?")
-            won = winner is not None and winner in (row.get("lane"), row.get("model"))
-            cells = [_cell(row.get(k)) for k in ("score", "weight", "total")]
+        for row in detail.rows:
+            won = detail.winner == row.lane
             star = "★" if won else " "
-            line = f"{star} {escape(name[:18]):<18} {cells[0]:>7} {cells[1]:>7} {cells[2]:>7}"
+            line = (
+                f"{star} {escape(row.model[:18]):<18} {row.score:>7.2f} {row.weight:>7.2f}"
+                f" {row.total:>7.2f}"
+            )
             lines.append(f"[b]{line}[/b]" if won else line)
+        lines += [f"[dim]{escape(text)}[/dim]" for text in detail.lines()[len(detail.rows) :]]
         self._scores.update("\n".join(lines))
         self._scores.display = True
-
-
-def _cell(value: Any) -> str:
-    number = _number(value)
-    if number is None:
-        return "–" if value is None else str(value)[:7]
-    return f"{number:.2f}"

@@ -1,19 +1,24 @@
-"""Export a stored conversation as Markdown (one branch) or JSON (everything)."""
+"""Export a stored conversation as Markdown (one branch) or JSON (everything).
+
+The Markdown export reads each answer's decisions back through replay
+(:mod:`mmchat.history.replay`), so it says what a strategy decided in the same words as
+the app and ``mmchat ask`` do.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mmchat.api import Usage
-
-if TYPE_CHECKING:
-    from mmchat.store import MessageRow, Store
+from mmchat.api import Decision, Usage
+from mmchat.history.protocol import HistoryStore
+from mmchat.history.replay import INTERRUPTED, replay_events
+from mmchat.history.schema import MessageRow
 
 EXPORT_FORMAT = 1
 
 
-def to_markdown(store: Store, conversation_id: int, leaf_id: int | None = None) -> str:
+def to_markdown(store: HistoryStore, conversation_id: int, leaf_id: int | None = None) -> str:
     conversation = store.get_conversation(conversation_id)
     if conversation is None:
         raise KeyError(conversation_id)
@@ -22,17 +27,23 @@ def to_markdown(store: Store, conversation_id: int, leaf_id: int | None = None) 
         if message.role == "user":
             out += ["## You", "", message.text, ""]
             continue
-        out += [f"## {_heading(message)}", "", message.text or "_(no text)_", ""]
+        out += [f"## {_heading(message)}", ""]
+        decisions = [e for e in replay_events(store, message) if isinstance(e, Decision)]
+        for decision in decisions:
+            out.append(f"> ◆ **{decision.kind}**: {decision.summary}")
+        if decisions:
+            out.append("")
+        out += [message.text or "_(no text)_", ""]
         if message.status != "complete":
-            reason = f": {message.error}" if message.error else ""
-            out += [f"> {message.status}{reason}", ""]
+            reason = message.error or (INTERRUPTED if message.status == "interrupted" else "")
+            out += [f"> {reason or message.status}", ""]
         footer = _footer(message.usage, message.cost, message.duration)
         if footer:
             out += [f"<sub>{footer}</sub>", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
-def to_json(store: Store, conversation_id: int) -> dict[str, Any]:
+def to_json(store: HistoryStore, conversation_id: int) -> dict[str, Any]:
     """All messages of all branches with their lanes and events (decisions, plan...)."""
     conversation = store.get_conversation(conversation_id)
     if conversation is None:

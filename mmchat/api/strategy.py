@@ -1,10 +1,8 @@
-"""The public plugin API of mmchat.
+"""What a strategy is and what it may do: the Context, options, results.
 
-A strategy plugin imports only this module (never Textual, never the engine). It
-receives a :class:`Context` that can call models by alias, run another preset as a
-step, and emit typed events; it returns the turn's final answer. Everything a user
-sees of a turn (lanes, streaming text, decisions, plan trees) is derived from the
-events defined here, so the TUI, the CLI and the store can never disagree.
+A strategy receives a :class:`Context` that can call models by alias (each call a
+*lane*: streamed, accounted, cancellable, recorded), run another preset as a step,
+and emit events; it returns the turn's final :class:`Answer`.
 """
 
 from __future__ import annotations
@@ -12,179 +10,25 @@ from __future__ import annotations
 import abc
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol, TypeAlias
+from typing import Any, ClassVar, Protocol, TypeAlias
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field
+
+from mmchat.api.events import Event, LaneRole, LaneStatus, Message, Usage, View
 
 __all__ = [
     "Answer",
     "Context",
-    "Decision",
-    "Event",
-    "FinalAnswer",
-    "LaneClosed",
-    "LaneOpened",
     "LaneResult",
-    "LaneRetrying",
-    "LaneStatus",
-    "Message",
     "ModelRef",
-    "Note",
-    "PlanNode",
-    "PlanState",
-    "ReasoningDelta",
-    "Role",
+    "ReviewCallback",
     "Strategy",
     "StrategyError",
     "StrategyOptions",
-    "TextDelta",
-    "TurnFinished",
-    "TurnStarted",
-    "Usage",
-    "field_validator",
-    "model_validator",
     "models_option",
     "option",
     "preset_option",
 ]
-
-Role: TypeAlias = Literal["system", "user", "assistant"]
-LaneStatus: TypeAlias = Literal["done", "failed", "cancelled"]
-PlanState: TypeAlias = Literal["queued", "running", "done", "failed", "skipped", "cancelled"]
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One message of a conversation, as models see it."""
-
-    role: Role
-    content: str
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Token counts of one model call; ``estimated`` when the server sent none."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    estimated: bool = False
-
-    def __add__(self, other: Usage) -> Usage:
-        return Usage(
-            self.prompt_tokens + other.prompt_tokens,
-            self.completion_tokens + other.completion_tokens,
-            self.estimated or other.estimated,
-        )
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-# --------------------------------------------------------------------------- events
-# Every event is a frozen dataclass. The engine stamps ``turn`` (the turn id) and
-# ``at`` (seconds since the turn started) on each one before anyone sees it.
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
-    turn: str = ""
-    at: float = 0.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TurnStarted(Event):
-    strategy: str
-    preset: str
-    prompt: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LaneOpened(Event):
-    """A model call started. ``role`` says what the lane is for (voter, planner...)."""
-
-    lane: str
-    model: str
-    role: str = ""
-    label: str = ""
-    parent: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TextDelta(Event):
-    lane: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ReasoningDelta(Event):
-    """Thinking/reasoning text, kept apart from the answer."""
-
-    lane: str
-    text: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LaneRetrying(Event):
-    lane: str
-    attempt: int
-    delay: float
-    reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LaneClosed(Event):
-    lane: str
-    status: LaneStatus
-    text: str = ""
-    usage: Usage = field(default_factory=Usage)
-    cost: float | None = None  # None means "unknown price", never 0
-    ttft: float | None = None  # seconds to first token
-    duration: float = 0.0
-    finish_reason: str | None = None
-    error: str | None = None  # one line a user can act on
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Decision(Event):
-    """A visible decision: a route, a tally, an escalation, a score table..."""
-
-    kind: str
-    summary: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PlanNode(Event):
-    """A node of a plan tree was added or changed state."""
-
-    node: str
-    label: str
-    state: PlanState
-    parent: str | None = None
-    lane: str | None = None
-    kind: str = ""  # step type (code, math...) or "plan" / "synthesis"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Note(Event):
-    text: str
-    level: Literal["info", "warning", "error"] = "info"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FinalAnswer(Event):
-    text: str
-    sources: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TurnFinished(Event):
-    status: Literal["complete", "cancelled", "failed"]
-    usage: Usage = field(default_factory=Usage)
-    cost: float | None = None
-    duration: float = 0.0
-    error: str | None = None
 
 
 # ------------------------------------------------------------------ model calls
@@ -242,7 +86,7 @@ class Context(Protocol):
         messages: Sequence[Message] | None = None,
         *,
         system: str | None = None,
-        role: str = "",
+        role: LaneRole = "answer",
         label: str = "",
         parent: str | None = None,
         max_tokens: int | None = None,
@@ -306,7 +150,7 @@ class Strategy(abc.ABC):
     name: ClassVar[str]
     summary: ClassVar[str] = ""
     # Which view the TUI uses: single, lanes (side by side), tally, tree.
-    view: ClassVar[str] = "single"
+    view: ClassVar[View] = "single"
     Options: ClassVar[type[StrategyOptions]] = StrategyOptions
 
     @abc.abstractmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mmchat.api import Usage
-from mmchat.store_schema import (
+from mmchat.history.schema import (
     ConversationRow,
     EventRow,
     LaneRow,
@@ -61,6 +62,7 @@ class Store:
         """
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _create_private(path)
             conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA busy_timeout = 5000")
@@ -163,11 +165,11 @@ class Store:
                 (message_id, lane, model, role, label, parent_lane),
             )
 
-    def update_lane_text(self, message_id: int, lane: str, text: str) -> None:
+    def update_lane_text(self, message_id: int, lane: str, text: str, reasoning: str = "") -> None:
         with self._tx() as db:
             db.execute(
-                "UPDATE lanes SET text = ? WHERE message_id = ? AND lane = ?",
-                (text, message_id, lane),
+                "UPDATE lanes SET text = ?, reasoning = ? WHERE message_id = ? AND lane = ?",
+                (text, reasoning, message_id, lane),
             )
 
     def close_lane(
@@ -214,6 +216,7 @@ class Store:
             )
 
     def update_assistant_text(self, message_id: int, text: str) -> None:
+        """The answer so far, while the turn streams (what a crash leaves)."""
         with self._tx() as db:
             db.execute("UPDATE messages SET text = ? WHERE id = ?", (text, message_id))
 
@@ -371,16 +374,6 @@ class Store:
         usage = Usage(int(row[1]), int(row[2]), bool(row[3]))
         return Totals(int(row[0]), usage, float(row[4]), int(row[5]))
 
-    def export_markdown(self, conversation_id: int, leaf_id: int | None = None) -> str:
-        from mmchat.store_export import to_markdown
-
-        return to_markdown(self, conversation_id, leaf_id)
-
-    def export_json(self, conversation_id: int) -> dict[str, Any]:
-        from mmchat.store_export import to_json
-
-        return to_json(self, conversation_id)
-
     def _one(self, sql: str, *params: Any) -> sqlite3.Row | None:
         with self._lock:
             row: sqlite3.Row | None = self._conn.execute(sql, params).fetchone()
@@ -392,6 +385,15 @@ class Store:
 
 
 # ------------------------------------------------------------------ helpers
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 if it does not exist (whatever the umask and the
+    folder's mode). SQLite gives its -wal and -shm files the database file's mode."""
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.fchmod(fd, 0o600)  # O_CREAT's mode is filtered by the umask; this is not
+        os.close(fd)
 
 
 def _rowid(cur: sqlite3.Cursor) -> int:
