@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from mmchat.bootstrap import Session
+from mmchat.wiring import Session
 
 
 def err(message: str) -> None:
@@ -13,9 +13,9 @@ def err(message: str) -> None:
 
 def open_session_or_report(*, save: bool = True) -> Session | None:
     """Open config/plugins/store; on a bad config print one clear error and return None."""
-    from mmchat.bootstrap import open_session
     from mmchat.config import ConfigError
     from mmchat.history.store import StoreError
+    from mmchat.wiring import open_session
 
     try:
         return open_session(save=save)

@@ -88,11 +88,9 @@ def preset_problems(
     from mmchat.engine import PresetError
 
     if engine is None:
-        from mmchat.bootstrap import plugin_dirs
-        from mmchat.engine import Engine
-        from mmchat.plugins import discover
+        from mmchat.wiring import build_engine, discover_strategies
 
-        engine = Engine(loaded.config, discover(plugin_dirs(loaded.config)))
+        engine = build_engine(loaded.config, discover_strategies(loaded.config), None)
     try:
         lines = _key_lines(loaded.path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError):

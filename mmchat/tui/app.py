@@ -109,24 +109,26 @@ class MMChatApp(App[int]):
                 self.startup_error = ("mmchat cannot start: the config file has problems", str(exc))
                 return
         if self.store is None and self.use_store:
-            from mmchat import paths
-            from mmchat.history.store import Store, StoreError
+            from mmchat.history.store import StoreError
+            from mmchat.wiring import open_store
 
             try:
-                self.store = Store.open(paths.db_file())
+                self.store = open_store()
             except (StoreError, OSError) as exc:
                 self.startup_error = ("mmchat cannot open its history", str(exc))
 
     def _load_plugins_and_engine(self) -> None:
+        from mmchat.wiring import build_engine, discover_strategies
+
         if self.registry is None:
             self.registry = (
-                self.engine.registry if self.engine is not None else _discover(self.config)
+                self.engine.registry
+                if self.engine is not None
+                else discover_strategies(self.config)
             )
         if self.engine is None:
-            from mmchat.engine import Engine
-
             assert self.loaded is not None
-            self.engine = Engine(self.loaded.config, self.registry, store=self.store)
+            self.engine = build_engine(self.loaded.config, self.registry, self.store)
 
     @property
     def starting(self) -> bool:
@@ -286,13 +288,13 @@ class MMChatApp(App[int]):
     def apply_config(self, config: Config) -> None:
         """Use a new (already saved) config from the next turn on."""
         from mmchat.config import LoadedConfig
-        from mmchat.engine import Engine
+        from mmchat.wiring import build_engine
 
         old = self.engine
         path = self.loaded.path if self.loaded is not None else (self.config_path or Path())
         self.loaded = LoadedConfig(path, config, False)
         assert self.registry is not None
-        self.engine = Engine(config, self.registry, store=self.store)
+        self.engine = build_engine(config, self.registry, self.store)
         self._owns_engine = True
         if old is not None:
             self.run_worker(old.aclose(), exit_on_error=False)
@@ -333,13 +335,6 @@ class MMChatApp(App[int]):
         if self.store is not None and self._owns_store:
             with contextlib.suppress(Exception):
                 self.store.close()
-
-
-def _discover(config: Config | None) -> Registry:
-    from mmchat.bootstrap import plugin_dirs
-    from mmchat.plugins import discover
-
-    return discover(plugin_dirs(config))
 
 
 def make_app(
