@@ -10,7 +10,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mmchat.api import (
     Event,
@@ -21,11 +21,29 @@ from mmchat.api import (
 )
 
 if TYPE_CHECKING:
-    from mmchat.engine import Engine
+    from collections.abc import AsyncIterator
+
+    from mmchat.api import Strategy, StrategyOptions
+    from mmchat.config_schema import Config
+    from mmchat.providers.base import ChatRequest, StreamPart
 
 EventSink = Callable[[Event], None]
 
 MAX_DEPTH = 3
+
+
+class TurnHost(Protocol):
+    """What a turn needs from whoever runs it (the :class:`~mmchat.engine.Engine`):
+    the config, a model stream, and presets resolved for composition."""
+
+    @property
+    def config(self) -> Config: ...
+
+    def stream(self, provider_name: str, request: ChatRequest) -> AsyncIterator[StreamPart]: ...
+
+    def resolve_preset(
+        self, preset: str, *, label: str = ...
+    ) -> tuple[Strategy, StrategyOptions]: ...
 
 
 @dataclasses.dataclass(slots=True)
@@ -47,7 +65,7 @@ class Turn:
 
     def __init__(
         self,
-        engine: Engine,
+        engine: TurnHost,
         turn_id: str,
         sink: EventSink,
         *,
