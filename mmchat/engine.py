@@ -56,6 +56,9 @@ if TYPE_CHECKING:
 KeyLookup = Callable[[str, str | None], str | None]
 
 
+EMBEDDINGS_KEPT = 4096  # cached vectors (oldest dropped first)
+
+
 class PresetError(Exception):
     """A preset that cannot run: unknown strategy, bad options, unknown model."""
 
@@ -115,6 +118,7 @@ class Engine:
         self._providers: dict[str, Provider] = {}
         self._provider_locks: dict[str, asyncio.Lock] = {}
         self._active: dict[str, asyncio.Task[Any]] = {}
+        self._embeddings: dict[tuple[str, str], list[float]] = {}
 
     # -- providers -------------------------------------------------------------------
     @property
@@ -170,6 +174,22 @@ class Engine:
             policy = dataclasses.replace(policy, sleep=self._retry_sleep)
         async for part in stream_with_retries(provider, request, policy):
             yield part
+
+    async def embed(self, alias: str, texts: Sequence[str]) -> list[list[float]]:
+        """Embeddings of ``texts`` from model ``alias``, cached per (alias, text) for the
+        engine's life (a strategy compares the same answers more than once)."""
+        spec = self.config.models.get(alias)
+        if spec is None:
+            raise ProviderError(ErrorKind.NOT_FOUND, f"no model alias {alias!r} in config")
+        missing = [t for t in dict.fromkeys(texts) if (alias, t) not in self._embeddings]
+        if missing:
+            provider = await self.provider(spec.provider)
+            vectors = await provider.embed(spec.model, missing)
+            for text, vector in zip(missing, vectors, strict=True):
+                self._embeddings[(alias, text)] = vector
+            while len(self._embeddings) > EMBEDDINGS_KEPT:
+                self._embeddings.pop(next(iter(self._embeddings)))
+        return [self._embeddings[(alias, t)] for t in texts]
 
     async def aclose(self) -> None:
         for task in list(self._active.values()):
@@ -231,6 +251,17 @@ class Engine:
             except PresetError as exc:
                 problems.append(str(exc))
         return problems
+
+    def preset_warnings(self) -> list[str]:
+        """Advice on presets that are valid but likely wrong (see Strategy.warnings)."""
+        found = []
+        for name in self.config.presets:
+            try:
+                strategy, options = self.resolve_preset(name)
+            except PresetError:
+                continue  # reported as a problem by validate_presets
+            found += [f"preset {name!r}: {text}" for text in type(strategy).warnings(options)]
+        return found
 
     def _estimate(self, strategy: Strategy, options: StrategyOptions, prompt_tokens: int) -> float:
         total = 0.0

@@ -26,6 +26,7 @@ from mmchat.api import (
     Message,
     PlanNode,
     ReasoningDelta,
+    StrategyError,
     Usage,
 )
 from mmchat.providers.base import (
@@ -252,6 +253,14 @@ class TurnContext:
             error=error,
             finish_reason=closed.finish_reason,
         )
+
+    async def embed(self, model: str, texts: Sequence[str]) -> list[list[float]]:
+        if not self.has_model(model):
+            raise StrategyError(f"no model alias {model!r} to take embeddings from")
+        try:
+            return await self._turn.engine.embed(model, texts)
+        except ProviderError as exc:
+            raise StrategyError(f"embeddings from {model}: {exc}") from None
 
     # -- composition ---------------------------------------------------------------
     async def run_preset(

@@ -21,7 +21,7 @@ from mmchat.api import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Sequence
 
     from mmchat.api import Strategy, StrategyOptions
     from mmchat.config_schema import Config
@@ -40,6 +40,8 @@ class TurnHost(Protocol):
     def config(self) -> Config: ...
 
     def stream(self, provider_name: str, request: ChatRequest) -> AsyncIterator[StreamPart]: ...
+
+    async def embed(self, alias: str, texts: Sequence[str]) -> list[list[float]]: ...
 
     def resolve_preset(
         self, preset: str, *, label: str = ...

@@ -19,20 +19,20 @@ async def test_normalized_short_answers_vote_together(fake_server: FakeServer) -
     await engine.aclose()
     assert outcome.text == "The answer is paris."  # the most complete wording
     (vote,) = decisions(events, "vote")
-    assert vote.detail.tally.method == "exact"
+    assert vote.detail.tally.method == "answers"  # extracted, compared by value
     tally = vote.detail.tally
-    assert [group.votes for group in tally.groups] == [3, 1]
+    assert [(group.votes, group.extracted) for group in tally.groups] == [(3, "paris"), (1, "lyon")]
     assert tally.groups[0].models == ("a", "b", "d") and tally.groups[1].answer == "Lyon"
     assert tally.agreement == 0.75 and tally.excluded == ()
     assert len(outcome.sources) == 3
 
 
-async def test_prose_answers_cluster_fuzzily(fake_server: FakeServer) -> None:
+async def test_prose_answers_group_by_word_overlap(fake_server: FakeServer) -> None:
     fake_server.script(
-        "model-a", "Water boils at 100 degrees Celsius at sea level under normal pressure."
+        "model-a", "Python is easy to read and has a huge standard library for beginners."
     )
     fake_server.script(
-        "model-b", "At sea level, under normal pressure, water boils at 100 degrees Celsius."
+        "model-b", "For beginners, Python is easy to read and has a huge standard library."
     )
     fake_server.script("model-c", "Bananas are berries in botany, while strawberries are not.")
     fake_server.script("model-d", Reply(status=500, error_message="overloaded"))
@@ -40,9 +40,9 @@ async def test_prose_answers_cluster_fuzzily(fake_server: FakeServer) -> None:
     outcome, events = await run(engine, "vote")
     await engine.aclose()
     (vote,) = decisions(events, "vote")
-    assert vote.detail.tally.method == "fuzzy"
+    assert vote.detail.tally.method == "lexical"
     assert [group.votes for group in vote.detail.tally.groups] == [2, 1]
-    assert "boils" in outcome.text
+    assert "Python" in outcome.text
     (excluded,) = vote.detail.tally.excluded
     assert excluded.model == "d" and "overloaded" in excluded.why
     assert vote.detail.tally.counted == 3

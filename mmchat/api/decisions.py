@@ -41,6 +41,7 @@ __all__ = [
     "detail_from_dict",
     "detail_to_dict",
     "detail_types",
+    "method_words",
 ]
 
 _TYPES: dict[str, type[DecisionDetail]] = {}
@@ -192,6 +193,20 @@ class AnswerGroup:
     models: tuple[str, ...]
 
 
+_METHOD_WORDS = {
+    "answers": "their extracted answers (numbers, letters, names by value)",
+    "lexical": "word overlap",
+    "embedding": "embeddings",
+    "judge": "a judge model",
+}
+
+
+def method_words(method: str) -> str:
+    """How answers were compared, in words ("answers + judge" → "… and a judge model")."""
+    parts = [_METHOD_WORDS.get(part.strip(), part.strip()) for part in method.split("+")]
+    return " and ".join(p for p in parts if p)
+
+
 @dataclass(frozen=True, slots=True)
 class Tally:
     groups: tuple[AnswerGroup, ...]  # largest first
@@ -218,9 +233,11 @@ class VoteDetail(DecisionDetail):
     tally: Tally
     tie: bool = False
     winner: str | None = None  # the lane whose answer won
+    notes: tuple[str, ...] = ()  # fallbacks the comparison took
 
     def lines(self) -> list[str]:
-        return [f"Answers compared by {self.tally.method}.", *self.tally.lines()]
+        compared = method_words(self.tally.method)
+        return [f"Answers compared by {compared}.", *self.tally.lines(), *self.notes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,18 +248,19 @@ class ConsensusDetail(DecisionDetail):
     accepted: bool
     reason: str
     cancelled: tuple[str, ...] = ()  # members stopped once the outcome was decided
+    notes: tuple[str, ...] = ()  # fallbacks the comparison took
 
     def lines(self) -> list[str]:
         verdict = "accepted" if self.accepted else "not enough agreement"
         out = [
             f"Agreement {self.tally.agreement:.0%} against a threshold of "
             f"{self.threshold:.0%}: {verdict}.",
-            f"Answers compared by {self.tally.method}.",
+            f"Answers compared by {method_words(self.tally.method)}.",
             *self.tally.lines(),
         ]
         if self.cancelled:
             out.append(f"Stopped waiting for {', '.join(self.cancelled)}: the outcome was decided.")
-        return out
+        return out + list(self.notes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +292,7 @@ class ScoreRow:
     weight: float
     total: float
     scored_by: tuple[str, ...] = ()  # judges; empty: the agreement rule
+    group: int = 0  # which group of agreeing answers it is in (1 = first formed; 0: none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,14 +310,16 @@ class ScoresDetail(DecisionDetail):
     rows: tuple[ScoreRow, ...]  # highest total first
     winner: str | None  # lane
     scoring: str  # judge | rule
-    mode: str = "best"
+    mode: str = "best"  # best: the highest total; sum: agreeing answers add up
     judges: tuple[JudgeRun, ...] = ()
     excluded: tuple[Excluded, ...] = ()
+    compared_by: str = ""  # how answers were grouped (sum mode, rule scores)
 
     def lines(self) -> list[str]:
         out = [
             f"{row.model}: score {row.score:g} × weight {row.weight:g} = {row.total:g}"
             + (f" (judged by {', '.join(row.scored_by)})" if row.scored_by else " (by agreement)")
+            + (f", group {row.group}" if self.mode == "sum" and row.group else "")
             for row in self.rows
         ]
         failed = [j.judge for j in self.judges if j.status != "done"]

@@ -104,6 +104,12 @@ class Context(Protocol):
     ) -> Answer:
         """Run another strategy preset as one step of this one (depth-limited)."""
 
+    async def embed(self, model: str, texts: Sequence[str]) -> list[list[float]]:
+        """Embeddings of ``texts`` from ``model`` (an alias) through its provider's
+        embeddings endpoint, one vector per text, cached for the session. Raises
+        :class:`StrategyError` with a message for the user when the model's provider
+        has no embeddings (or the call fails)."""
+
     def emit(self, event: Event) -> None:
         """Publish a Decision, PlanNode or Note."""
 
@@ -170,6 +176,12 @@ class Strategy(abc.ABC):
         found: list[str] = []
         _collect_refs(options, "preset_ref", found)
         return found
+
+    @classmethod
+    def warnings(cls, options: StrategyOptions) -> list[str]:
+        """Options that are valid but probably not what the user meant, in words
+        (``mmchat config validate`` and the app show them; nothing is refused)."""
+        return []
 
 
 def _collect_refs(value: Any, marker: str, found: list[str]) -> None:

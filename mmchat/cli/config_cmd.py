@@ -73,6 +73,11 @@ def run(args: argparse.Namespace) -> int:
         f"{path}: OK ({len(config.providers)} providers, {len(config.models)} models, "
         f"{len(config.presets)} presets)"
     )
+    from mmchat.wiring import build_engine, discover_strategies
+
+    engine = build_engine(config, discover_strategies(config), None)
+    for warning in engine.preset_warnings():
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

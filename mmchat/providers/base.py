@@ -29,6 +29,7 @@ class ErrorKind(StrEnum):
     BAD_RESPONSE = "bad-response"
     STREAM_INTERRUPTED = "stream-interrupted"
     NO_KEY = "no-key"
+    UNSUPPORTED = "unsupported"  # the endpoint has no such feature (e.g. embeddings)
 
 
 # Kinds that the retry policy may try again (when no text has been shown yet).
@@ -136,6 +137,13 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     async def list_models(self) -> list[str]:
         """The model ids the endpoint offers."""
+
+    async def embed(self, model: str, texts: Sequence[str]) -> list[list[float]]:
+        """One embedding vector per text from the endpoint's embeddings API."""
+        raise ProviderError(
+            ErrorKind.UNSUPPORTED,
+            f"{self.kind or 'this'} provider has no embeddings endpoint",
+        )
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release resources the provider owns (the shared client is not one)."""

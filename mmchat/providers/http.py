@@ -322,6 +322,40 @@ async def open_stream(
         ) from exc
 
 
+async def post_json(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    body: dict[str, Any],
+    headers: Mapping[str, str],
+    timeouts: httpx.Timeout,
+    ctx: ErrorContext,
+) -> Any:
+    """POST ``body`` and read a JSON reply (embeddings); failures as ProviderError."""
+    try:
+        response = await client.post(url, json=body, headers=dict(headers), timeout=timeouts)
+    except httpx.HTTPError as exc:
+        raise error_from_exception(exc, ctx, in_stream=False) from exc
+    if not 200 <= response.status_code < 300:
+        raise error_from_response(response.status_code, response.content, response.headers, ctx)
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ctx.fail(ErrorKind.BAD_RESPONSE, f"invalid JSON from {display_url(url)}") from exc
+
+
+def vectors_or_fail(items: Any, count: int, ctx: ErrorContext) -> list[list[float]]:
+    """``count`` embedding vectors (lists of numbers) or BAD_RESPONSE."""
+    if not isinstance(items, list) or len(items) != count:
+        raise ctx.fail(ErrorKind.BAD_RESPONSE, f"expected {count} embeddings in the reply")
+    vectors: list[list[float]] = []
+    for item in items:
+        if not isinstance(item, list) or not all(isinstance(x, (int, float)) for x in item):
+            raise ctx.fail(ErrorKind.BAD_RESPONSE, "an embedding that is not a list of numbers")
+        vectors.append([float(x) for x in item])
+    return vectors
+
+
 async def get_json(
     client: httpx.AsyncClient,
     url: str,

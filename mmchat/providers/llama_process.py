@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ctx", type=int, default=8192)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument("--embeddings", action="store_true", help="serve /v1/embeddings")
     args = parser.parse_args(argv)
     try:
         import xllamacpp as xlc
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     params.kv_unified = True
     params.cpuparams.n_threads = args.threads
     params.cpuparams_batch.n_threads = args.threads
+    if args.embeddings:
+        # One vector per text: the mean of its tokens' (a chat model has no pooling).
+        params.embedding = True
+        params.pooling_type = xlc.llama_pooling_type.LLAMA_POOLING_TYPE_MEAN
     params.hostnames = ["127.0.0.1"]
     params.port = 0
     try:

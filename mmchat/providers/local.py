@@ -9,7 +9,8 @@ arrive in the usual DonePart).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import dataclasses
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -72,6 +73,7 @@ class LocalProvider(Provider):
         self._server: LocalServer | None = None
         self._key: ServerKey | None = None
         self.reconnects = 0  # requests re-sent after a dropped keep-alive connection
+        self._embedder: tuple[LocalServer, Any] | None = None
 
     def __repr__(self) -> str:
         return f"LocalProvider({self.name!r}, {self.cfg.path or '<embedded>'!r})"
@@ -117,6 +119,23 @@ class LocalProvider(Provider):
                 if shown or exc.kind is not ErrorKind.CONNECTION or attempt == _RECONNECTS:
                     raise
                 self.reconnects += 1
+
+    async def embed(self, model: str, texts: Sequence[str]) -> list[list[float]]:
+        """Embeddings from a second llama.cpp server over the same GGUF with its
+        embeddings endpoint on (started on first use; the chat server is untouched)."""
+        if self._key is None:
+            self._key = ServerKey.from_config(self.cfg, provider=self.name)
+        key = dataclasses.replace(self._key, embeddings=True, parallel=1, threads=1)
+        server = await ensure_server(key, provider=self.name)
+        if self._embedder is None or self._embedder[0] is not server:
+            from mmchat.providers.openai import OpenAIProvider
+
+            cfg = OpenAIProviderConfig.model_validate(
+                {"kind": "openai", "base_url": server.openai_base_url, "max_retries": 0}
+            )
+            self._embedder = (server, OpenAIProvider(self.name, cfg, self._client, None))
+        vectors: list[list[float]] = await self._embedder[1].embed(server.model_id, texts)
+        return vectors
 
     async def list_models(self) -> list[str]:
         inner = await self._ensure()

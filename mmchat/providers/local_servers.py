@@ -186,6 +186,14 @@ class ServerKey:
     n_ctx: int
     threads: int
     parallel: int
+    # A server with llama.cpp's embeddings on (mean pooling), started only when a
+    # strategy asks for embeddings: the chat server stays as it is.
+    embeddings: bool = False
+
+    @property
+    def label(self) -> str:
+        """How status messages and the status registry name this server."""
+        return f"{self.path}#embeddings" if self.embeddings else str(self.path)
 
     @classmethod
     def from_config(cls, cfg: LocalProviderConfig, *, provider: str = "") -> ServerKey:
@@ -270,8 +278,9 @@ def start_server_sync(
             raise ProviderError(
                 ErrorKind.NOT_FOUND, f"GGUF file not found: {key.path}", provider=provider
             )
-        path_text = str(key.path)
-        notify(LocalStatus("loading", path_text, f"loading model {key.path.name}…"))
+        path_text = key.label
+        what = "embeddings model" if key.embeddings else "model"
+        notify(LocalStatus("loading", path_text, f"loading {what} {key.path.name}…"))
         log_path = log_path or local_log_path()
         model_id = _model_id_for(key.path)
         started = time.perf_counter()
@@ -292,6 +301,7 @@ def start_server_sync(
                     str(key.threads),
                     "--parallel",
                     str(key.parallel),
+                    *(["--embeddings"] if key.embeddings else []),
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
@@ -312,7 +322,7 @@ def start_server_sync(
         _servers[key] = server
         notify(
             LocalStatus(
-                "ready", path_text, f"model {key.path.name} ready", seconds, server.base_url
+                "ready", path_text, f"{what} {key.path.name} ready", seconds, server.base_url
             )
         )
         return server

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -29,6 +29,8 @@ from mmchat.providers.http import (
     get_json,
     loads_or_fail,
     open_stream,
+    post_json,
+    vectors_or_fail,
 )
 from mmchat.providers.openai import prompt_estimate
 
@@ -154,6 +156,20 @@ class OllamaProvider(HttpProvider[OllamaProviderConfig]):
             duration=time.perf_counter() - start,
             timings=timings or None,
         )
+
+    async def embed(self, model: str, texts: Sequence[str]) -> list[list[float]]:
+        """``POST {base}/api/embed`` with every text at once."""
+        ctx = self._ctx(model)
+        payload = await post_json(
+            self._client,
+            f"{self.base_url}/api/embed",
+            body={"model": model, "input": list(texts)},
+            headers=self._headers(),
+            timeouts=self._timeout,
+            ctx=ctx,
+        )
+        embeddings = payload.get("embeddings") if isinstance(payload, dict) else None
+        return vectors_or_fail(embeddings, len(texts), ctx)
 
     async def list_models(self) -> list[str]:
         ctx = self._ctx(None)

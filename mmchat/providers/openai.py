@@ -8,7 +8,7 @@ differ from api.openai.com.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from httpx_sse import EventSource
@@ -32,6 +32,8 @@ from mmchat.providers.http import (
     get_json,
     loads_or_fail,
     open_stream,
+    post_json,
+    vectors_or_fail,
 )
 
 
@@ -148,6 +150,25 @@ class OpenAIProvider(HttpProvider[OpenAIProviderConfig]):
             except (TypeError, ValueError):
                 pass
         return Usage(prompt_estimate(request), estimate_tokens(text), estimated=True)
+
+    async def embed(self, model: str, texts: Sequence[str]) -> list[list[float]]:
+        """``POST {base}/embeddings`` (OpenAI; llama.cpp's server with embeddings on)."""
+        ctx = self._ctx(model)
+        payload = await post_json(
+            self._client,
+            f"{self.base_url}/embeddings",
+            body={"model": model, "input": list(texts)},
+            headers=self._headers(),
+            timeouts=self._timeout,
+            ctx=ctx,
+        )
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, list):
+            raise ctx.fail(ErrorKind.BAD_RESPONSE, "embeddings reply without 'data'")
+        ordered = sorted(data, key=lambda d: d.get("index", 0) if isinstance(d, dict) else 0)
+        return vectors_or_fail(
+            [d.get("embedding") if isinstance(d, dict) else None for d in ordered], len(texts), ctx
+        )
 
     async def list_models(self) -> list[str]:
         payload = await get_json(

@@ -20,6 +20,9 @@ def report_problems(app: MMChatApp) -> None:
         problems = app.engine.validate_presets()
         if problems:
             app.notify("\n".join(problems), title="Presets with problems", severity="warning")
+        advice = app.engine.preset_warnings()
+        if advice:
+            app.notify("\n".join(advice), title="Presets worth a look", severity="information")
     if app.store is not None and app.store.interrupted_at_open:
         app.notify(
             f"{app.store.interrupted_at_open} answer(s) were interrupted by a crash; "

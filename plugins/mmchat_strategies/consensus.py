@@ -1,10 +1,12 @@
 """consensus: accept the agreed answer when enough models agree, else escalate.
 
-The seed's ``ConsensusEnsemble.decide`` made real. Answers are grouped by agreement
-as they arrive, and waiting stops (remaining lanes are cancelled) the moment the
-outcome cannot change: the threshold is already met, or can no longer be met. Without
-enough agreement, a stronger model (or another preset) answers, optionally shown the
-disagreeing answers under anonymous labels.
+The seed's ``ConsensusEnsemble.decide`` made real. Members answer at once, each with a
+closing "Answer: …" line; what they answered is extracted and compared
+(``mmchat.api.agreement``: numbers by value, prose by the preset's backend). Waiting
+stops (remaining lanes are cancelled) the moment the outcome cannot change: the
+threshold is certainly met, or can no longer be met. Without enough agreement, a
+stronger model (or another preset) answers, shown the disagreeing answers under
+anonymous labels.
 """
 
 from __future__ import annotations
@@ -31,12 +33,18 @@ from mmchat.api import (
     option,
     preset_option,
 )
-from mmchat_strategies._similarity import DEFAULT_SIMILARITY, Agreement, cluster_answers
+from mmchat.api.agreement import (
+    Agreement,
+    AgreementOptions,
+    agreement_bounds,
+    agreement_of,
+    member_messages,
+)
 from mmchat_strategies.fanout import pane_labels
-from mmchat_strategies.voting import excluded_members, tally_of
+from mmchat_strategies.voting import excluded_members
 
 
-class ConsensusOptions(StrategyOptions):
+class ConsensusOptions(AgreementOptions):
     models: list[ModelRef] = models_option(
         ["local", "precise", "creative"],
         "Models whose agreement is measured (2-9)",
@@ -49,13 +57,12 @@ class ConsensusOptions(StrategyOptions):
         gt=0,
         le=1,
     )
-    escalate_to: ModelRef = models_option("", "Stronger model that answers without agreement")
+    escalate_to: ModelRef = models_option(
+        "", "A stronger model (not one of the members) that answers without agreement"
+    )
     escalate_preset: str = preset_option("", "Or: a preset to run instead of escalate_to")
     include_answers: bool = option(True, "Show the escalation the disagreeing answers")
     early_stop: bool = option(True, "Stop waiting (cancel the rest) once the outcome is decided")
-    similarity: float = option(
-        DEFAULT_SIMILARITY, "How similar (0-100) two prose answers must be to agree", ge=0, le=100
-    )
     seed: int | None = option(None, "Seed for the order answers are shown in (empty: random)")
 
     @model_validator(mode="after")
@@ -71,19 +78,23 @@ def reached(votes: int, counted: int, threshold: float) -> bool:
     return votes >= 2 and round(votes / counted, 2) >= threshold
 
 
-def decided(agreement: Agreement, pending: int, options: ConsensusOptions) -> bool:
+def decided(
+    question: str, finished: list[LaneResult], pending: int, options: ConsensusOptions
+) -> bool:
     """Can the remaining answers still change whether the threshold is met?"""
-    best = agreement.top.votes if agreement.top else 0
-    if reached(best, agreement.counted, options.threshold):
+    counted = len(options.models)
+    certain, possible = agreement_bounds(question, finished)
+    if reached(certain, counted, options.threshold):
         return True  # already agreed: more answers can't undo a majority share
-    return not reached(best + pending, agreement.counted, options.threshold)
+    return not reached(possible + pending, counted, options.threshold)
 
 
 async def collect(ctx: Context, options: ConsensusOptions) -> tuple[list[LaneResult], list[str]]:
     """Ask every model at once; return (finished, in option order; labels cancelled)."""
     labels = pane_labels(options.models)
+    messages = member_messages(ctx, options)
     tasks = [
-        asyncio.create_task(ctx.ask(model, role="voter", label=label))
+        asyncio.create_task(ctx.ask(model, messages, role="voter", label=label))
         for model, label in zip(options.models, labels, strict=True)
     ]
     pending = set(tasks)
@@ -91,8 +102,11 @@ async def collect(ctx: Context, options: ConsensusOptions) -> tuple[list[LaneRes
         while pending:
             _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             finished = [t.result() for t in tasks if t.done()]
-            agreement = measure(finished, options)
-            if options.early_stop and pending and decided(agreement, len(pending), options):
+            if (
+                options.early_stop
+                and pending
+                and decided(ctx.prompt, finished, len(pending), options)
+            ):
                 break
     finally:
         for task in pending:
@@ -105,23 +119,17 @@ async def collect(ctx: Context, options: ConsensusOptions) -> tuple[list[LaneRes
     return done, cancelled
 
 
-def measure(results: list[LaneResult], options: ConsensusOptions) -> Agreement:
-    answers = [(r.lane, r.text) for r in results if r.ok and r.text.strip()]
-    # Every model asked is counted: a failed or silent model is not agreement.
-    return cluster_answers(answers, threshold=options.similarity, counted=len(options.models))
-
-
 def escalation_messages(
     ctx: Context, agreement: Agreement, options: ConsensusOptions
 ) -> list[Message]:
-    if not (options.include_answers and agreement.clusters):
+    if not (options.include_answers and agreement.groups):
         return list(ctx.messages)
-    clusters = list(agreement.clusters)
-    random.Random(options.seed).shuffle(clusters)  # no position bias toward the plurality
+    groups = list(agreement.groups)
+    random.Random(options.seed).shuffle(groups)  # no position bias toward the plurality
     shown = "\n\n".join(
-        f"Answer {chr(ord('A') + i)} (given by {c.votes} of {agreement.counted} models):\n"
-        f"{c.representative}"
-        for i, c in enumerate(clusters)
+        f"Answer {chr(ord('A') + i)} (given by {g.votes} of {agreement.counted} models):\n"
+        f"{g.representative.text}"
+        for i, g in enumerate(groups)
     )
     content = (
         f"{ctx.prompt}\n\n---\nOther assistants answered this and did not agree:\n\n{shown}\n\n"
@@ -136,35 +144,55 @@ class Consensus(Strategy):
     view = "tally"
     Options = ConsensusOptions
 
+    @classmethod
+    def warnings(cls, options: StrategyOptions) -> list[str]:
+        assert isinstance(options, ConsensusOptions)
+        if options.escalate_to and options.escalate_to in options.models:
+            return [
+                f"escalate_to {options.escalate_to!r} is also one of the models: without "
+                "agreement the turn goes to a model that already answered, not a stronger one"
+            ]
+        return []
+
     async def run(self, ctx: Context, options: ConsensusOptions) -> Answer:
         done, cancelled = await collect(ctx, options)
-        agreement = measure(done, options)
-        models = {r.lane: r.model for r in done}
-        answered = sum(c.votes for c in agreement.clusters)
+        # Every model asked is counted: a failed or silent model is not agreement.
+        agreement = await agreement_of(ctx, options, done, counted=len(options.models))
+        answered = sum(g.votes for g in agreement.groups)
         top = agreement.top
         ok = top is not None and reached(top.votes, agreement.counted, options.threshold)
-        if ok:
-            reason = f"{agreement.fraction:.0%} agree ≥ {options.threshold:.0%}"
+        if ok and top is not None:
+            said = top.representative.answer
+            on = f" on {said.shown!r}" if said.kind != "text" else ""
+            reason = f"{top.votes} of {agreement.counted} agree{on} ({agreement.fraction:.0%})"
+            reason += f" ≥ {options.threshold:.0%}"
         elif answered < 2:
             reason = f"only {answered} answer(s): too few to decide"
         else:
-            reason = f"best agreement {agreement.fraction:.0%} < {options.threshold:.0%}"
+            reason = (
+                f"best agreement {agreement.fraction:.0%} < {options.threshold:.0%}"
+                f" ({len(agreement.groups)} different answers)"
+            )
         if cancelled:
             reason += f"; stopped early, {len(cancelled)} lane(s) cancelled"
         ctx.emit(
             Decision(
                 summary=("accepted: " if ok else "escalating: ") + reason,
                 detail=ConsensusDetail(
-                    tally=tally_of(agreement, models, excluded_members(done)),
+                    tally=agreement.tally(excluded_members(done)),
                     threshold=options.threshold,
                     accepted=ok,
                     reason=reason,
                     cancelled=tuple(cancelled),
+                    notes=agreement.notes,
                 ),
             )
         )
         if ok and top is not None:
-            return Answer(top.representative, (top.representative_lane, *top.lanes[1:]))
+            lead = top.representative
+            return Answer(
+                lead.text, (lead.lane, *(lane for lane in top.lanes if lane != lead.lane))
+            )
         failed = "; ".join(
             f"{r.model}: {r.error or 'no text'}" for r in done if not (r.ok and r.text.strip())
         )
@@ -174,7 +202,7 @@ class Consensus(Strategy):
         self, ctx: Context, options: ConsensusOptions, agreement: Agreement, *, failed: str = ""
     ) -> Answer:
         messages = escalation_messages(ctx, agreement, options)
-        shown = len(agreement.clusters) if options.include_answers else 0
+        shown = len(agreement.groups) if options.include_answers else 0
         target = f"preset {options.escalate_preset}" if options.escalate_preset else ""
         target = target or options.escalate_to
         answer: Answer | None = None
@@ -213,4 +241,5 @@ class Consensus(Strategy):
             why = f" ({failed})" if failed else ""
             raise StrategyError(f"no model answered{why} and escalation is impossible: {failure}")
         ctx.emit(Note(text=f"{failure}; keeping the most agreed answer", level="warning"))
-        return Answer(top.representative, (top.representative_lane, *top.lanes[1:]))
+        lead = top.representative
+        return Answer(lead.text, (lead.lane, *(lane for lane in top.lanes if lane != lead.lane)))

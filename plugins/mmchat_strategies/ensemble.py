@@ -31,20 +31,28 @@ from mmchat.api import (
     models_option,
     option,
 )
-from mmchat_strategies._parsing import extract_json, parse_score
-from mmchat_strategies._similarity import similarity
+from mmchat.api.agreement import Agreement, AgreementOptions, agreement_of, member_messages
+from mmchat.api.parsing import extract_json, parse_score
 from mmchat_strategies.fanout import pane_labels
 
 
-class EnsembleOptions(StrategyOptions):
+class EnsembleOptions(AgreementOptions):
     models: dict[ModelRef, float] = models_option(
         {"local": 1.0, "precise": 1.0}, "Model → weight (how much you trust it)", min_length=2
     )
     scoring: Literal["judge", "rule"] = option(
         "judge", "judge: judge models score each answer 0-10; rule: agreement with the others"
     )
+    mode: Literal["best", "sum"] = option(
+        "best",
+        "best: the highest score × weight wins; sum: answers that agree add their "
+        "score × weight, and the group with the highest total wins (the seed's ensemble)",
+    )
     judges: list[ModelRef] = models_option(
         [], "Judge models (empty: the members judge each other, never their own answer)"
+    )
+    answer_line: bool = option(
+        False, "Ask each member to end with an 'Answer: …' line (what sum mode compares)"
     )
     seed: int | None = option(None, "Seed for the order judges see answers in (empty: random)")
 
@@ -92,12 +100,15 @@ def read_scores(reply: str, labels: list[str]) -> dict[str, float]:
     return found
 
 
-def agreement_score(answer: LaneResult, answers: list[LaneResult]) -> float:
-    """Rule score 0-10: mean similarity to the other answers (measured, not claimed)."""
-    others = [a for a in answers if a.lane != answer.lane]
-    if not others:
-        return 10.0
-    return sum(similarity(answer.text, o.text) for o in others) / len(others) / 10
+def agreement_scores(agreement: Agreement) -> dict[str, float]:
+    """Rule score 0-10 per lane: the share of the other answers that agree with it
+    (measured agreement, not a claim)."""
+    others = max(1, sum(g.votes for g in agreement.groups) - 1)
+    return {
+        lane: 10.0 * (group.votes - 1) / others if others else 10.0
+        for group in agreement.groups
+        for lane in group.lanes
+    }
 
 
 class Ensemble(Strategy):
@@ -107,6 +118,17 @@ class Ensemble(Strategy):
     Options = EnsembleOptions
 
     @classmethod
+    def warnings(cls, options: StrategyOptions) -> list[str]:
+        assert isinstance(options, EnsembleOptions)
+        judging = [j for j in options.judges if j in options.models]
+        if options.scoring == "judge" and judging and len(options.judges) == len(judging):
+            return [
+                f"every judge ({', '.join(judging)}) is also a member: each one scores its "
+                "own answer too (self-preference); add a judge that does not answer"
+            ]
+        return []
+
+    @classmethod
     def model_refs(cls, options: Any) -> list[str]:
         # The models are the dict's keys, which the generic walk does not collect.
         refs = super().model_refs(options)
@@ -114,9 +136,10 @@ class Ensemble(Strategy):
 
     async def run(self, ctx: Context, options: EnsembleOptions) -> Answer:
         members = list(options.models)
+        messages = member_messages(ctx, options)
         results = await asyncio.gather(
             *(
-                ctx.ask(model, role="answer", label=label)
+                ctx.ask(model, messages, role="answer", label=label)
                 for model, label in zip(members, pane_labels(members), strict=True)
             )
         )
@@ -128,41 +151,75 @@ class Ensemble(Strategy):
         judge_log: list[JudgeRun] = []
         if options.scoring == "judge":
             judge_log = await self.judge(ctx, options, answers, judged)
-        rows: list[ScoreRow] = []
-        for answer in answers:
-            scores = judged[answer.lane]
-            score = (
-                sum(scores.values()) / len(scores) if scores else agreement_score(answer, answers)
-            )
-            weight = options.models[answer.model]
-            rows.append(
-                ScoreRow(
-                    lane=answer.lane,
-                    model=answer.model,
-                    score=round(score, 2),
-                    weight=weight,
-                    total=round(score * weight, 3),
-                    scored_by=tuple(sorted(scores)),
-                )
-            )
-        winner = max(rows, key=lambda row: row.total)  # first on ties: option order
+        agreement: Agreement | None = None
+        if options.mode == "sum" or any(not scores for scores in judged.values()):
+            agreement = await agreement_of(ctx, options, answers)
+        by_rule = agreement_scores(agreement) if agreement is not None else {}
+        group_of = {
+            lane: number
+            for number, group in enumerate(agreement.groups if agreement else (), start=1)
+            for lane in group.lanes
+        }
+        rows = [self.row(a, judged[a.lane], by_rule, options, group_of) for a in answers]
         excluded = tuple(
             Excluded(r.lane, r.model, r.error or "no text") for r in results if r not in answers
         )
+        if options.mode == "sum":
+            winner, summary = self.sum_winner(rows)
+        else:
+            winner = max(rows, key=lambda row: row.total)  # first on ties: option order
+            summary = (
+                f"{winner.model} wins: {winner.score:g} × {winner.weight:g} = {winner.total:g}"
+            )
         ctx.emit(
             Decision(
-                summary=f"{winner.model} wins: {winner.score:g} × {winner.weight:g} "
-                f"= {winner.total:g}",
+                summary=summary,
                 detail=ScoresDetail(
                     rows=tuple(sorted(rows, key=lambda row: -row.total)),
                     winner=winner.lane,
                     scoring=options.scoring,
+                    mode=options.mode,
                     judges=tuple(judge_log),
                     excluded=excluded,
+                    compared_by=agreement.method if agreement else "",
                 ),
             )
         )
         return Answer(next(a.text for a in answers if a.lane == winner.lane), (winner.lane,))
+
+    @staticmethod
+    def row(
+        answer: LaneResult,
+        scores: dict[str, float],
+        by_rule: dict[str, float],
+        options: EnsembleOptions,
+        group_of: dict[str, int],
+    ) -> ScoreRow:
+        score = sum(scores.values()) / len(scores) if scores else by_rule.get(answer.lane, 0.0)
+        weight = options.models[answer.model]
+        return ScoreRow(
+            lane=answer.lane,
+            model=answer.model,
+            score=round(score, 2),
+            weight=weight,
+            total=round(score * weight, 3),
+            scored_by=tuple(sorted(scores)),
+            group=group_of.get(answer.lane, 0),
+        )
+
+    @staticmethod
+    def sum_winner(rows: list[ScoreRow]) -> tuple[ScoreRow, str]:
+        """The seed's weighted ensemble: agreeing answers add their score × weight; the
+        best-scored member of the winning group is the answer shown."""
+        totals: dict[int, float] = {}
+        for row in rows:
+            totals[row.group] = totals.get(row.group, 0.0) + row.total
+        best = max(totals, key=lambda g: totals[g])  # first on ties: first group formed
+        members = [row for row in rows if row.group == best]
+        winner = max(members, key=lambda row: row.total)
+        names = ", ".join(row.model for row in members)
+        added = " + ".join(f"{row.total:g}" for row in members)
+        return winner, f"group {best} ({names}) wins: {added} = {totals[best]:g}"
 
     async def judge(
         self,

@@ -31,7 +31,7 @@ from mmchat.api import (
     models_option,
     option,
 )
-from mmchat_strategies._parsing import extract_json, numbered_items
+from mmchat.api.parsing import extract_json, numbered_items
 
 STEP_TYPES = ("code", "math", "search", "writing", "general")
 

@@ -29,7 +29,7 @@ from mmchat.api import (
     option,
     preset_option,
 )
-from mmchat_strategies._parsing import pick_category
+from mmchat.api.parsing import pick_category
 
 # Plain words match as whole words; anything else is a regular expression.
 # fmt: off

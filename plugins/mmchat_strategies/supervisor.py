@@ -30,7 +30,7 @@ from mmchat.api import (
     models_option,
     option,
 )
-from mmchat_strategies._parsing import extract_json, pick_category
+from mmchat.api.parsing import extract_json, pick_category
 from mmchat_strategies.fanout import pane_labels
 
 MAX_ASSIGNMENTS = 8

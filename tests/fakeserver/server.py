@@ -23,6 +23,18 @@ from tests.fakeserver.protocols import Anthropic, Ollama, OpenAI, Protocol, last
 from tests.fakeserver.reply import Reply
 
 ReplyFn = Callable[[dict[str, Any]], "Reply | str"]
+EmbedFn = Callable[[str], list[float]]
+EMBED_DIMENSIONS = 64
+
+
+def bag_of_words(text: str) -> list[float]:
+    """A deterministic stand-in embedding: each word adds 1 to a hashed dimension."""
+    import zlib
+
+    vector = [0.0] * EMBED_DIMENSIONS
+    for word in text.lower().split():
+        vector[zlib.crc32(word.strip(".,!?").encode()) % EMBED_DIMENSIONS] += 1.0
+    return vector
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -78,6 +90,7 @@ class FakeServer:
         self._lock = threading.Lock()
         self._scripts: dict[str, deque[Reply]] = {}
         self._fns: dict[str, ReplyFn] = {}
+        self._embedders: dict[str, EmbedFn] = {}
         self.requests: list[RequestRecord] = []
         self.models: list[str] = ["test-model", "other-model"]
         self.require_key: str | None = None
@@ -163,10 +176,18 @@ class FakeServer:
             self._fns[model] = fn
             self._scripts.pop(model, None)
 
+    def embed_fn(self, model: str, fn: EmbedFn | None = None) -> None:
+        """Serve embeddings for ``model`` (OpenAI /v1/embeddings, Ollama /api/embed):
+        ``fn(text)`` gives a text's vector; default: a bag of its words (texts that share
+        words are close). Other models get the protocol's 404."""
+        with self._lock:
+            self._embedders[model] = fn or bag_of_words
+
     def reset(self) -> None:
         with self._lock:
             self._scripts.clear()
             self._fns.clear()
+            self._embedders.clear()
             self.requests.clear()
         self.models = ["test-model", "other-model"]
         self.require_key = None
@@ -269,6 +290,48 @@ class FakeServer:
             json=parsed,
         )
 
+    async def _embeddings(
+        self, rec: RequestRecord, writer: asyncio.StreamWriter, keep: bool, *, ollama: bool
+    ) -> None:
+        """OpenAI's and Ollama's embeddings endpoints, byte-shaped like theirs."""
+        rec.protocol = "ollama" if ollama else "openai"
+        body = rec.json if isinstance(rec.json, dict) else {}
+        model = str(body.get("model", ""))
+        raw = body.get("input")
+        texts = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else None
+        with self._lock:
+            fn = self._embedders.get(model)
+        if fn is None or texts is None:
+            if ollama:
+                error: dict[str, Any] = {
+                    "error": f'model "{model}" not found, try pulling it first'
+                }
+            else:
+                error = OpenAI(Reply(), body).error_body(404, None)
+            await self._send_json(writer, rec, 404 if fn is None else 400, error, {}, keep)
+            return
+        vectors = [fn(str(text)) for text in texts]
+        tokens = sum(len(str(text).split()) for text in texts)
+        if ollama:
+            payload: dict[str, Any] = {
+                "model": model,
+                "embeddings": vectors,
+                "total_duration": 1_000_000,
+                "load_duration": 100_000,
+                "prompt_eval_count": tokens,
+            }
+        else:
+            payload = {
+                "object": "list",
+                "data": [
+                    {"object": "embedding", "index": i, "embedding": v}
+                    for i, v in enumerate(vectors)
+                ],
+                "model": model,
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            }
+        await self._send_json(writer, rec, 200, payload, {}, keep)
+
     async def _respond(
         self, rec: RequestRecord, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:
@@ -282,6 +345,9 @@ class FakeServer:
             proto = Anthropic
         elif method == "POST" and path == "/api/chat":
             proto = Ollama
+        elif method == "POST" and (path.endswith("/embeddings") or path == "/api/embed"):
+            await self._embeddings(rec, writer, keep, ollama=path == "/api/embed")
+            return keep
         elif method == "GET" and path.endswith("/models"):
             rec.protocol = "anthropic" if anthropic_style else "openai"
             if not self._authorized(rec, rec.protocol):

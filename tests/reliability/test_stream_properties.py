@@ -330,7 +330,7 @@ def test_plan_parser_never_raises(reply: str, request: str) -> None:
     if how == "fallback":
         assert [s.prompt for s in steps] == [request]
     if how == "list":  # no item of the list is lost
-        from mmchat_strategies._parsing import numbered_items
+        from mmchat.api.parsing import numbered_items
 
         assert len(steps) == len(numbered_items(reply))
 
@@ -338,7 +338,7 @@ def test_plan_parser_never_raises(reply: str, request: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(reply=replies, names=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=4))
 def test_other_lenient_parsers_never_raise(reply: str, names: list[str]) -> None:
-    from mmchat_strategies._parsing import extract_json, numbered_items, parse_score, pick_category
+    from mmchat.api.parsing import extract_json, numbered_items, parse_score, pick_category
     from mmchat_strategies.ensemble import read_scores
     from mmchat_strategies.supervisor import parse_assignments, read_verdict
 

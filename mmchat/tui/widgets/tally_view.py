@@ -20,6 +20,8 @@ from mmchat.api import (
     Tally,
     VoteDetail,
 )
+from mmchat.api.answers import normalize_text
+from mmchat.api.decisions import method_words
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import STATUS_MARKS
 from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
@@ -60,9 +62,9 @@ def _tally_lines(tally: Tally) -> list[str]:
     lines = []
     for group in tally.groups:
         said = group.extracted or _short(group.answer)
-        extracted = (
-            f" [dim]— from “{escape(_short(group.answer, 40))}”[/dim]" if group.extracted else ""
-        )
+        extracted = ""
+        if group.extracted and normalize_text(group.answer) != normalize_text(group.extracted):
+            extracted = f" [dim]— from “{escape(_short(group.answer, 40))}”[/dim]"
         who = f" ({', '.join(group.models)})" if group.models else ""
         lines.append(f"  {group.votes} × [b]{escape(said)}[/b]{escape(who)}{extracted}")
     if tally.excluded:
@@ -167,7 +169,7 @@ class TallyView(Vertical):
         lines = [
             f"[b]{escape(detail.kind)}[/b]: {escape(summary)}",
             "agreement " + agreement_bar(tally.agreement, threshold),
-            f"[dim]answers compared by {escape(tally.method)}[/dim]",
+            f"[dim]answers compared by {escape(method_words(tally.method))}[/dim]",
             *_tally_lines(tally),
         ]
         self._summary.update("\n".join(lines))

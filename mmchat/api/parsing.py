@@ -1,4 +1,4 @@
-"""Lenient parsing of model replies: categories, JSON plans, numbered lists, scores.
+"""Lenient parsing of model replies: categories, JSON, numbered lists, scores (public API).
 
 Models asked for "one word" or "JSON only" still add preambles, code fences, trailing
 commas and explanations. Every parser here takes the first usable reading and returns
