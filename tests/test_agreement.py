@@ -61,7 +61,7 @@ async def test_different_numbers_never_agree_under_any_backend(
     fake_server.embed_fn("model-emb", lambda text: [1.0, 0.0, 0.0])
     fake_server.script_fn("model-judge", judge_groups_everything_together)
     engine = make_engine(fake_server, vote_presets(compare), models=EMB)
-    outcome, events = await run(engine, "vote", "What is the boiling point of water at sea level?")
+    _, events = await run(engine, "vote", "What is the boiling point of water at sea level?")
     await engine.aclose()
     (vote,) = decisions(events, "vote")
     assert isinstance(vote.detail, VoteDetail)
@@ -105,7 +105,7 @@ async def test_paraphrases_disagree_by_words_but_agree_by_meaning(
     seen = {}
     for compare in ("lexical", "embedding", "judge"):
         engine = make_engine(fake_server, vote_presets(compare, answer_line=False), models=EMB)
-        outcome, events = await run(engine, "vote", question)
+        _, events = await run(engine, "vote", question)
         await engine.aclose()
         (vote,) = decisions(events, "vote")
         assert isinstance(vote.detail, VoteDetail)

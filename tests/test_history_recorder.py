@@ -123,8 +123,8 @@ async def test_cancelled_turn_keeps_the_answer_so_far_as_the_message(
     fake_server: FakeServer, tmp_path: Path
 ) -> None:
     fake_server.script("model-a", Reply(text="word " * 200, chunk_chars=5, delay=0.01))
-    engine = make_engine(fake_server, PRESETS | {"one": {"strategy": "single", "options": {"model": "a"}}},
-                         store_path=tmp_path / "h.db")  # fmt: skip
+    one = {"one": {"strategy": "single", "options": {"model": "a"}}}
+    engine = make_engine(fake_server, PRESETS | one, store_path=tmp_path / "h.db")
     events = await run_and_cancel(engine, "one", "talk", when=lambda evs: sum(
         isinstance(e, TextDelta) for e in evs) >= 5)  # fmt: skip
     await engine.aclose()
@@ -133,7 +133,7 @@ async def test_cancelled_turn_keeps_the_answer_so_far_as_the_message(
     store = engine.store
     assert isinstance(store, Store)
     (conversation,) = store.list_conversations()
-    user, answer = store.conversation_path(conversation.id)
+    _, answer = store.conversation_path(conversation.id)
     assert answer.status == "cancelled" and answer.text == finish.text
     assert "word word" in to_markdown(store, conversation.id)
 

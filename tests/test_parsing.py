@@ -6,6 +6,7 @@ import json
 
 from hypothesis import given
 from hypothesis import strategies as st
+
 from mmchat.api.parsing import extract_json, numbered_items, parse_score, pick_category
 
 CATEGORIES = ["code", "math", "creative", "general"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from mmchat_strategies.planner import parse_plan
+from mmchat_strategies.plans import parse_plan, to_steps, validate
 
 from mmchat.api import LaneClosed, LaneOpened, Note
 from tests.fakeserver import Reply
@@ -84,7 +84,9 @@ async def test_failed_step_skips_its_dependents_and_synthesis_is_told(
     fake_server.script_fn("model-big", planner_script(json.dumps(PLAN)))
     fake_server.script("model-a", Reply(status=500))
     fake_server.script("model-b", "sum result")
-    engine = make_engine(fake_server, PRESETS)
+    presets = {"plan": {**PRESETS["plan"], "options": {**PRESETS["plan"]["options"],
+                                                        "replan": False}}}  # fmt: skip
+    engine = make_engine(fake_server, presets)
     outcome, events = await run(engine, "plan")
     await engine.aclose()
     assert outcome.status == "complete"
@@ -94,6 +96,70 @@ async def test_failed_step_skips_its_dependents_and_synthesis_is_told(
     synthesis = user_text([r.json for r in fake_server.requests if r.model == "model-big"][-1])
     assert "s1 (Find facts): failed" in synthesis and "s3 (Write up): skipped" in synthesis
     assert "sum result" in synthesis
+    assert any(isinstance(e, Note) and "without s1 (failed), s3 (skipped)" in e.text
+               for e in events)  # fmt: skip
+
+
+async def test_a_failed_step_is_replanned_once(fake_server: FakeServer) -> None:
+    replan = [{"id": "r1", "title": "Find facts elsewhere", "type": "general",
+               "prompt": "look in the almanac", "depends_on": []},
+              {"id": "r2", "title": "Write up again", "type": "writing",
+               "prompt": "write with the facts", "depends_on": ["r1", "s2"]}]  # fmt: skip
+
+    def big(body: dict[str, Any]) -> str:
+        prompt = user_text(body)
+        if "some steps failed" in prompt:
+            return json.dumps(replan)
+        return json.dumps(PLAN) if "JSON array" in prompt else "the synthesis"
+
+    fake_server.script_fn("model-big", big)
+    fake_server.script("model-a", Reply(status=500))
+    fake_server.script("model-b", "sum result")
+    fake_server.script("model-c", "almanac facts", "final write-up")
+    engine = make_engine(fake_server, PRESETS)
+    outcome, events = await run(engine, "plan")
+    await engine.aclose()
+    assert outcome.text == "the synthesis"
+    replanned = next(user_text(r.json) for r in fake_server.requests
+                     if "some steps failed" in user_text(r.json))  # fmt: skip
+    assert "s1 (failed)" in replanned and "sum result" in replanned
+    nodes = plan_nodes(events)
+    assert nodes["replan"].state == "done"
+    assert nodes["step:r1"].state == nodes["step:r2"].state == "done"
+    r2 = [user_text(r.json) for r in fake_server.requests if r.model == "model-c"][-1]
+    assert "almanac facts" in r2 and "sum result" in r2  # a new step builds on an old one
+    plans = decisions(events, "plan")
+    assert [p.detail.source for p in plans] == ["json", "replan"]
+    assert sum("some steps failed" in user_text(r.json) for r in fake_server.requests) == 1
+
+
+async def test_placeholder_titles_repeats_and_bad_dependencies_are_fixed(
+    fake_server: FakeServer,
+) -> None:
+    copied = [
+        {"id": "s1", "title": "short title", "type": "search",
+         "prompt": "collect the dates of every moon landing", "depends_on": ["s9"]},
+        {"id": "s2", "title": "short title", "type": "general",
+         "prompt": "complete instructions for whoever does this step", "depends_on": []},
+        {"id": "s3", "title": "short title", "type": "search",
+         "prompt": "collect the dates of every moon landing", "depends_on": []},
+        {"id": "s4", "title": "Sum the crews", "type": "math", "prompt": "add up the crews",
+         "depends_on": ["s3", "s4"]},
+    ]  # fmt: skip
+    fake_server.script_fn("model-big", planner_script(json.dumps(copied)))
+    engine = make_engine(fake_server, PRESETS)
+    _, events = await run(engine, "plan", "moon landings")
+    await engine.aclose()
+    (plan,) = decisions(events, "plan")
+    assert [(s.id, s.title, s.depends_on) for s in plan.detail.steps] == [
+        ("s1", "collect the dates of every moon landing", ()),
+        ("s4", "Sum the crews", ("s1",)),  # s3 was s1 again: the dependency follows it
+    ]
+    fixes = " | ".join(plan.detail.problems)
+    assert "s1's title 'short title' was a placeholder" in fixes
+    assert "s2 said nothing of its own" in fixes and "s3 repeated s1" in fixes
+    assert "s1 depended on s9" in fixes
+    assert all(n.label != "short title" for n in plan_nodes(events).values())
 
 
 async def test_unparseable_plan_runs_as_one_step(fake_server: FakeServer) -> None:
@@ -135,13 +201,17 @@ async def test_plan_review_edits_and_rejects(fake_server: FakeServer) -> None:
 
 def test_parse_plan_is_lenient() -> None:
     steps, how = parse_plan(
-        '{"steps": [{"title": "a", "type": "CODE", "depends_on": ["zz"]},]}', "q"
+        '{"steps": [{"title": "look up", "type": "CODE", "depends_on": ["zz"]},]}', "q"
     )
+    steps, _ = validate(steps, 6)
     assert how == "json" and steps[0].type == "code" and steps[0].depends_on == []
     steps, how = parse_plan("1. Look it up\n2) Add numbers\n3. Write it", "q")
     assert how == "list" and [s.title for s in steps] == ["Look it up", "Add numbers", "Write it"]
     steps, how = parse_plan("nothing", "the request")
     assert how == "fallback" and steps[0].prompt == "the request"
+    steps, fixed = validate(to_steps([{"title": f"step {i}", "prompt": f"p{i}"} for i in
+                                      range(9)], "q"), 3)  # fmt: skip
+    assert len(steps) == 3 and "6 step(s) over the limit of 3 dropped" in fixed
 
 
 async def test_cancel_while_steps_run(fake_server: FakeServer) -> None:

@@ -37,6 +37,7 @@ __all__ = [
     "StageDetail",
     "Tally",
     "TaskInfo",
+    "TaskVerdict",
     "VoteDetail",
     "detail_from_dict",
     "detail_to_dict",
@@ -346,13 +347,20 @@ class StageDetail(DecisionDetail):
     preview: str = ""
     error: str | None = None
     name: str = ""
+    saw: tuple[str, ...] = ()  # the earlier outputs its instruction was given
+    round: int = 1  # > 1 when a repeat_from loop ran it again
+    stopped: bool = False  # its output matched stop_when: the pipeline ended here
 
     def lines(self) -> list[str]:
-        stage = f"Stage {self.number} of {self.of} ({self.model}: "
-        stage += short(self.instruction, 60) or "answer"
+        who = f"{self.name or 'stage ' + str(self.number)} ({self.model}"
+        who += f", round {self.round})" if self.round > 1 else ")"
+        saw = f", given {', '.join(self.saw)}" if self.saw else ""
         if self.status == "failed":
-            return [f"{stage}) failed: {self.error}."]
-        return [f"{stage}) wrote {self.chars} chars."]
+            return [f"Stage {self.number} of {self.of}, {who}{saw}, failed: {self.error}."]
+        out = [f"Stage {self.number} of {self.of}, {who}{saw}, wrote {self.chars} chars."]
+        if self.stopped:
+            out.append("Its output matched the stop condition: the pipeline ended here.")
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,17 +417,33 @@ class AssignmentsDetail(DecisionDetail):
 
 
 @dataclass(frozen=True, slots=True)
+class TaskVerdict:
+    """The review's word on one task."""
+
+    id: str
+    verdict: str  # accept | revise | reassign
+    worker: str  # who does it next (after a reassignment: the new worker)
+    feedback: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewDetail(DecisionDetail):
     kind: ClassVar[str] = "review"
     round: int
-    verdict: str  # accept | revise | failed | unreadable
+    verdict: str  # accept (every task) | revise (some go again) | unreadable | failed
     feedback: str = ""
     lane: str | None = None
+    tasks: tuple[TaskVerdict, ...] = ()
 
     def lines(self) -> list[str]:
-        if self.verdict == "revise":
-            return [f"Round {self.round}: sent back — {short(self.feedback, 100)}"]
-        return [f"Round {self.round}: {self.verdict}."]
+        if self.verdict == "unreadable":
+            return [f"Round {self.round}: the review could not be read; results used as they are."]
+        out = []
+        for task in self.tasks:
+            said = f": {short(task.feedback, 90)}" if task.feedback else ""
+            to = f" to {task.worker}" if task.verdict == "reassign" else ""
+            out.append(f"{task.id}: {task.verdict}{to}{said}")
+        return out or [f"Round {self.round}: {self.verdict}."]
 
 
 @dataclass(frozen=True, slots=True)

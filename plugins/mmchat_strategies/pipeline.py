@@ -1,11 +1,20 @@
-"""pipeline: stages in order, each stage's output is the next stage's input.
+"""pipeline: stages in order, each with its own model and instruction.
 
-The seed's ``ModelPipeline.process`` made real: every stage has its own model and
-instruction, each stage's output is shown as a decision, and a failed stage stops the
-pipeline while keeping what the earlier stages produced.
+The seed's ``ModelPipeline.process`` made real. A stage's instruction can name any
+earlier output — ``{input}`` (the request), ``{previous}``, or a stage by its name
+(``{draft}``, ``{critique}``) — so a refine stage sees the draft *and* the critique. A
+stage may update an earlier one's output (``updates = "draft"``), stop the pipeline
+when its output matches (``stop_when = "OK"``: the critique found nothing to fix), or
+send the pipeline back to an earlier stage a bounded number of times
+(``repeat_from``: refine until the critique says OK). Every stage's outcome is a
+decision; a failed stage stops the pipeline and keeps what the earlier stages wrote.
 """
 
 from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
 
 from mmchat.api import (
     Answer,
@@ -19,16 +28,38 @@ from mmchat.api import (
     Strategy,
     StrategyError,
     StrategyOptions,
+    model_validator,
     models_option,
     option,
 )
 
 PREVIEW_CHARS = 120
+RESERVED = ("input", "previous")
 
 
 class Stage(StrategyOptions):
+    name: str = option(
+        "", "What later stages call this stage's output, as {name} (default stage1, stage2…)"
+    )
     model: ModelRef = models_option("local", "The model that runs this stage")
-    instruction: str = option("", "What this stage does with its input (e.g. 'Draft an answer')")
+    instruction: str = option(
+        "",
+        "What this stage does; may name {input} (the request), {previous} or an earlier "
+        "stage's output by its name ({draft}). Without any, it gets the request and the "
+        "previous stage's output",
+    )
+    updates: str = option(
+        "", "Also keep this output as an earlier stage's (a refine stage updates draft)"
+    )
+    stop_when: str = option(
+        "",
+        "End the pipeline when this output matches (a word such as OK, or a regular "
+        "expression); the answer is then the pipeline's answer output so far",
+    )
+    repeat_from: str = option(
+        "", "After this stage, go back to the named earlier stage (a refine loop)"
+    )
+    max_repeats: int = option(1, "How many times repeat_from may go back", ge=0, le=5)
 
 
 class PipelineOptions(StrategyOptions):
@@ -37,9 +68,68 @@ class PipelineOptions(StrategyOptions):
             Stage(model="local", instruction="Draft an answer."),
             Stage(model="local", instruction="Improve the draft: fix errors, be concise."),
         ],
-        "Stages in order; each gets the previous stage's output",
+        "Stages in order",
         min_length=1,
     )
+    answer: str = option(
+        "", "Which stage's output is the answer (default: the last stage that ran)"
+    )
+
+    @model_validator(mode="after")
+    def _names_resolve(self) -> PipelineOptions:
+        names = stage_names(self)
+        if len(set(names)) != len(names):
+            raise ValueError(f"stage names must differ: {', '.join(names)}")
+        for index, stage in enumerate(self.stages):
+            earlier = names[:index]
+            where = f"stage {index + 1} ({names[index]})"
+            for ref in placeholders(stage.instruction):
+                if ref not in RESERVED and ref not in earlier:
+                    raise ValueError(
+                        f"{where} names {{{ref}}}, which is not an earlier stage "
+                        f"(earlier: {', '.join(earlier) or 'none'}; or input, previous)"
+                    )
+            for key in ("updates", "repeat_from"):
+                target = getattr(stage, key)
+                if (
+                    target
+                    and target not in earlier
+                    and not (key == "repeat_from" and target == names[index])
+                ):
+                    raise ValueError(f"{where}: {key} = {target!r} is not an earlier stage")
+            if stage.stop_when:
+                try:
+                    stop_pattern(stage.stop_when)
+                except re.error as exc:
+                    raise ValueError(f"{where}: stop_when is not a valid pattern: {exc}") from None
+        if self.answer and self.answer not in names:
+            raise ValueError(f"answer = {self.answer!r} is not a stage ({', '.join(names)})")
+        return self
+
+
+def stage_names(options: PipelineOptions) -> list[str]:
+    return [s.name or f"stage{i}" for i, s in enumerate(options.stages, start=1)]
+
+
+def placeholders(instruction: str) -> list[str]:
+    """The {names} an instruction uses (``{{`` escapes a brace)."""
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(instruction) if f]
+    except ValueError:
+        return []  # unbalanced braces: taken literally
+    return list(dict.fromkeys(fields))
+
+
+def stop_pattern(text: str) -> re.Pattern[str]:
+    """A plain word matches at the start of the output ("OK", "OK." …); anything else
+    is a regular expression searched anywhere."""
+    if re.fullmatch(r"[\w' -]+", text):
+        return re.compile(rf"^\W*{re.escape(text)}\b", re.IGNORECASE)
+    return re.compile(text, re.IGNORECASE | re.MULTILINE)
+
+
+def first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 def preview(text: str) -> str:
@@ -47,69 +137,161 @@ def preview(text: str) -> str:
     return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
 
 
-def stage_messages(ctx: Context, stage: Stage, number: int, previous: str | None) -> list[Message]:
-    """The conversation so far, with the user's turn rewritten for this stage."""
-    history = list(ctx.messages[:-1])
+@dataclass
+class Run:
+    """What the stages have written so far, by name."""
+
+    request: str
+    outputs: dict[str, LaneResult] = field(default_factory=dict)
+    previous: LaneResult | None = None
+    last_name: str = ""
+
+    def text(self, name: str) -> str:
+        if name == "input":
+            return self.request
+        if name == "previous":
+            return self.previous.text if self.previous else ""
+        return self.outputs[name].text if name in self.outputs else ""
+
+
+def stage_prompt(stage: Stage, run: Run) -> tuple[str, list[str]]:
+    """The stage's request and the earlier outputs it names."""
+    names = placeholders(stage.instruction)
     instruction = stage.instruction or "Answer the request."
-    if previous is None:
-        content = f"{instruction}\n\nRequest:\n{ctx.prompt}"
-    else:
-        content = (
-            f"{instruction}\n\nOriginal request:\n{ctx.prompt}\n\n"
-            f"Output of the previous stage (stage {number - 1}):\n{previous}"
-        )
-    return [*history, Message("user", content)]
+    if not names:  # the classic pipeline: the request and the previous stage's output
+        content = f"{instruction}\n\nRequest:\n{run.request}"
+        if run.previous is not None:
+            content = (
+                f"{instruction}\n\nOriginal request:\n{run.request}\n\n"
+                f"Output of the previous stage ({run.last_name}):\n{run.previous.text}"
+            )
+            return content, [run.last_name]
+        return content, []
+    try:
+        content = instruction.format_map({name: run.text(name) for name in names})
+    except (KeyError, ValueError, IndexError):
+        content = instruction
+    if "input" not in names:
+        content += f"\n\nOriginal request:\n{run.request}"
+    return content, [n for n in names if n != "input"]
 
 
 class Pipeline(Strategy):
     name = "pipeline"
-    summary = "Stages in order; each stage's output feeds the next."
+    summary = "Stages in order; each can use the request and any earlier stage's output."
     view = "single"
     Options = PipelineOptions
 
     async def run(self, ctx: Context, options: PipelineOptions) -> Answer:
+        names = stage_names(options)
         total = len(options.stages)
-        previous: LaneResult | None = None
-        for number, stage in enumerate(options.stages, start=1):
+        run = Run(ctx.prompt)
+        repeats: dict[int, int] = {}
+        index = 0
+        while index < total:
+            stage, name = options.stages[index], names[index]
+            content, used = stage_prompt(stage, run)
             result = await ctx.ask(
                 stage.model,
-                stage_messages(ctx, stage, number, previous.text if previous else None),
+                [*ctx.messages[:-1], Message("user", content)],
                 role="stage",
-                label=f"stage {number}: {stage.instruction or stage.model}"[:60],
+                label=f"{name}: {first_line(stage.instruction) or stage.model}"[:60],
             )
             produced = result.ok and bool(result.text.strip())
-            why = result.error or ("returned no text" if result.ok else result.status)
-            ctx.emit(
-                Decision(
-                    summary=(
-                        f"stage {number}/{total} ({stage.model}): "
-                        + (preview(result.text) if produced else f"failed — {why}")
-                    ),
-                    detail=StageDetail(
-                        number=number,
-                        of=total,
-                        model=stage.model,
-                        instruction=stage.instruction,
-                        lane=result.lane,
-                        status="done" if produced else "failed",
-                        chars=len(result.text),
-                        preview=preview(result.text),
-                        error=None if produced else why,
-                    ),
-                )
+            stopping = (
+                produced
+                and bool(stage.stop_when)
+                and bool(stop_pattern(stage.stop_when).search(result.text))
             )
+            round_number = repeats.get(index, 0) + 1 if stage.repeat_from else 1
+            self.report(ctx, stage, name, index, total, result, used, stopping, round_number)
             if not produced:
-                # Stop here: later stages would work from nothing.
-                if previous is None:
-                    raise StrategyError(f"pipeline stage {number} ({stage.model}) failed: {why}")
-                ctx.emit(
-                    Note(
-                        text=f"stage {number} ({stage.model}) failed ({why}); "
-                        f"showing the output of stage {number - 1}",
-                        level="warning",
-                    )
-                )
-                return Answer(previous.text, (previous.lane,))
-            previous = result
-        assert previous is not None  # stages has min_length=1
-        return Answer(previous.text, (previous.lane,))
+                return self.failed(ctx, options, run, index, stage, result)
+            run.outputs[name] = result
+            if stage.updates:
+                run.outputs[stage.updates] = result
+            run.previous, run.last_name = result, name
+            if stopping:
+                break
+            back = names.index(stage.repeat_from) if stage.repeat_from else None
+            if back is not None and repeats.get(index, 0) < stage.max_repeats:
+                repeats[index] = repeats.get(index, 0) + 1
+                index = back
+                continue
+            index += 1
+        return self.answer(options, run, stopped=index < total)
+
+    @staticmethod
+    def answer(options: PipelineOptions, run: Run, *, stopped: bool) -> Answer:
+        """The answer output: ``options.answer``'s, else (stopped early) the output before
+        the stopping stage's, else the last stage's."""
+        chosen = run.outputs.get(options.answer) if options.answer else None
+        if chosen is None and stopped:
+            earlier = [r for n, r in run.outputs.items() if r is not run.previous]
+            chosen = earlier[-1] if earlier else None
+        chosen = chosen or run.previous
+        assert chosen is not None  # at least one stage produced text
+        return Answer(chosen.text, (chosen.lane,))
+
+    @staticmethod
+    def report(
+        ctx: Context,
+        stage: Stage,
+        name: str,
+        index: int,
+        total: int,
+        result: LaneResult,
+        used: list[str],
+        stopping: bool,
+        round_number: int,
+    ) -> None:
+        produced = result.ok and bool(result.text.strip())
+        why = result.error or ("returned no text" if result.ok else result.status)
+        said = preview(result.text) if produced else f"failed — {why}"
+        again = f", round {round_number}" if round_number > 1 else ""
+        summary = f"{name} ({stage.model}{again}): {said}"
+        if stopping:
+            summary += f" — matched {stage.stop_when!r}: stopping here"
+        ctx.emit(
+            Decision(
+                summary=summary,
+                detail=StageDetail(
+                    number=index + 1,
+                    of=total,
+                    model=stage.model,
+                    instruction=stage.instruction,
+                    lane=result.lane,
+                    status="done" if produced else "failed",
+                    chars=len(result.text),
+                    preview=preview(result.text),
+                    error=None if produced else why,
+                    name=name,
+                    saw=tuple(used),
+                    round=round_number,
+                    stopped=stopping,
+                ),
+            )
+        )
+
+    def failed(
+        self,
+        ctx: Context,
+        options: PipelineOptions,
+        run: Run,
+        index: int,
+        stage: Stage,
+        result: LaneResult,
+    ) -> Answer:
+        """A stage failed: later stages would work from nothing, so stop here."""
+        why = result.error or ("returned no text" if result.ok else result.status)
+        if run.previous is None:
+            raise StrategyError(f"pipeline stage {index + 1} ({stage.model}) failed: {why}")
+        kept = self.answer(options, run, stopped=False)
+        ctx.emit(
+            Note(
+                text=f"stage {index + 1} ({stage.model}) failed ({why}); "
+                f"showing the output of {run.last_name}",
+                level="warning",
+            )
+        )
+        return kept

@@ -1,17 +1,19 @@
 """planner: a planner model writes typed steps, executors run them, the planner synthesizes.
 
 The seed's ``PlannerExecutor.process`` made real. The plan is structured output parsed
-leniently (JSON, else a numbered list, else one step), can be approved or edited
-before it runs, and steps run as soon as the steps they depend on are done, so
-independent steps run in parallel. A live tree shows plan → steps → synthesis.
+leniently (JSON, else a numbered list, else one step) and checked (``plans.validate``:
+no placeholder titles, no repeated steps, a cap, dependencies that exist); it can be
+approved or edited before it runs, and steps run as soon as the steps they depend on
+are done, so independent steps run in parallel. When a step fails the planner is asked
+once for a new plan for what is missing; the synthesis is told, and says, what was
+skipped. A live tree shows plan → steps → (replan) → synthesis.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict
 
 from mmchat.api import (
     Answer,
@@ -24,16 +26,22 @@ from mmchat.api import (
     PlanDetail,
     PlanNode,
     PlanState,
-    PlanStepInfo,
     Strategy,
     StrategyError,
     StrategyOptions,
     models_option,
     option,
 )
-from mmchat.api.parsing import extract_json, numbered_items
-
-STEP_TYPES = ("code", "math", "search", "writing", "general")
+from mmchat.api.parsing import extract_json
+from mmchat_strategies.plans import (
+    Step,
+    one_step,
+    parse_plan,
+    plan_prompt,
+    replan_prompt,
+    to_steps,
+    validate,
+)
 
 
 class PlannerOptions(StrategyOptions):
@@ -43,64 +51,9 @@ class PlannerOptions(StrategyOptions):
     )
     approve: bool = option(False, "Show the plan for approval or editing before it runs")
     max_steps: int = option(6, "Most steps a plan may have (extra steps are dropped)", ge=1, le=20)
-
-
-@dataclass
-class Step:
-    id: str
-    title: str
-    type: str = "general"
-    prompt: str = ""
-    depends_on: list[str] = field(default_factory=list)
-
-
-def plan_prompt(request: str, max_steps: int) -> str:
-    return (
-        f"Break the request below into at most {max_steps} steps. Reply with a JSON array "
-        'only, like [{"id": "s1", "title": "short title", "type": "general", '
-        '"prompt": "complete instructions for whoever does this step", "depends_on": []}]. '
-        f"type is one of: {', '.join(STEP_TYPES)}. depends_on lists the ids of steps whose "
-        "results this step needs; keep steps independent where you can. A simple request "
-        f"needs one step.\n\nRequest:\n{request}"
+    replan: bool = option(
+        True, "When a step fails, ask the planner once for a new plan for what is missing"
     )
-
-
-def to_steps(items: list[Any], request: str) -> list[Step]:
-    """Normalize whatever the planner (or the user's edit) gave into valid steps."""
-    steps: list[Step] = []
-    for number, item in enumerate(items, start=1):
-        entry = item if isinstance(item, dict) else {"title": str(item)}
-        raw_id = str(entry.get("id") or f"s{number}")
-        step_id = raw_id if raw_id not in {s.id for s in steps} else f"{raw_id}-{number}"
-        title = str(entry.get("title") or entry.get("prompt") or f"step {number}").strip()
-        kind = str(entry.get("type") or "general").lower().strip()
-        deps = entry.get("depends_on") or []
-        steps.append(
-            Step(
-                id=step_id,
-                title=title[:80],
-                type=kind if kind in STEP_TYPES else "general",
-                prompt=str(entry.get("prompt") or title),
-                depends_on=[str(d) for d in deps] if isinstance(deps, list) else [str(deps)],
-            )
-        )
-    known = {s.id for s in steps}
-    for step in steps:  # a dependency on a step that doesn't exist is no dependency
-        step.depends_on = [d for d in dict.fromkeys(step.depends_on) if d in known and d != step.id]
-    return steps or [Step("s1", "answer the request", "general", request)]
-
-
-def parse_plan(reply: str, request: str) -> tuple[list[Step], str]:
-    """(steps, how it was read): "json", "list", or "fallback" (one step)."""
-    parsed = extract_json(reply)
-    if isinstance(parsed, dict):
-        parsed = parsed.get("steps") or parsed.get("plan") or [parsed]
-    if isinstance(parsed, list) and parsed:
-        return to_steps(parsed, request), "json"
-    items = numbered_items(reply)
-    if items:
-        return to_steps(items, request), "list"
-    return to_steps([], request), "fallback"
 
 
 def step_messages(ctx: Context, step: Step, results: dict[str, LaneResult]) -> list[Message]:
@@ -147,41 +100,93 @@ class Planner(Strategy):
             parent="plan",
         )
         steps, source = parse_plan(plan.text, ctx.prompt) if plan.ok else ([], "fallback")
-        steps = steps or to_steps([], ctx.prompt)
+        steps, problems = validate(steps, options.max_steps)
+        if not steps:
+            steps, source = one_step(ctx.prompt), "fallback"
         if source == "fallback":
             why = plan.error if not plan.ok else "plan not readable"
             ctx.emit(Note(text=f"{why}; running the request as one step", level="warning"))
-        dropped = max(0, len(steps) - options.max_steps)
-        steps = to_steps([asdict(s) for s in steps[: options.max_steps]], ctx.prompt)
         if options.approve:
             edited = await ctx.review("plan", [asdict(s) for s in steps])
             if edited is None:
                 ctx.emit(PlanNode(node="plan", label="plan", state="cancelled", kind="plan"))
                 raise StrategyError("plan rejected")
-            steps = to_steps(list(edited), ctx.prompt)
+            steps, edits = validate(to_steps(list(edited), ctx.prompt), options.max_steps)
+            steps, source, problems = steps or one_step(ctx.prompt), "edited", problems + edits
+        self.announce(ctx, steps, source, problems)
+        state, results = await self.execute(ctx, options, steps)
+        if options.replan and any(state[s.id] == "failed" for s in steps):
+            more = await self.replan(ctx, options, steps, state, results)
+            if more:
+                extra_state, results = await self.execute(ctx, options, more, state, results)
+                steps, state = steps + more, {**state, **extra_state}
+        return await self.synthesize(ctx, options, steps, state, results)
+
+    @staticmethod
+    def announce(ctx: Context, steps: list[Step], source: str, problems: list[str]) -> None:
+        fixed = f"; {len(problems)} fix(es)" if problems else ""
         ctx.emit(
             Decision(
-                summary=f"{len(steps)} step(s), read as {source}"
-                + (f"; {dropped} dropped over max_steps" if dropped else ""),
+                summary=f"{len(steps)} step(s), read as {source}{fixed}",
                 detail=PlanDetail(
-                    steps=tuple(
-                        PlanStepInfo(s.id, s.title, s.type, s.prompt, tuple(s.depends_on))
-                        for s in steps
-                    ),
+                    steps=tuple(s.info() for s in steps),
                     source=source,
-                    dropped=dropped,
+                    problems=tuple(problems),
                 ),
             )
         )
-        state, results = await self.execute(ctx, options, steps)
-        return await self.synthesize(ctx, options, steps, state, results)
+
+    async def replan(
+        self,
+        ctx: Context,
+        options: PlannerOptions,
+        steps: list[Step],
+        state: dict[str, PlanState],
+        results: dict[str, LaneResult],
+    ) -> list[Step]:
+        """Once: the planner sees what ran and what failed, and plans what is missing."""
+        ctx.emit(PlanNode(node="replan", label="replan", state="running", parent="plan",
+                          kind="plan"))  # fmt: skip
+        texts = {k: r.text for k, r in results.items()}
+        reply = await ctx.ask(
+            options.planner,
+            [*ctx.messages[:-1], Message("user", replan_prompt(ctx.prompt, steps, state, texts))],
+            role="planner",
+            label=f"replan ({options.planner})",
+            parent="replan",
+        )
+        done = {s.id for s in steps if state[s.id] == "done"}
+        parsed = extract_json(reply.text) if reply.ok else None
+        items = parsed.get("steps") if isinstance(parsed, dict) else parsed
+        fresh = to_steps(items, ctx.prompt, prefix="r") if isinstance(items, list) else []
+        taken = {s.id for s in steps}
+        for step in fresh:  # never reuse an id of the first plan
+            if step.id in taken:
+                step.id = f"r{step.id}"
+        more, problems = validate(fresh, options.max_steps, known=done)
+        readable = reply.ok and isinstance(items, list)
+        ctx.emit(PlanNode(node="replan", label=f"replan: {len(more)} new step(s)",
+                          state="done" if readable else "failed", parent="plan",
+                          lane=reply.lane, kind="plan"))  # fmt: skip
+        if readable:
+            self.announce(ctx, more, "replan", problems)
+        else:
+            why = reply.error if not reply.ok else "the new plan was not readable"
+            ctx.emit(Note(text=f"replan: {why}; going on with what succeeded", level="warning"))
+        return more
 
     async def execute(
-        self, ctx: Context, options: PlannerOptions, steps: list[Step]
+        self,
+        ctx: Context,
+        options: PlannerOptions,
+        steps: list[Step],
+        earlier: dict[str, PlanState] | None = None,
+        results: dict[str, LaneResult] | None = None,
     ) -> tuple[dict[str, PlanState], dict[str, LaneResult]]:
-        """Start each step once its dependencies are done; skip it if one failed."""
-        state: dict[str, PlanState] = {s.id: "queued" for s in steps}
-        results: dict[str, LaneResult] = {}
+        """Start each step once its dependencies (here or ``earlier``) are done; skip it
+        if one failed."""
+        state: dict[str, PlanState] = {**(earlier or {}), **{s.id: "queued" for s in steps}}
+        results = dict(results or {})
 
         def show(step: Step, new: PlanState, lane: str | None = None) -> None:
             state[step.id] = new
@@ -227,7 +232,7 @@ class Planner(Strategy):
         for step in steps:  # still queued: a dependency cycle
             if state[step.id] == "queued":
                 show(step, "skipped")
-        return state, results
+        return {s.id: state[s.id] for s in steps}, results
 
     async def run_step(
         self, ctx: Context, options: PlannerOptions, step: Step, results: dict[str, LaneResult]
@@ -262,6 +267,10 @@ class Planner(Strategy):
                 kind="synthesis",
             )
 
+        missing = [s for s in steps if state[s.id] != "done"]
+        if missing:
+            said = ", ".join(f"{s.id} ({state[s.id]})" for s in missing)
+            ctx.emit(Note(text=f"the answer is written without {said}", level="warning"))
         if len(steps) == 1 and done:  # one step: its result already is the answer
             ctx.emit(node("skipped", results[done[0].id].lane))
             ctx.emit(PlanNode(node="plan", label="plan", state="done", kind="plan"))

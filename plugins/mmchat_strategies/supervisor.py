@@ -1,22 +1,23 @@
-"""supervisor: a supervisor assigns tasks to workers, reviews their work, answers.
+"""supervisor: a supervisor assigns tasks to workers, reviews each task, answers.
 
 The seed's ``SupervisorWorker.process`` made real: assignments are structured output
-parsed leniently (else every worker gets the whole task), workers run at once, a
-failed worker's task is reassigned once, and the supervisor either accepts or sends
-the work back with feedback, for a bounded number of rounds.
+parsed leniently (else every worker gets the whole task), workers run at once, and a
+failed worker's task goes to another worker. The review gives a verdict *per task* —
+accept, revise (with that task's own feedback) or reassign (to another worker) — for a
+bounded number of rounds; a review that cannot be read is a visible failure (the
+results go to the final answer as they are), never the answer itself. The final
+answer is written from the accepted results and says what is missing.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 from mmchat.api import (
     Answer,
     AssignmentsDetail,
     Context,
     Decision,
-    LaneResult,
     Message,
     ModelRef,
     Note,
@@ -27,13 +28,21 @@ from mmchat.api import (
     StrategyError,
     StrategyOptions,
     TaskInfo,
+    TaskVerdict,
     models_option,
     option,
 )
-from mmchat.api.parsing import extract_json, pick_category
 from mmchat_strategies.fanout import pane_labels
-
-MAX_ASSIGNMENTS = 8
+from mmchat_strategies.supervision import (
+    Assignment,
+    assignment_prompt,
+    parse_assignments,
+    read_verdicts,
+    readable_results,
+    results_text,
+    review_prompt,
+    worker_prompt,
+)
 
 
 class SupervisorOptions(StrategyOptions):
@@ -42,51 +51,6 @@ class SupervisorOptions(StrategyOptions):
         ["local", "precise"], "Worker models (1-8)", min_length=1, max_length=8
     )
     max_rounds: int = option(1, "Most times the supervisor may send work back", ge=0, le=3)
-
-
-@dataclass
-class Assignment:
-    id: str
-    worker: int  # index into the workers list
-    task: str
-    result: LaneResult | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.result is not None and self.result.ok and bool(self.result.text.strip())
-
-
-def assignment_prompt(request: str, names: list[str]) -> str:
-    return (
-        f"You supervise these workers: {', '.join(names)}. Split the request below into "
-        "sub-tasks and assign each to a worker. Reply with a JSON array only, like "
-        f'[{{"worker": "{names[0]}", "task": "complete instructions"}}].\n\nRequest:\n{request}'
-    )
-
-
-def parse_assignments(reply: str, names: list[str]) -> list[Assignment]:
-    parsed = extract_json(reply)
-    if isinstance(parsed, dict):
-        parsed = parsed.get("assignments") or parsed.get("tasks") or [parsed]
-    found: list[Assignment] = []
-    for item in parsed if isinstance(parsed, list) else []:
-        if not isinstance(item, dict) or not str(item.get("task") or "").strip():
-            continue
-        who = str(item.get("worker", ""))
-        pick = pick_category(who, names)
-        index = names.index(pick.category) if pick else len(found) % len(names)
-        if who.strip().isdigit() and 1 <= int(who) <= len(names):
-            index = int(who) - 1
-        found.append(Assignment(f"t{len(found) + 1}", index, str(item["task"]).strip()))
-    return found[:MAX_ASSIGNMENTS]
-
-
-def results_text(assignments: list[Assignment], names: list[str]) -> str:
-    parts = []
-    for a in assignments:
-        body = a.result.text if a.done and a.result else f"(failed: {a.result and a.result.error})"
-        parts.append(f"### {a.id} ({names[a.worker]}): {a.task}\n{body}")
-    return "\n\n".join(parts)
 
 
 def tree_node(
@@ -101,17 +65,6 @@ def as_turn(ctx: Context, content: str) -> list[Message]:
     return [*ctx.messages[:-1], Message("user", content)]
 
 
-def read_verdict(reply: str) -> tuple[str, str]:
-    """("accept", final answer) or ("revise", feedback); anything else accepts the text."""
-    text = reply.strip()
-    first = text.splitlines()[0].strip(" *#_`").upper() if text else ""
-    if first.startswith("REVISE"):
-        return "revise", text.split(":", 1)[1].strip() if ":" in text else text[6:].strip()
-    if first.startswith("ACCEPT"):
-        return "accept", text.lstrip(" *#_`")[6:].lstrip(" :*\n").strip()
-    return "accept", text
-
-
 class Supervisor(Strategy):
     name = "supervisor"
     summary = "A supervisor delegates to workers, reviews their work and answers."
@@ -122,19 +75,14 @@ class Supervisor(Strategy):
         names = pane_labels(options.workers)
         ctx.emit(PlanNode(node="supervisor", label="supervisor", state="running", kind="plan"))
         assignments = await self.assign(ctx, options, names)
+        todo = list(assignments)
         for round_number in range(1, options.max_rounds + 2):
-            await asyncio.gather(*(self.work(ctx, options, names, a) for a in assignments))
+            await asyncio.gather(*(self.work(ctx, options, names, a) for a in todo))
             if round_number > options.max_rounds:
-                break  # no revision left: the next call writes the final answer
-            verdict, text, lane = await self.review(ctx, options, names, assignments, round_number)
-            if verdict == "accept" and text:
-                ctx.emit(PlanNode(node="supervisor", label="supervisor", state="done", kind="plan"))
-                return Answer(text, (lane,))
-            if verdict in ("accept", "failed"):
+                break  # no review left: the final answer says what is missing
+            todo = await self.review(ctx, options, names, assignments, round_number)
+            if not todo:
                 break
-            for a in assignments:  # the feedback goes with each task into the next round
-                previous = a.result.text if a.done and a.result else "(no answer)"
-                a.task = f"{a.task}\n\nYour previous answer:\n{previous}\n\nFeedback:\n{text}"
         return await self.synthesize(ctx, options, names, assignments)
 
     async def assign(
@@ -175,22 +123,23 @@ class Supervisor(Strategy):
     async def work(
         self, ctx: Context, options: SupervisorOptions, names: list[str], a: Assignment
     ) -> None:
-        """Run one task; if its worker fails, give it once to another worker."""
-        tried: list[int] = []
-        for worker in [a.worker, *(i for i in range(len(names)) if i != a.worker)][:2]:
-            if tried:
+        """Run one task; if its worker fails, give it once to a worker who has not had it."""
+        fresh = [i for i in range(len(names)) if i != a.worker and i not in a.tried]
+        for attempt, worker in enumerate([a.worker, *fresh][:2]):
+            if attempt:
                 ctx.emit(
                     Note(
-                        text=f"{a.id}: {names[tried[-1]]} failed; reassigned to {names[worker]}",
+                        text=f"{a.id}: {names[a.worker]} failed; reassigned to {names[worker]}",
                         level="warning",
                     )
                 )
+                a.tried.append(a.worker)
             a.worker, a.result = worker, None
             self.show(ctx, a, names, "running")
             try:
                 a.result = await ctx.ask(
                     options.workers[worker],
-                    as_turn(ctx, f"{a.task}\n\n(Overall request: {ctx.prompt})"),
+                    as_turn(ctx, worker_prompt(ctx.prompt, a)),
                     role="worker",
                     label=f"{a.id} · {names[worker]}",
                     parent=f"task:{a.id}",
@@ -198,7 +147,6 @@ class Supervisor(Strategy):
             except asyncio.CancelledError:
                 self.show(ctx, a, names, "cancelled")
                 raise
-            tried.append(worker)
             if a.done:
                 break
         self.show(ctx, a, names, "done" if a.done else "failed")
@@ -210,48 +158,92 @@ class Supervisor(Strategy):
         names: list[str],
         assignments: list[Assignment],
         round_number: int,
-    ) -> tuple[str, str, str]:
-        """(verdict, final answer or feedback, review lane); verdict accept|revise|failed."""
+    ) -> list[Assignment]:
+        """Review every task; return the ones to run again (revised or reassigned)."""
         node = f"review:{round_number}"
         ctx.emit(tree_node(node, f"review {round_number}", "running", "review"))
-        prompt = (
-            f"Request:\n{ctx.prompt}\n\nYour workers' results:\n\n"
-            f"{results_text(assignments, names)}"
-            "\n\nIf the results are good enough, reply ACCEPT on the first line, then the final "
-            "answer for the user, combining the results. If they need work, reply "
-            "REVISE: followed by feedback for the workers."
-        )
         reply = await ctx.ask(
             options.supervisor,
-            as_turn(ctx, prompt),
+            as_turn(ctx, review_prompt(ctx.prompt, assignments, names)),
             role="review",
             label=f"review {round_number}",
             parent=node,
         )
-        verdict, text = read_verdict(reply.text) if reply.ok else ("failed", reply.error or "")
-        state: PlanState = "failed" if verdict == "failed" else "done"
-        ctx.emit(tree_node(node, f"review {round_number}: {verdict}", state, "review", reply.lane))
+        ids = [a.id for a in assignments]
+        verdicts = read_verdicts(reply.text, ids) if reply.ok else None
+        if verdicts is None:
+            why = (
+                reply.error or "the review was not readable"
+                if not reply.ok
+                else ("the review gave no readable verdict for every task")
+            )
+            ctx.emit(tree_node(node, f"review {round_number}: failed", "failed", "review",
+                               reply.lane))  # fmt: skip
+            ctx.emit(Note(text=f"review {round_number}: {why}; the results are used as "
+                          "they are", level="warning"))  # fmt: skip
+            ctx.emit(
+                Decision(
+                    summary=f"round {round_number}: no usable verdict — {why}",
+                    detail=ReviewDetail(round=round_number, verdict="unreadable",
+                                        lane=reply.lane),
+                )
+            )  # fmt: skip
+            return []
+        again: list[Assignment] = []
+        for a in assignments:
+            verdict, feedback = verdicts[a.id]
+            a.verdict, a.feedback = verdict, feedback
+            if verdict == "accept":
+                continue
+            a.previous = a.result.text if a.result is not None else ""
+            if verdict == "reassign":
+                others = [i for i in range(len(names)) if i != a.worker and i not in a.tried]
+                a.tried.append(a.worker)
+                if others:  # the least busy of the workers who have not had it
+                    busy = [b.worker for b in assignments]
+                    a.worker = min(others, key=busy.count)
+                else:
+                    a.verdict = "revise"  # nobody else left: the same worker tries again
+            again.append(a)
+            self.show(ctx, a, names, "queued")
+        overall = "accept" if not again else "revise"
+        ctx.emit(tree_node(node, f"review {round_number}: {overall}", "done", "review",
+                           reply.lane))  # fmt: skip
         ctx.emit(
             Decision(
-                summary=f"round {round_number}: {verdict}" + (f" — {text[:80]}" if text else ""),
+                summary=f"round {round_number}: "
+                + ", ".join(f"{a.id} {a.verdict}" for a in assignments),
                 detail=ReviewDetail(
                     round=round_number,
-                    verdict=verdict,
-                    feedback=text if verdict == "revise" else "",
+                    verdict=overall,
+                    feedback="; ".join(f"{a.id}: {a.feedback}" for a in again if a.feedback),
                     lane=reply.lane,
+                    tasks=tuple(
+                        TaskVerdict(a.id, a.verdict, names[a.worker], a.feedback)
+                        for a in assignments
+                    ),
                 ),
             )
         )
-        return verdict, text, reply.lane
+        return again
 
     async def synthesize(
         self, ctx: Context, options: SupervisorOptions, names: list[str], work: list[Assignment]
     ) -> Answer:
         ctx.emit(tree_node("synthesis", "final answer", "running", "synthesis"))
+        open_points = [
+            f"{a.id} ({a.verdict or 'failed'}: {a.feedback or 'no usable result'})"
+            for a in work
+            if not a.done or a.verdict in ("revise", "reassign")
+        ]
         prompt = (
             f"Request:\n{ctx.prompt}\n\nYour workers' results:\n\n{results_text(work, names)}"
-            "\n\nWrite the final answer for the user, combining the results; say what is "
-            "missing if a task failed."
+            "\n\nWrite the final answer for the user, combining the results"
+            + (
+                f". These were not accepted: {'; '.join(open_points)}. Say what is missing."
+                if open_points
+                else "."
+            )
         )
         final = await ctx.ask(
             options.supervisor,
@@ -274,4 +266,4 @@ class Supervisor(Strategy):
                 text=f"final answer failed ({final.error}); showing worker results", level="warning"
             )
         )
-        return Answer(results_text(done, names), tuple(a.result.lane for a in done if a.result))
+        return Answer(readable_results(done), tuple(a.result.lane for a in done if a.result))

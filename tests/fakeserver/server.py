@@ -35,6 +35,8 @@ def bag_of_words(text: str) -> list[float]:
     for word in text.lower().split():
         vector[zlib.crc32(word.strip(".,!?").encode()) % EMBED_DIMENSIONS] += 1.0
     return vector
+
+
 _REASONS = {
     200: "OK",
     400: "Bad Request",

@@ -316,31 +316,34 @@ replies = st.one_of(
 @settings(max_examples=300, deadline=None)
 @given(reply=replies, request=st.text(max_size=40))
 def test_plan_parser_never_raises(reply: str, request: str) -> None:
-    from mmchat_strategies.planner import STEP_TYPES, parse_plan
+    from mmchat_strategies.plans import STEP_TYPES, is_placeholder, parse_plan, validate
 
-    steps, how = parse_plan(reply, request)
+    raw, how = parse_plan(reply, request)
     assert how in ("json", "list", "fallback")
-    assert steps, "a plan always has a step"
-    ids = [s.id for s in steps]
-    assert len(set(ids)) == len(ids)
-    for step in steps:
-        assert isinstance(step.title, str) and isinstance(step.prompt, str)
-        assert step.type in STEP_TYPES
-        assert all(d in ids and d != step.id for d in step.depends_on)
+    assert raw, "a reply always reads as a step at least"
     if how == "fallback":
-        assert [s.prompt for s in steps] == [request]
+        assert [s.prompt for s in raw] == [request]
     if how == "list":  # no item of the list is lost
         from mmchat.api.parsing import numbered_items
 
-        assert len(steps) == len(numbered_items(reply))
+        assert len(raw) == len(numbered_items(reply))
+    steps, problems = validate(raw, 6)
+    assert len(steps) <= 6 and all(isinstance(p, str) and p for p in problems)
+    ids = [s.id for s in steps]
+    assert len(set(ids)) == len(ids)
+    for index, step in enumerate(steps):
+        assert isinstance(step.title, str) and isinstance(step.prompt, str)
+        assert step.type in STEP_TYPES and not is_placeholder(step.title)
+        assert all(d in ids[:index] for d in step.depends_on)  # earlier steps only: no cycle
 
 
 @settings(max_examples=300, deadline=None)
 @given(reply=replies, names=st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=4))
 def test_other_lenient_parsers_never_raise(reply: str, names: list[str]) -> None:
-    from mmchat.api.parsing import extract_json, numbered_items, parse_score, pick_category
     from mmchat_strategies.ensemble import read_scores
-    from mmchat_strategies.supervisor import parse_assignments, read_verdict
+    from mmchat_strategies.supervision import VERDICTS, parse_assignments, read_verdicts
+
+    from mmchat.api.parsing import extract_json, numbered_items, parse_score, pick_category
 
     extract_json(reply)
     numbered_items(reply)
@@ -351,8 +354,8 @@ def test_other_lenient_parsers_never_raise(reply: str, names: list[str]) -> None
     read_scores(reply, ["A", "B", "C"])
     for assignment in parse_assignments(reply, names):
         assert 0 <= assignment.worker < len(names) and assignment.task
-    verdict, _ = read_verdict(reply)
-    assert verdict in ("accept", "revise")
+    verdicts = read_verdicts(reply, ["t1", "t2"])
+    assert verdicts is None or {v for v, _ in verdicts.values()} <= set(VERDICTS)
 
 
 def test_split_helper() -> None:
