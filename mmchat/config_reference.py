@@ -17,6 +17,8 @@ from pydantic_core import PydanticUndefined
 
 from mmchat import config_schema as cs
 
+LONG_DEFAULT = 120  # characters: a longer default is described, not printed
+
 SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("[defaults]", cs.DefaultsConfig, "What a new conversation uses."),
     ("[ui]", cs.UIConfig, "Appearance and keys."),
@@ -64,7 +66,14 @@ def default_text(info: FieldInfo) -> str:
     value = info.get_default(call_default_factory=True)
     if isinstance(value, BaseModel):
         return "(table)"
-    return "unset" if value is None else f"`{value!s}`" if value != "" else '`""`'
+    if value is None:
+        return "unset"
+    if value == "":
+        return '`""`'
+    if isinstance(value, (dict, list)) and len(str(value)) > LONG_DEFAULT:
+        # the router's rules and examples: pages of data, described not dumped
+        return f"built in ({len(value)} {'routes' if isinstance(value, dict) else 'items'})"
+    return f"`{value!s}`"
 
 
 def field_rows(model: type[BaseModel]) -> list[str]:

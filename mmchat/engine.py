@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -57,6 +57,7 @@ KeyLookup = Callable[[str, str | None], str | None]
 
 
 EMBEDDINGS_KEPT = 4096  # cached vectors (oldest dropped first)
+LEARNED_KEPT = 200  # corrections a strategy sees (newest first)
 
 
 class PresetError(Exception):
@@ -72,6 +73,7 @@ class TurnRequest:
     conversation_id: int | None = None
     parent_id: int | None = None  # the message this turn follows (branching)
     review: ReviewCallback | None = None
+    hints: Mapping[str, str] = field(default_factory=dict)  # the user's choices (re-route)
 
 
 @dataclass(slots=True)
@@ -174,6 +176,12 @@ class Engine:
             policy = dataclasses.replace(policy, sleep=self._retry_sleep)
         async for part in stream_with_retries(provider, request, policy):
             yield part
+
+    def learned(self, kind: str) -> list[tuple[str, str]]:
+        """The user's corrections of ``kind`` (see Context.learned); none without history."""
+        if self.store is None:
+            return []
+        return self.store.corrections(kind, LEARNED_KEPT)
 
     async def embed(self, alias: str, texts: Sequence[str]) -> list[list[float]]:
         """Embeddings of ``texts`` from model ``alias``, cached per (alias, text) for the
@@ -304,7 +312,14 @@ class Engine:
             sink = _tee(recorder, sink)
         budget = preset_cfg.budget if preset_cfg else None
         turn = Turn(self, turn_id, sink, budget=budget, review=request.review)
-        turn.emit(TurnStarted(strategy=strategy_name, preset=preset_name, prompt=request.prompt))
+        turn.emit(
+            TurnStarted(
+                strategy=strategy_name,
+                preset=preset_name,
+                prompt=request.prompt,
+                hints=dict(request.hints),
+            )
+        )
         if recorder is not None:
             outcome.conversation_id = recorder.conversation_id
             outcome.user_message_id = recorder.user_message_id
@@ -327,7 +342,7 @@ class Engine:
                     f"refused: this turn could cost up to ${estimate:.4f}, over the preset's "
                     f"budget of ${budget:.4f}; raise `budget` or lower max_tokens",
                 )
-        ctx = TurnContext(turn, messages)
+        ctx = TurnContext(turn, messages, hints=request.hints)
         task: asyncio.Task[Answer | str] = asyncio.create_task(strategy.run(ctx, options))
         self._active[turn_id] = task
 

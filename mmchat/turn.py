@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from mmchat.accounting import lane_cost
 from mmchat.api import (
     Answer,
+    Choice,
     Decision,
     Event,
     LaneClosed,
@@ -29,6 +30,7 @@ from mmchat.api import (
     StrategyError,
     Usage,
 )
+from mmchat.choice import choice_confidence, read_choice
 from mmchat.providers.base import (
     ChatRequest,
     DonePart,
@@ -42,6 +44,8 @@ from mmchat.providers.base import (
 from mmchat.turn_state import MAX_DEPTH, EventSink, LaneState, Turn
 
 YIELD_EVERY = 0.004  # seconds a streaming lane may run before it lets others in
+CHOICE_TOKENS = 32  # room for {"choice": "…"} and a little slack
+CHOICE_RIVALS = 5  # log-probabilities of this many rival tokens
 
 __all__ = ["EventSink", "Turn", "TurnContext"]
 
@@ -57,9 +61,11 @@ class TurnContext:
         depth: int = 0,
         scope: str = "",
         parent: str | None = None,
+        hints: Mapping[str, str] | None = None,
     ) -> None:
         self._turn = turn
         self._messages = tuple(messages)
+        self._hints: Mapping[str, str] = dict(hints or {})
         self._depth = depth
         self._scope = scope  # node-id prefix for a sub-preset's plan nodes
         self._parent = parent  # where a sub-preset's tree hangs
@@ -75,6 +81,13 @@ class TurnContext:
             if message.role == "user":
                 return message.content
         return ""
+
+    @property
+    def hints(self) -> Mapping[str, str]:
+        return self._hints
+
+    def learned(self, kind: str) -> list[tuple[str, str]]:
+        return self._turn.engine.learned(kind)
 
     def model_names(self) -> list[str]:
         return list(self._turn.engine.config.models)
@@ -114,6 +127,54 @@ class TurnContext:
         max_tokens: int | None = None,
         temperature: float | None = None,
     ) -> LaneResult:
+        return await self._lane(
+            model, messages, system=system, role=role, label=label, parent=parent,
+            max_tokens=max_tokens, temperature=temperature,
+        )  # fmt: skip
+
+    async def classify(
+        self,
+        model: str,
+        choices: Sequence[str],
+        messages: Sequence[Message] | None = None,
+        *,
+        role: LaneRole = "classifier",
+        label: str = "",
+        parent: str | None = None,
+    ) -> Choice:
+        options = tuple(choices)
+        constrained = True
+        result = await self._lane(
+            model, messages, role=role, label=label, parent=parent, max_tokens=CHOICE_TOKENS,
+            temperature=0.0, choices=options, top_logprobs=CHOICE_RIVALS,
+        )  # fmt: skip
+        if result.status == "failed" and result.error and "bad request" in result.error:
+            # A server that takes no schema (or logprobs): ask again, read it leniently.
+            constrained = False
+            result = await self._lane(
+                model, messages, role=role, label=f"{label or model} (unconstrained)",
+                parent=parent, max_tokens=CHOICE_TOKENS, temperature=0.0,
+            )  # fmt: skip
+        value = read_choice(result.text, options) if result.ok else None
+        state = self._turn.lanes.get(result.lane)
+        tokens = state.logprobs if state is not None else ()
+        confidence = choice_confidence(tokens, result.text, value, options) if value else None
+        return Choice(value, confidence, result, constrained)
+
+    async def _lane(
+        self,
+        model: str,
+        messages: Sequence[Message] | None = None,
+        *,
+        system: str | None = None,
+        role: LaneRole = "answer",
+        label: str = "",
+        parent: str | None = None,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        choices: tuple[str, ...] | None = None,
+        top_logprobs: int = 0,
+    ) -> LaneResult:
         turn = self._turn
         lane_id = turn.new_lane_id()
         state = LaneState(lane_id, model, role)
@@ -130,7 +191,13 @@ class TurnContext:
             turn.lane_tasks.add(task)
         try:
             return await self._stream_lane(
-                state, messages, system=system, max_tokens=max_tokens, temperature=temperature
+                state,
+                messages,
+                system=system,
+                max_tokens=max_tokens,
+                temperature=temperature,
+                choices=choices,
+                top_logprobs=top_logprobs,
             )
         finally:
             if task is not None:
@@ -144,6 +211,8 @@ class TurnContext:
         system: str | None,
         max_tokens: int | None,
         temperature: float | None,
+        choices: tuple[str, ...] | None = None,
+        top_logprobs: int = 0,
     ) -> LaneResult:
         turn = self._turn
         engine = turn.engine
@@ -167,6 +236,8 @@ class TurnContext:
                 max_tokens=max_tokens or spec.max_tokens,
                 top_p=spec.top_p,
                 extra=dict(spec.params),
+                choices=choices,
+                top_logprobs=top_logprobs,
             )
             price_out = spec.price_out or 0.0
             yielded_at = time.perf_counter()
@@ -198,6 +269,7 @@ class TurnContext:
                     )
                 elif isinstance(part, DonePart):
                     done = part
+                    state.logprobs = part.logprobs
         except asyncio.CancelledError:
             self._close(state, "cancelled", started, done, "cancelled")
             raise
@@ -279,6 +351,7 @@ class TurnContext:
             messages if messages is not None else self._messages,
             depth=self._depth + 1,
             scope=scope,
+            hints=self._hints,
             parent=parent if parent is not None else self._parent,
         )
         result = await strategy.run(child, options)

@@ -19,6 +19,7 @@ from mmchat.api import (
     TextDelta,
     kept_text,
 )
+from mmchat.providers.base import TokenLogprob
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -43,6 +44,8 @@ class TurnHost(Protocol):
 
     async def embed(self, alias: str, texts: Sequence[str]) -> list[list[float]]: ...
 
+    def learned(self, kind: str) -> list[tuple[str, str]]: ...
+
     def resolve_preset(
         self, preset: str, *, label: str = ...
     ) -> tuple[Strategy, StrategyOptions]: ...
@@ -55,6 +58,7 @@ class LaneState:
     role: str
     parts: list[str] = dataclasses.field(default_factory=list)
     chars: int = 0
+    logprobs: tuple[TokenLogprob, ...] = ()  # when the request asked for them
     closed: LaneClosed | None = None
 
     @property

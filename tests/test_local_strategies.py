@@ -55,7 +55,7 @@ PRESETS: dict[str, tuple[str, int, set[str]]] = {
     "vote": ("voting", 3, {"vote"}),
     "agree": ("consensus", 3, {"consensus"}),
     "pipeline": ("pipeline", 2, {"stage"}),
-    "route": ("router", 2, {"route"}),
+    "route": ("router", 1, {"route"}),  # rules or examples may decide without a classifier
     "ensemble": ("ensemble", 3, {"scores"}),
     "plan": ("planner", 2, {"plan"}),
     "supervise": ("supervisor", 3, {"assignments"}),

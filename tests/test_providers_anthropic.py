@@ -172,3 +172,19 @@ async def test_key_never_leaks(fake_server, http_client):
     for text in (str(err), repr(err), repr(p)):
         assert KEY not in text
     assert all(KEY not in r.raw_target for r in fake_server.requests)
+
+
+async def test_a_choice_is_a_forced_tool_whose_input_streams_as_json(fake_server, http_client):
+    """Anthropic has no log-probabilities and no schema for text: a forced tool call
+    with the choice as its input schema holds the reply to the options."""
+    import dataclasses
+
+    fake_server.script("test-model", Reply(chunks=['{"choi', 'ce": "ma', 'th"}']))
+    request = dataclasses.replace(req("2+2?"), choices=("code", "math"), top_logprobs=5)
+    parts, err = await collect(provider(fake_server, http_client).stream(request))
+    assert err is None and text_of(parts) == '{"choice": "math"}'
+    body = fake_server.last.json
+    assert body["tool_choice"] == {"type": "tool", "name": "choose"}
+    (tool,) = body["tools"]
+    assert tool["input_schema"]["properties"]["choice"]["enum"] == ["code", "math"]
+    assert "logprobs" not in body and done_of(parts).logprobs == ()

@@ -90,3 +90,22 @@ async def test_list_models_from_tags(fake_server, http_client):
         "qwen2:0.5b",
     ]
     assert fake_server.last.path == "/api/tags"
+
+
+async def test_a_choice_is_a_format_schema_with_logprobs(fake_server, http_client):
+    import dataclasses
+
+    fake_server.script(
+        "llama3", Reply(chunks=['{"choice": "', "math", '"}'],
+                        logprobs=[(0.0, {}), (-0.2, {"code": -1.8}), (0.0, {})])
+    )  # fmt: skip
+    request = dataclasses.replace(req("2+2?", model="llama3"), choices=("code", "math"),
+                                  top_logprobs=3)  # fmt: skip
+    parts, err = await collect(provider(fake_server, http_client).stream(request))
+    assert err is None and text_of(parts) == '{"choice": "math"}'
+    body = fake_server.last.json
+    assert body["format"]["properties"]["choice"]["enum"] == ["code", "math"]
+    assert body["logprobs"] is True and body["top_logprobs"] == 3
+    math_token = done_of(parts).logprobs[1]
+    assert math_token.token == "math" and math_token.logprob == -0.2
+    assert ("code", -1.8) in math_token.top

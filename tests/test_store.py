@@ -31,7 +31,7 @@ def _raw(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
 
 
 def test_pragmas_and_schema_version(store: Store, db: Path) -> None:
-    assert store.schema_version == len(MIGRATIONS) == 1
+    assert store.schema_version == len(MIGRATIONS) == 2
     assert store.integrity_check() == "ok"
     assert _raw(db, "PRAGMA journal_mode") == [("wal",)]
     assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -41,7 +41,7 @@ def test_pragmas_and_schema_version(store: Store, db: Path) -> None:
 def test_reopen_does_not_rerun_migrations(db: Path) -> None:
     Store.open(db).close()
     with Store.open(db) as again:
-        assert again.schema_version == 1
+        assert again.schema_version == 2
 
 
 def test_newer_schema_refused(db: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from mmchat.api import Note
@@ -43,36 +44,72 @@ async def test_rule_picks_the_specialist_without_a_classifier(fake_server: FakeS
     assert route.detail.scores["code"] >= 1
 
 
+NO_EXAMPLES = {"deciders": ["rules", "classifier"]}
+
+
 async def test_llm_classifier_when_no_rule_fires(fake_server: FakeServer) -> None:
-    fake_server.script("model-a", "Category: **Creative**.")
+    fake_server.script("model-a", '{"choice": "creative"}')
     fake_server.script("model-d", "Once upon a time")
-    engine = make_engine(fake_server, presets())
+    engine = make_engine(fake_server, presets(**NO_EXAMPLES))
     outcome, events = await run(engine, "route", "Tell me about a dragon who hoards books")
     await engine.aclose()
     assert outcome.text == "Once upon a time"
     classifier = fake_server.requests[0].json
-    prompt = classifier["messages"][-1]["content"]
-    assert "code, math, creative, general" in prompt
+    assert "code, math, creative, general" in classifier["messages"][-1]["content"]
+    # held to the route names by a JSON schema, with log-probabilities asked for
+    schema = classifier["response_format"]["json_schema"]["schema"]
+    assert schema["properties"]["choice"]["enum"] == ["code", "math", "creative", "general"]
+    assert classifier["logprobs"] is True and classifier["top_logprobs"] >= 2
     (route,) = decisions(events, "route")
-    assert route.detail.route == "creative"
-    assert route.detail.source == "classifier" and route.detail.reason == "it said 'creative'"
+    assert route.detail.route == "creative" and route.detail.source == "classifier"
+    assert route.detail.confidence is not None and route.detail.confidence > 0.99
     assert [lane.role for lane in lanes(events)] == ["classifier", "answer"]
+
+
+async def test_an_unsure_classifier_takes_the_default_and_says_why(
+    fake_server: FakeServer,
+) -> None:
+    # The token where the choice starts: "math" at 40 %, with creative and code close.
+    rivals = {"creative": math.log(0.35), "code": math.log(0.25)}
+    chunks = ['{"choice": "', "math", '"}']
+    logprobs = [(0.0, {}), (math.log(0.4), rivals), (0.0, {})]
+    fake_server.script("model-a", Reply(chunks=chunks, logprobs=logprobs))
+    fake_server.script("model-e", "general answer")
+    engine = make_engine(fake_server, presets(**NO_EXAMPLES))
+    outcome, events = await run(engine, "route", "Tell me about dragons")
+    await engine.aclose()
+    assert outcome.text == "general answer"
+    route = decisions(events, "route")[0].detail
+    assert route.source == "default" and route.route == "general"
+    assert "the classifier said 'math' but only 36% sure (needs 70%)" in route.reason
+
+
+async def test_a_route_described_by_examples(fake_server: FakeServer) -> None:
+    fake_server.script("model-c", "use a 30-60-90 rule")
+    examples = {"math": ["how many tiles do I need for my kitchen floor"], "general": ["hi"]}
+    engine = make_engine(fake_server, presets(examples=examples, deciders=["examples"]))
+    _, events = await run(engine, "route", "How many tiles do I need for the bathroom floor?")
+    await engine.aclose()
+    route = decisions(events, "route")[0].detail
+    assert route.route == "math" and route.source == "examples"
+    assert "how many tiles do I need for my kitchen floor" in route.reason
+    assert [lane.model for lane in lanes(events)] == ["c"]  # no classifier call
 
 
 async def test_unparseable_or_failed_classifier_takes_the_default(fake_server: FakeServer) -> None:
     fake_server.script("model-a", "I am not sure, sorry.")
     fake_server.script("model-e", "general answer")
-    engine = make_engine(fake_server, presets())
+    engine = make_engine(fake_server, presets(**NO_EXAMPLES))
     outcome, events = await run(engine, "route", "Tell me about dragons")
     assert outcome.text == "general answer"
     route = decisions(events, "route")[0].detail
-    assert route.source == "default" and route.reason.startswith("the classifier said")
+    assert route.source == "default" and "the classifier said 'I am not sure" in route.reason
     fake_server.script("model-a", Reply(status=500))
     outcome, events = await run(engine, "route", "Tell me about dragons")
     await engine.aclose()
     assert outcome.text == "general answer"
     route = decisions(events, "route")[0].detail
-    assert route.source == "default" and route.reason.startswith("the classifier failed")
+    assert route.source == "default" and "the classifier failed" in route.reason
 
 
 async def test_failed_specialist_falls_back(fake_server: FakeServer) -> None:
@@ -115,3 +152,24 @@ async def test_cancel_while_the_specialist_streams(fake_server: FakeServer) -> N
     events = await run_and_cancel(engine, "route", "debug my python", when=text_from("b", 2))
     await engine.aclose()
     assert_cancelled(events)
+
+
+async def test_a_user_re_route_is_kept_and_taught_back_as_an_example(
+    fake_server: FakeServer, tmp_path: Any
+) -> None:
+    fake_server.script("model-c", "the maths answer")
+    fake_server.script("model-e", "the general answer")
+    only_examples = presets(examples={"general": ["hello there"]}, deciders=["examples"])
+    engine = make_engine(fake_server, only_examples, store_path=tmp_path / "h.db")
+    request = "How many tiles for a 3 by 4 metre floor?"
+    outcome, events = await run(engine, "route", request, hints={"route": "math"})
+    assert outcome.text == "the maths answer"
+    route = decisions(events, "route")[0].detail
+    assert route.source == "user" and route.route == "math"
+    assert engine.learned("route") == [(request, "math")]  # stored with the turn
+    # Next time a close request comes, the correction is an example of the math route.
+    outcome, events = await run(engine, "route", "How many tiles for a 3 by 5 metre floor?")
+    await engine.aclose()
+    route = decisions(events, "route")[0].detail
+    assert route.source == "examples" and route.route == "math"
+    assert request in route.reason

@@ -66,6 +66,7 @@ from mmchat.api.events import (
 )
 from mmchat.api.strategy import (
     Answer,
+    Choice,
     Context,
     LaneResult,
     ModelRef,
@@ -84,6 +85,7 @@ __all__ = [
     "Answer",
     "AnswerGroup",
     "AssignmentsDetail",
+    "Choice",
     "ConsensusDetail",
     "Context",
     "CustomDetail",

@@ -86,7 +86,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 
 def _fold(text: str) -> str:
     """Lower case without accents (Unicode NFKD), for comparing words."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # NFKD before and after casefold: "𝔍" only becomes "J" (then "j") once decomposed.
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

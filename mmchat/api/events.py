@@ -8,7 +8,7 @@ the only interface between a strategy and whoever watches: the TUI's views,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
@@ -142,6 +142,9 @@ class TurnStarted(Event):
     strategy: str
     preset: str
     prompt: str
+    # Choices the user made for this turn (e.g. {"route": "math"} when re-routing it);
+    # kept as corrections a strategy can learn from (Context.learned).
+    hints: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

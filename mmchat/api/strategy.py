@@ -8,7 +8,7 @@ and emit events; it returns the turn's final :class:`Answer`.
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeAlias
 
@@ -18,6 +18,7 @@ from mmchat.api.events import Event, LaneRole, LaneStatus, Message, Usage, View
 
 __all__ = [
     "Answer",
+    "Choice",
     "Context",
     "LaneResult",
     "ModelRef",
@@ -53,6 +54,16 @@ class LaneResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """A model's pick among fixed options (:meth:`Context.classify`)."""
+
+    value: str | None  # one of the options; None when the reply named none
+    confidence: float | None  # 0-1 from token log-probabilities; None: not available
+    lane: LaneResult
+    constrained: bool  # the provider held the reply to the options (schema, tool…)
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """A strategy's final answer and the lanes it came from."""
 
@@ -74,6 +85,14 @@ class Context(Protocol):
     @property
     def prompt(self) -> str:
         """The user's new message."""
+
+    @property
+    def hints(self) -> Mapping[str, str]:
+        """Choices the user made for this turn, e.g. ``{"route": "math"}``."""
+
+    def learned(self, kind: str) -> list[tuple[str, str]]:
+        """What the user taught by correcting earlier turns: ``(request, choice)`` pairs
+        of ``kind`` (e.g. requests re-routed by hand), newest first."""
 
     def model_names(self) -> list[str]:
         """Every configured model alias."""
@@ -103,6 +122,24 @@ class Context(Protocol):
         self, preset: str, messages: Sequence[Message] | None = None, *, parent: str | None = None
     ) -> Answer:
         """Run another strategy preset as one step of this one (depth-limited)."""
+
+    async def classify(
+        self,
+        model: str,
+        choices: Sequence[str],
+        messages: Sequence[Message] | None = None,
+        *,
+        role: LaneRole = "classifier",
+        label: str = "",
+        parent: str | None = None,
+    ) -> Choice:
+        """Ask ``model`` to pick one of ``choices`` (a lane like :meth:`ask`).
+
+        The reply is held to the choices wherever the provider can (OpenAI and
+        llama.cpp JSON schema, Ollama ``format``, Anthropic forced tool use) and read
+        leniently where it cannot; ``confidence`` comes from the chosen token's
+        log-probability against the other choices' where the provider reports them.
+        """
 
     async def embed(self, model: str, texts: Sequence[str]) -> list[list[float]]:
         """Embeddings of ``texts`` from ``model`` (an alias) through its provider's

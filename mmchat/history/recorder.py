@@ -125,6 +125,8 @@ class TurnRecorder:
         self.message_id = store.start_assistant(
             self.conversation_id, self.user_message_id, event.preset, event.strategy
         )
+        for kind, label in event.hints.items():  # the user corrected a decision
+            store.add_correction(kind, event.prompt, label, event.preset, self.message_id)
 
     def _finish(self, event: TurnFinished) -> None:
         assert self.message_id is not None

@@ -80,7 +80,22 @@ CREATE TABLE events (
 CREATE INDEX events_by_message ON events(message_id, seq);
 """
 
-MIGRATIONS: list[str] = [_INITIAL]
+# 2: what the user taught by correcting a turn (a request re-routed by hand…), for
+# strategies to learn from (Context.learned).
+_CORRECTIONS = """
+CREATE TABLE corrections (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT NOT NULL,            -- e.g. "route"
+    text        TEXT NOT NULL,            -- the request
+    label       TEXT NOT NULL,            -- what the user chose
+    preset      TEXT NOT NULL DEFAULT '',
+    message_id  INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+    created     REAL NOT NULL
+);
+CREATE INDEX corrections_by_kind ON corrections(kind, id);
+"""
+
+MIGRATIONS: list[str] = [_INITIAL, _CORRECTIONS]
 
 
 class StoreError(Exception):

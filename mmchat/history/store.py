@@ -269,6 +269,27 @@ class Store:
                 "UPDATE messages SET chosen_lane=?, text=? WHERE id=?", (lane, text, message_id)
             )
 
+    def add_correction(
+        self, kind: str, text: str, label: str, preset: str = "", message_id: int | None = None
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO corrections(kind, text, label, preset, message_id, created)"
+                " VALUES (?,?,?,?,?,?)",
+                (kind, text, label, preset, message_id, time.time()),
+            )
+
+    def corrections(self, kind: str, limit: int = 200) -> list[tuple[str, str]]:
+        """(text, label) pairs of ``kind``, newest first; a request corrected twice
+        counts once, with its latest label."""
+        rows = self._all("SELECT text, label FROM corrections WHERE kind=? ORDER BY id DESC", kind)
+        seen: dict[str, str] = {}
+        for text, label in rows:
+            seen.setdefault(text, label)
+            if len(seen) >= limit:
+                break
+        return list(seen.items())
+
     def rename_conversation(self, conversation_id: int, title: str) -> None:
         with self._tx() as db:
             db.execute("UPDATE conversations SET title=? WHERE id=?", (title, conversation_id))

@@ -22,6 +22,7 @@ from mmchat.providers.base import (
     ReasoningPart,
     StreamPart,
     TextPart,
+    choice_schema,
     estimate_tokens,
 )
 from mmchat.providers.endpoint import HttpProvider
@@ -36,6 +37,8 @@ from mmchat.providers.http import (
 from mmchat.providers.openai import prompt_estimate
 
 DEFAULT_MAX_TOKENS = 4096
+
+CHOICE_TOOL = "choose"
 
 
 def alternate(messages: Sequence[Message]) -> tuple[list[dict[str, str]], list[str]]:
@@ -79,6 +82,17 @@ class AnthropicProvider(HttpProvider[AnthropicProviderConfig]):
             body["top_p"] = request.top_p
         if request.stop:
             body["stop_sequences"] = list(request.stop)
+        if request.choices:
+            # No schema-constrained text here: a forced tool call whose input schema is
+            # the choice; its JSON arrives as input_json_delta (no log-probabilities).
+            body["tools"] = [
+                {
+                    "name": CHOICE_TOOL,
+                    "description": "Give your answer as one of the allowed choices.",
+                    "input_schema": choice_schema(request.choices),
+                }
+            ]
+            body["tool_choice"] = {"type": "tool", "name": CHOICE_TOOL}
         body.update(request.extra)
         return body
 
@@ -121,6 +135,11 @@ class AnthropicProvider(HttpProvider[AnthropicProviderConfig]):
                         ttft = ttft if ttft is not None else time.perf_counter() - start
                         text.append(delta["text"])
                         yield TextPart(delta["text"])
+                    elif dtype == "input_json_delta" and delta.get("partial_json"):
+                        state.started = True  # the forced tool's input: the choice
+                        ttft = ttft if ttft is not None else time.perf_counter() - start
+                        text.append(delta["partial_json"])
+                        yield TextPart(delta["partial_json"])
                     elif dtype == "thinking_delta" and delta.get("thinking"):
                         state.started = True
                         ttft = ttft if ttft is not None else time.perf_counter() - start

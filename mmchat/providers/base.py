@@ -91,6 +91,29 @@ class ChatRequest:
     top_p: float | None = None
     stop: Sequence[str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # passed through to the body
+    # Constrained output: the reply must be {"choice": one of these} (JSON schema, an
+    # Ollama format, a forced Anthropic tool…, whatever the protocol offers).
+    choices: tuple[str, ...] | None = None
+    top_logprobs: int = 0  # > 0: ask for token log-probabilities and this many rivals
+
+
+def choice_schema(choices: Sequence[str]) -> dict[str, Any]:
+    """The JSON schema of a constrained choice: ``{"choice": <one of choices>}``."""
+    return {
+        "type": "object",
+        "properties": {"choice": {"type": "string", "enum": list(choices)}},
+        "required": ["choice"],
+        "additionalProperties": False,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class TokenLogprob:
+    """One generated token, its log-probability and the most likely rivals."""
+
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,9 +143,26 @@ class DonePart:
     duration: float
     # Server-reported timings when it sends them (llama.cpp: predicted_per_second...).
     timings: dict[str, Any] | None = None
+    logprobs: tuple[TokenLogprob, ...] = ()  # when the request asked for them
 
 
 StreamPart = TextPart | ReasoningPart | RetryPart | DonePart
+
+
+def token_logprobs(entries: Any) -> list[TokenLogprob]:
+    """OpenAI's and Ollama's per-token entries (``{token, logprob, top_logprobs}``);
+    malformed entries are skipped (a confidence is then just less informed)."""
+    found: list[TokenLogprob] = []
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, dict) or not isinstance(entry.get("logprob"), (int, float)):
+            continue
+        rivals = tuple(
+            (str(alt.get("token", "")), float(alt["logprob"]))
+            for alt in entry.get("top_logprobs") or ()
+            if isinstance(alt, dict) and isinstance(alt.get("logprob"), (int, float))
+        )
+        found.append(TokenLogprob(str(entry.get("token", "")), float(entry["logprob"]), rivals))
+    return found
 
 
 class Provider(abc.ABC):

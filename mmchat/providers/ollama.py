@@ -19,7 +19,10 @@ from mmchat.providers.base import (
     ReasoningPart,
     StreamPart,
     TextPart,
+    TokenLogprob,
+    choice_schema,
     estimate_tokens,
+    token_logprobs,
 )
 from mmchat.providers.endpoint import HttpProvider
 from mmchat.providers.http import (
@@ -77,6 +80,11 @@ class OllamaProvider(HttpProvider[OllamaProviderConfig]):
         body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
         if options:
             body["options"] = options
+        if request.choices:
+            body["format"] = choice_schema(request.choices)
+        if request.top_logprobs:  # Ollama 0.12.11 and newer; older servers ignore it
+            body["logprobs"] = True
+            body["top_logprobs"] = request.top_logprobs
         body.update(request.extra)
         return body
 
@@ -87,6 +95,7 @@ class OllamaProvider(HttpProvider[OllamaProviderConfig]):
         ttft: float | None = None
         text: list[str] = []
         final: dict[str, Any] | None = None
+        logprobs: list[TokenLogprob] = []
         try:
             async with open_stream(
                 self._client,
@@ -120,6 +129,8 @@ class OllamaProvider(HttpProvider[OllamaProviderConfig]):
                         ttft = ttft if ttft is not None else time.perf_counter() - start
                         text.append(content)
                         yield TextPart(content)
+                    if request.top_logprobs:
+                        logprobs += token_logprobs(obj.get("logprobs"))
                     if obj.get("done"):
                         final = obj
                         await drain(lines)
@@ -155,6 +166,7 @@ class OllamaProvider(HttpProvider[OllamaProviderConfig]):
             ttft=ttft,
             duration=time.perf_counter() - start,
             timings=timings or None,
+            logprobs=tuple(logprobs),
         )
 
     async def embed(self, model: str, texts: Sequence[str]) -> list[list[float]]:

@@ -22,7 +22,10 @@ from mmchat.providers.base import (
     ReasoningPart,
     StreamPart,
     TextPart,
+    TokenLogprob,
+    choice_schema,
     estimate_tokens,
+    token_logprobs,
 )
 from mmchat.providers.endpoint import HttpProvider
 from mmchat.providers.http import (
@@ -60,6 +63,18 @@ class OpenAIProvider(HttpProvider[OpenAIProviderConfig]):
                 body[name] = value
         if request.stop:
             body["stop"] = list(request.stop)
+        if request.choices:
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {
+                    "name": "choice",
+                    "strict": True,
+                    "schema": choice_schema(request.choices),
+                },
+            }
+        if request.top_logprobs:
+            body["logprobs"] = True
+            body["top_logprobs"] = request.top_logprobs
         body.update(request.extra)
         return body
 
@@ -72,6 +87,7 @@ class OpenAIProvider(HttpProvider[OpenAIProviderConfig]):
         usage: dict[str, Any] | None = None
         timings: dict[str, Any] | None = None
         finish: str | None = None
+        logprobs: list[TokenLogprob] = []
         done = False
         headers = self._headers()
         headers["Accept"] = "text/event-stream"
@@ -129,6 +145,8 @@ class OpenAIProvider(HttpProvider[OpenAIProviderConfig]):
                         yield TextPart(content)
                     if choice.get("finish_reason"):
                         finish = str(choice["finish_reason"])
+                    if request.top_logprobs and isinstance(choice.get("logprobs"), dict):
+                        logprobs += token_logprobs(choice["logprobs"].get("content"))
             if not done and finish is None:
                 kind = ErrorKind.STREAM_INTERRUPTED if state.started else ErrorKind.CONNECTION
                 raise ctx.fail(kind, f"stream from {self.base_url} ended before the answer did")
@@ -138,6 +156,7 @@ class OpenAIProvider(HttpProvider[OpenAIProviderConfig]):
             ttft=ttft,
             duration=time.perf_counter() - start,
             timings=timings,
+            logprobs=tuple(logprobs),
         )
 
     @staticmethod

@@ -1,16 +1,27 @@
-"""router: a classifier picks a category, the category's specialist answers.
+"""router: decide which route a request takes; that route's specialist answers.
 
-The seed's ``ModelRouter.route`` made real. The classifier is the weak link, so it is
-layered: keyword/regex rules first (free, instant, explainable), an LLM only when no
-rule fires, and a default route when the LLM fails or says nothing usable. The chosen
-route, the reason and the runner-up are always shown.
+The seed's ``ModelRouter.route`` made real, in layers, each only deciding when it is
+sure, and every decision saying which layer decided and why:
+
+1. **rules** — shapes and words of code, maths and creative requests, in many
+   languages (``route_rules.py``): free, instant, explainable;
+2. **examples** — each route described by a few example requests; a request close
+   enough to one route's examples (and clearly closer than to the others) takes it
+   (character n-grams, or a model's embeddings);
+3. **classifier** — a model held to the route names (JSON schema, Ollama format,
+   Anthropic tool use); its pick counts only when its token log-probabilities make it
+   confident enough (``min_confidence``);
+4. **default** — the default route, with the reason it was needed.
+
+A route chosen by the user (re-routing a turn in the app) comes first, and the
+user's corrections can serve as extra examples.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from mmchat.api import (
     Answer,
@@ -29,53 +40,70 @@ from mmchat.api import (
     option,
     preset_option,
 )
-from mmchat.api.parsing import pick_category
+from mmchat_strategies.route_examples import DEFAULT_EXAMPLES
+from mmchat_strategies.route_rules import DEFAULT_RULES
+from mmchat_strategies.routing import (
+    LEXICAL_MARGIN,
+    classify_by_rules,
+    compile_rule,
+    describe_hits,
+    match_by_embeddings,
+    match_lexically,
+    merge_learned,
+)
 
-# Plain words match as whole words; anything else is a regular expression.
-# fmt: off
-DEFAULT_RULES: dict[str, list[str]] = {
-    "code": [
-        "python", "javascript", "typescript", "rust", "golang", "java", "sql", "bash", "regex",
-        "function", "class", "method", "compile", "compiler", "bug", "debug", "stack trace",
-        "exception", "traceback", "segfault", "api", "json", "dockerfile", "git", "refactor",
-        "unit test", "script", "code", "variable", "loop", "array", "null pointer",
-        r"\w+\(\)", r"```", r"\bimport \w+", r"\bdef \w+",
-    ],
-    "math": [
-        "integral", "derivative", "differentiate", "integrate", "equation", "solve for",
-        r"\bprimes?\b(?! minister)", "probability", "matrix", "eigenvalue", "theorem",
-        "prove", "proof", "calculate", "compute", "square root", "factorial", "logarithm",
-        "percent", "percentage", "fraction", "geometry", "triangle", "algebra", "sum of",
-        "divisible", r"\d+\s*[-+*/^×÷]\s*\d+", r"\bx\s*=", r"\bx\^?2\b",
-    ],
-    "creative": [
-        "poem", "haiku", "limerick", "sonnet", "story", "short story", "lyrics", "song",
-        "fiction", "novel", "screenplay", "slogan", "tagline", "rhyme", "fairy tale",
-        "character", "plot", "imagine", "metaphor", "verse", "write a scene", "fable",
-    ],
-}
-# fmt: on
+Decider = Literal["rules", "examples", "classifier"]
 
 
 class RouterOptions(StrategyOptions):
-    classifier: ModelRef = models_option("local", "Model that classifies when no rule fires")
+    classifier: ModelRef = models_option("local", "Model that classifies when nothing else decides")
     routes: dict[str, ModelRef] = models_option(
         {"code": "local", "math": "local", "creative": "local", "general": "local"},
-        "Category → specialist model",
+        "Route → specialist model",
     )
     route_presets: dict[str, str] = preset_option(
-        {}, "Category → preset to run instead of a model (takes precedence over routes)"
+        {}, "Route → preset to run instead of a model (takes precedence over routes)"
+    )
+    deciders: list[Decider] = option(
+        ["rules", "examples", "classifier"],
+        "What decides, in order; the first that is sure wins, else the default route",
     )
     rules: dict[str, list[str]] = option(
-        DEFAULT_RULES, "Category → keywords (whole words) or regular expressions"
+        DEFAULT_RULES,
+        "Route → words (whole words; stem* for word starts) or regular expressions; "
+        "the most hits wins, a tie goes to the route listed first",
     )
-    mode: Literal["rules", "llm", "rules+llm"] = option(
-        "rules+llm", "rules only, LLM only, or rules first and the LLM when no rule fires"
+    examples: dict[str, list[str]] = option(
+        DEFAULT_EXAMPLES, "Route → example requests (routes not listed have none)"
     )
-    default: str = option("general", "Category used when nothing else decides")
+    examples_compare: Literal["lexical", "embedding"] = option(
+        "lexical", "How a request is compared with examples: character n-grams or embeddings"
+    )
+    examples_with: ModelRef = models_option("", "Embeddings model (examples_compare = embedding)")
+    examples_threshold: float | None = option(
+        None, "Closeness (0-1) a request needs to an example (unset: 0.3 lexical, 0.8 embedding)",
+        ge=0, le=1,
+    )  # fmt: skip
+    min_confidence: float = option(
+        0.7, "The classifier's pick counts only at this confidence (when it has one)", ge=0, le=1
+    )
+    default: str = option("general", "Route used when nothing else decides")
     fallback: ModelRef = models_option(
         "", "Model that answers when the specialist fails (empty: the default route's model)"
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_mode(cls, data: Any) -> Any:
+        """Presets written for the older ``mode`` option keep working."""
+        if isinstance(data, dict) and "mode" in data and "deciders" not in data:
+            data = dict(data)
+            mode = data.pop("mode")
+            old: dict[str, list[str]] = {
+                "rules": ["rules"], "llm": ["classifier"], "rules+llm": ["rules", "classifier"],
+            }  # fmt: skip
+            data["deciders"] = old.get(mode, mode)
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> RouterOptions:
@@ -90,6 +118,8 @@ class RouterOptions(StrategyOptions):
                     compile_rule(pattern)
                 except re.error as exc:
                     raise ValueError(f"rules.{category}: bad pattern {pattern!r}: {exc}") from None
+        if self.examples_compare == "embedding" and not self.examples_with:
+            raise ValueError("examples_compare = 'embedding' needs examples_with (a model alias)")
         return self
 
 
@@ -97,46 +127,10 @@ def route_categories(options: RouterOptions) -> list[str]:
     return list(dict.fromkeys([*options.routes, *options.route_presets]))
 
 
-def compile_rule(pattern: str) -> re.Pattern[str]:
-    if re.fullmatch(r"[\w' -]+", pattern):
-        return re.compile(rf"(?<!\w){re.escape(pattern)}(?!\w)", re.IGNORECASE)
-    return re.compile(pattern, re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleVerdict:
-    category: str | None  # None: no rule fired, or a tie the rules can't break
-    scores: dict[str, int] = field(default_factory=dict)  # category → patterns that hit
-    hits: dict[str, list[str]] = field(default_factory=dict)
-
-    @property
-    def runner_up(self) -> str | None:
-        ranked = sorted(self.scores, key=lambda c: -self.scores[c])
-        others = [c for c in ranked if c != self.category]
-        return others[0] if others else None
-
-
-def classify_by_rules(prompt: str, rules: dict[str, list[str]]) -> RuleVerdict:
-    """Count matching patterns per category; the most hits wins, a tie decides nothing."""
-    hits: dict[str, list[str]] = {}
-    for category, patterns in rules.items():
-        matched = [p for p in patterns if compile_rule(p).search(prompt)]
-        if matched:
-            hits[category] = matched
-    scores = {category: len(found) for category, found in hits.items()}
-    if not scores:
-        return RuleVerdict(None)
-    best = max(scores.values())
-    leaders = [c for c, s in scores.items() if s == best]
-    return RuleVerdict(leaders[0] if len(leaders) == 1 else None, scores, hits)
-
-
 def classifier_prompt(prompt: str, categories: list[str]) -> str:
     return (
-        "Classify the message below into exactly one of these categories: "
-        f"{', '.join(categories)}.\n"
-        "Reply with the category name only, nothing else.\n\n"
-        f"Message:\n{prompt}"
+        "Which kind of request is the message below? Choose one of: "
+        f"{', '.join(categories)}.\n\nMessage:\n{prompt}"
     )
 
 
@@ -146,18 +140,18 @@ class Route:
     source: RouteSource
     reason: str
     runner_up: str | None = None
+    confidence: float | None = None
+    scores: dict[str, float] | None = None
 
 
 class Router(Strategy):
     name = "router"
-    summary = "A classifier picks a category; that category's specialist answers."
+    summary = "Rules, examples, then a classifier pick a route; its specialist answers."
     view = "single"
     Options = RouterOptions
 
     async def run(self, ctx: Context, options: RouterOptions) -> Answer:
-        categories = route_categories(options)
-        verdict = classify_by_rules(ctx.prompt, options.rules)
-        route = await self.choose(ctx, options, categories, verdict)
+        route = await self.choose(ctx, options, route_categories(options))
         preset = options.route_presets.get(route.category)
         target = f"preset {preset}" if preset else options.routes[route.category]
         ctx.emit(
@@ -169,7 +163,8 @@ class Router(Strategy):
                     source=route.source,
                     reason=route.reason,
                     runner_up=route.runner_up,
-                    scores={c: float(n) for c, n in verdict.scores.items()},
+                    confidence=route.confidence,
+                    scores=route.scores or {},
                 ),
             )
         )
@@ -185,31 +180,80 @@ class Router(Strategy):
             failure = f"{target} failed: {result.error or result.status}"
         return await self.fall_back(ctx, options, failure, tried=target)
 
-    async def choose(
-        self, ctx: Context, options: RouterOptions, categories: list[str], verdict: RuleVerdict
-    ) -> Route:
-        if options.mode != "llm" and verdict.category in categories:
-            hit = verdict.hits[verdict.category][0]
-            what = "keyword" if re.fullmatch(r"[\w' -]+", hit) else "pattern"
-            return Route(verdict.category, "rule", f"the {what} {hit!r}", verdict.runner_up)
-        if options.mode == "rules":
-            why = "rules tied" if verdict.scores else "no rule fired"
-            return Route(options.default, "default", why, verdict.runner_up)
-        result = await ctx.ask(
+    async def choose(self, ctx: Context, options: RouterOptions, categories: list[str]) -> Route:
+        chosen = ctx.hints.get("route")
+        if chosen in categories:
+            return Route(chosen, "user", "you re-routed this request")
+        unsure: list[str] = []
+        for decider in options.deciders:
+            if decider == "rules":
+                route = self.by_rules(ctx, options, categories)
+            elif decider == "examples":
+                route = await self.by_examples(ctx, options, categories)
+            else:
+                route = await self.by_classifier(ctx, options, categories)
+            if route.source != "default":
+                return route
+            unsure.append(route.reason)
+        reason = "; ".join(unsure) or "no decider configured"
+        return Route(options.default, "default", reason)
+
+    @staticmethod
+    def by_rules(ctx: Context, options: RouterOptions, categories: list[str]) -> Route:
+        rules = {c: p for c, p in options.rules.items() if c in categories}
+        verdict = classify_by_rules(ctx.prompt, rules)
+        if verdict.category is None:
+            return Route(options.default, "default", "no rule fired")
+        scores = {c: float(n) for c, n in verdict.scores.items()}
+        return Route(verdict.category, "rule", describe_hits(verdict), verdict.runner_up,
+                     scores=scores)  # fmt: skip
+
+    @staticmethod
+    async def by_examples(ctx: Context, options: RouterOptions, categories: list[str]) -> Route:
+        examples = {c: texts for c, texts in options.examples.items() if c in categories and texts}
+        examples = merge_learned(examples, ctx.learned("route"), categories)
+        if not examples:
+            return Route(options.default, "default", "no route has examples")
+        if options.examples_compare == "embedding":
+            threshold = 0.8 if options.examples_threshold is None else options.examples_threshold
+            match = await match_by_embeddings(ctx, options.examples_with, examples, threshold)
+        else:
+            threshold = 0.3 if options.examples_threshold is None else options.examples_threshold
+            match = match_lexically(ctx.prompt, examples, threshold, margin=LEXICAL_MARGIN)
+        ranked = sorted(match.scores, key=lambda r: -match.scores[r])
+        if match.route is None:
+            best = f" (closest: {ranked[0]} at {match.scores[ranked[0]]:.2f})" if ranked else ""
+            return Route(options.default, "default", f"no example close enough{best}")
+        runner_up = next((r for r in ranked if r != match.route), None)
+        said = match.closest if len(match.closest) <= 60 else match.closest[:59] + "…"
+        return Route(
+            match.route, "examples",
+            f"closest to the example {said!r} ({match.scores[match.route]:.2f})",
+            runner_up, scores=match.scores,
+        )  # fmt: skip
+
+    @staticmethod
+    async def by_classifier(ctx: Context, options: RouterOptions, categories: list[str]) -> Route:
+        pick = await ctx.classify(
             options.classifier,
+            categories,
             [Message("user", classifier_prompt(ctx.prompt, categories))],
-            role="classifier",
             label=f"classifier ({options.classifier})",
-            max_tokens=16,
-            temperature=0.0,
         )
-        if not result.ok:
-            return Route(options.default, "default", f"the classifier failed ({result.error})")
-        pick = pick_category(result.text, categories)
-        if pick is None:
-            said = " ".join(result.text.split())[:40]
+        if not pick.lane.ok:
+            return Route(options.default, "default", f"the classifier failed ({pick.lane.error})")
+        if pick.value is None:
+            said = " ".join(pick.lane.text.split())[:40]
             return Route(options.default, "default", f"the classifier said {said!r}")
-        return Route(pick.category, "classifier", f"it said {pick.category!r}", pick.runner_up)
+        sure = pick.confidence
+        if sure is not None and sure < options.min_confidence:
+            return Route(
+                options.default, "default",
+                f"the classifier said {pick.value!r} but only {sure:.0%} sure "
+                f"(needs {options.min_confidence:.0%})",
+            )  # fmt: skip
+        how = f"{sure:.0%} sure" if sure is not None else "confidence not reported"
+        return Route(pick.value, "classifier", f"it said {pick.value!r}, {how}", confidence=sure)
 
     async def fall_back(
         self, ctx: Context, options: RouterOptions, failure: str, *, tried: str

@@ -135,6 +135,7 @@ class OpenAI(Protocol):
         self.created = int(time.time())
         opts = body.get("stream_options") or {}
         self.include_usage = bool(opts.get("include_usage"))
+        self.top_logprobs = int(body.get("top_logprobs") or 0) if body.get("logprobs") else -1
 
     def event(self, obj: Any, event: str | None = None) -> bytes:
         sep = "data:" if self.reply.no_space else "data: "
@@ -171,7 +172,22 @@ class OpenAI(Protocol):
         return self.event(self.chunk({self.reply.reasoning_field: text}))
 
     def text_frame(self, i: int, text: str) -> bytes:
-        return self.event(self.chunk({"content": text}))
+        chunk = self.chunk({"content": text})
+        if self.top_logprobs >= 0:  # OpenAI's shape: one entry per token, with its rivals
+            logprob, rivals = self.reply.token_logprob(i)
+            top = [{"token": text, "logprob": logprob, "bytes": list(text.encode())}]
+            top += [
+                {"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in rivals.items()
+            ]
+            top.sort(key=lambda entry: -float(entry["logprob"]))
+            chunk["choices"][0]["logprobs"] = {
+                "content": [
+                    {"token": text, "logprob": logprob, "bytes": list(text.encode()),
+                     "top_logprobs": top[: self.top_logprobs]}
+                ],
+                "refusal": None,
+            }  # fmt: skip
+        return self.event(chunk)
 
     def tail(self) -> list[bytes]:
         r = self.reply
@@ -259,6 +275,11 @@ _STOP = {"stop": "end_turn", "length": "max_tokens"}
 class Anthropic(Protocol):
     name = "anthropic"
 
+    def __init__(self, reply: Reply, body: dict[str, Any]) -> None:
+        super().__init__(reply, body)
+        choice = body.get("tool_choice") or {}
+        self.tool = str(choice.get("name") or "") if choice.get("type") == "tool" else ""
+
     def event(self, name: str, obj: dict[str, Any]) -> bytes:
         sep = "data:" if self.reply.no_space else "data: "
         return f"event: {name}\n{sep}{dumps(obj)}\n\n".encode()
@@ -279,6 +300,8 @@ class Anthropic(Protocol):
         frames = [self.event("message_start", {"type": "message_start", "message": message})]
         if self.reply.reasoning:
             block = {"type": "thinking", "thinking": ""}
+        elif self.tool:
+            block = {"type": "tool_use", "id": "toolu_fake01", "name": self.tool, "input": {}}
         else:
             block = {"type": "text", "text": ""}
         frames.append(
@@ -315,6 +338,8 @@ class Anthropic(Protocol):
                 },
             )
         delta = {"type": "text_delta", "text": text}
+        if self.tool:  # tool_choice forced a tool: its JSON input arrives in pieces
+            delta = {"type": "input_json_delta", "partial_json": text}
         return frame + self.event(
             "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
         )
@@ -399,7 +424,16 @@ class Ollama(Protocol):
 
     def text_frame(self, i: int, text: str) -> bytes:
         msg = {"role": "assistant", "content": text}
-        return self.line({**self.base(), "message": msg, "done": False})
+        line: dict[str, Any] = {**self.base(), "message": msg, "done": False}
+        if self.body.get("logprobs"):
+            logprob, rivals = self.reply.token_logprob(i)
+            top = sorted([(text, logprob), *rivals.items()], key=lambda tl: -tl[1])
+            n = int(self.body.get("top_logprobs") or 0)
+            line["logprobs"] = [
+                {"token": text, "logprob": logprob,
+                 "top_logprobs": [{"token": t, "logprob": lp} for t, lp in top[:n]]}
+            ]  # fmt: skip
+        return self.line(line)
 
     def final(self) -> dict[str, Any]:
         p, c = counts(self.reply, self.body, self.n_chunks)

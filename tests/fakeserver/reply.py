@@ -39,6 +39,9 @@ class Reply:
     finish_reason: str = "stop"
     send_done: bool = True  # OpenAI: the final `data: [DONE]`
     hang: bool = False  # read the request, never answer
+    # Per text chunk, when the request asks for logprobs: (logprob, {alternative: logprob})
+    # for that chunk's token. Unscripted chunks get logprob 0 and no alternatives.
+    logprobs: list[tuple[float, dict[str, float]]] | None = None
 
     def text_chunks(self) -> list[str]:
         if self.chunks is not None:
@@ -47,6 +50,12 @@ class Reply:
 
     def reasoning_chunks(self) -> list[str]:
         return split(self.reasoning, self.chunk_chars)
+
+    def token_logprob(self, i: int) -> tuple[float, dict[str, float]]:
+        """A real server always names rivals; unscripted ones are far less likely."""
+        if self.logprobs is not None and i < len(self.logprobs):
+            return self.logprobs[i]
+        return 0.0, {f"<rival {n}>": -20.0 - n for n in range(1, 6)}
 
     def gap(self) -> float:
         return 1.0 / self.tokens_per_second if self.tokens_per_second else self.delay

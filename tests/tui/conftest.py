@@ -36,6 +36,7 @@ PRESETS: dict[str, dict[str, Any]] = {
             "classifier": "judge",
             "default": "general",
             "routes": {"code": "a", "general": "b"},
+            "deciders": ["rules", "classifier"],
         },
     },
     "plan": {"strategy": "planner", "options": {"planner": "judge", "executors": {"default": "a"}}},
