@@ -2,7 +2,9 @@
 
 tests/data/routing/ holds sets written apart from the rules (see its README). The
 figures that count are printed by bench/bench_router.py; these tests keep them from
-sliding back. dev.jsonl is what the rules were tuned on, so it is held to a high bar.
+sliding back. The rules were tuned on dev and heldout, so those are held to a high
+bar; test.jsonl was never tuned on (bench_router.py leaves out its 4 near-copies of
+tuning prompts; this test keeps them).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def route_without_a_model(prompt: str) -> str:
     return match.route or "general"
 
 
-@pytest.mark.parametrize("split", ["dev", "heldout"])
+@pytest.mark.parametrize("split", ["dev", "heldout", "test"])
 def test_the_sets_are_balanced_multilingual_and_hard(split: str) -> None:
     data = rows(split)
     assert Counter(r["route"] for r in data) == dict.fromkeys(ROUTES, 30)
@@ -41,7 +43,7 @@ def test_the_sets_are_balanced_multilingual_and_hard(split: str) -> None:
     assert sum(r["keywordless"] for r in data) / len(data) >= 1 / 3
 
 
-@pytest.mark.parametrize(("split", "floor"), [("dev", 0.95), ("heldout", 0.80)])
+@pytest.mark.parametrize(("split", "floor"), [("dev", 0.95), ("heldout", 0.95), ("test", 0.78)])
 def test_rules_and_examples_route_well_enough(split: str, floor: float) -> None:
     data = rows(split)
     misses = [
