@@ -15,7 +15,7 @@ from mmchat.key_names import looks_like_secret
 from mmchat.theme_names import TEXTUAL_THEMES
 from tests.fakeserver.server import FakeServer
 
-PASTED_KEY = "sk-proj-Zq8Lw3Vb1Nn5Tt8Kk2Hh6Jj4Pp0RrXy"
+PASTED_KEY = "sk-proj-9fXq2LmZ7vR4tK8wB1nC6yH3pD5sJ0gA"
 
 PROVIDER = """
 [defaults]
