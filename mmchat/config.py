@@ -2,8 +2,12 @@
 
 The schema lives in ``config_schema.py``; this module turns tomllib and pydantic
 errors into one readable :class:`ConfigError` that names the file, the line, the key
-path and what was wrong, for every problem at once. On first run a commented default
-file is written from ``default_config.toml``.
+path and what was wrong, for every problem at once: the schema's, the dangling
+names (``config_refs.py``) and, when the file is refused anyway, the presets' (which
+need the strategy plugins: ``preset_check.py``). The file itself is read by
+``config_file.py``, which refuses links to nowhere, FIFOs, huge or deeply nested
+files before tomllib sees them. On first run a commented default file is written
+from ``default_config.toml``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,12 @@ import tomli_w
 from pydantic import ValidationError
 
 from mmchat import paths
-from mmchat.config_schema import Config
+from mmchat.config_error import ConfigError, ConfigProblem
+from mmchat.config_file import MAX_DEPTH, check_text, read_config_text
+from mmchat.config_refs import reference_problems
+from mmchat.config_schema import REFERENCES_CHECKED_BY_CALLER, Config
+from mmchat.key_names import looks_like_secret
+from mmchat.toml_scan import open_bracket_at
 
 __all__ = [
     "ConfigError",
@@ -41,39 +50,11 @@ _PROVIDER_KINDS = frozenset({"openai", "anthropic", "ollama", "local"})
 
 
 @dataclass(frozen=True, slots=True)
-class ConfigProblem:
-    key: str  # dotted key path, "" when the whole file is concerned
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        where = f"line {self.line}: " if self.line else ""
-        key = f"{self.key}: " if self.key else ""
-        return f"{where}{key}{self.message}"
-
-
-class ConfigError(Exception):
-    """A config file that cannot be used. ``str()`` is the whole user-facing message."""
-
-    def __init__(self, path: Path, problems: list[ConfigProblem], header: str = "") -> None:
-        self.path = path
-        self.problems = problems
-        self.header = header or f"Invalid config file {path}"
-        super().__init__(self._render())
-
-    def _render(self) -> str:
-        if len(self.problems) == 1 and not self.problems[0].key and self.problems[0].line is None:
-            return f"{self.header}: {self.problems[0].message}"
-        lines = [f"{self.header}:"]
-        lines += [f"  {problem}" for problem in self.problems]
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True, slots=True)
 class LoadedConfig:
     path: Path
     config: Config
     created: bool  # True when this run wrote the default file
+    text: str = ""  # the file as read (for line numbers); "" when built in code
 
 
 def default_config_text() -> str:
@@ -81,47 +62,120 @@ def default_config_text() -> str:
 
 
 def load_config(path: Path | None = None) -> LoadedConfig:
-    """Read and validate ``path`` (default: the user's config.toml), creating it if absent."""
+    """Read and validate ``path`` (default: the user's config.toml), creating it if absent.
+
+    Raises ConfigError listing every problem of the file, the presets' included.
+    """
     path = path or paths.config_file()
     created = False
-    if not path.exists():
+    text = read_config_text(path)
+    if text is None:  # nothing there, not even a link: a first run
+        text = default_config_text()
         try:
             paths.ensure_dir(path.parent)
-            atomic_write(path, default_config_text())
+            atomic_write(path, text)
         except OSError as exc:
             raise ConfigError(
                 path, [ConfigProblem("", f"cannot create it: {exc.strerror or exc}")]
             ) from None
         created = True
-    try:
-        text = path.read_text("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(path, [ConfigProblem("", f"not UTF-8 text ({exc.reason})")]) from None
-    except OSError as exc:
-        raise ConfigError(
-            path, [ConfigProblem("", f"cannot read it: {exc.strerror or exc}")]
-        ) from None
-    return LoadedConfig(path, parse_config(text, path), created)
+    config, data, problems = _validate(text, path)
+    if problems:
+        problems += _preset_problems(data, text)
+        raise ConfigError(path, _in_file_order(problems))
+    assert config is not None
+    return LoadedConfig(path, config, created, text)
 
 
 def parse_config(text: str, path: Path) -> Config:
     """Validate TOML ``text``; ``path`` is only used in error messages."""
+    config, _data, problems = _validate(text, path)
+    if problems:
+        raise ConfigError(path, _in_file_order(problems))
+    assert config is not None
+    return config
+
+
+def _validate(text: str, path: Path) -> tuple[Config | None, dict[str, Any], list[ConfigProblem]]:
+    """(config or None, the TOML data, every schema and reference problem).
+
+    Raises ConfigError when the text cannot be parsed at all (nothing else to check).
+    """
+    check_text(text, path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, text, path) from None
+    except RecursionError:  # check_text caps nesting; this is only a safety net
+        raise ConfigError(path, [ConfigProblem("", "nested too deeply to read")]) from None
+    deep = _too_deep(data)
+    if deep is not None:
+        raise ConfigError(
+            path,
+            [
+                ConfigProblem(
+                    ".".join(map(str, deep[:3])) + ".…",
+                    f"tables nested more than {MAX_DEPTH} levels deep; a config needs only a few",
+                    _find_line(deep, _key_lines(text)),
+                )
+            ],
+        )
+    errors: list[Any] = []
+    config: Config | None = None
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data, context={REFERENCES_CHECKED_BY_CALLER: True})
     except ValidationError as exc:
-        lines = _key_lines(text)
-        problems = [_problem(err, lines) for err in exc.errors()]
-        raise ConfigError(path, problems) from None
+        errors = exc.errors()
+    references = reference_problems(data)
+    if not errors and not references:
+        return config, data, []
+    lines = _key_lines(text)  # only needed to locate problems
+    problems = [_problem(err, lines) for err in errors]
+    for loc, message in references:
+        problems.append(ConfigProblem(".".join(loc), message, _find_line(loc, lines)))
+    return None, data, problems
+
+
+def _too_deep(data: Any) -> tuple[str | int, ...] | None:
+    """The key path of the first value nested deeper than MAX_DEPTH (dotted keys and
+    table headers nest without brackets; everything after tomllib recurses on it)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(data, ())]
+    while stack:
+        value, loc = stack.pop()
+        if len(loc) > MAX_DEPTH:
+            return loc
+        if isinstance(value, dict):
+            stack.extend((v, (*loc, k)) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((v, (*loc, i)) for i, v in enumerate(value))
+    return None
+
+
+def _preset_problems(data: dict[str, Any], text: str) -> list[ConfigProblem]:
+    """The presets' problems in a file refused anyway, so they come out in one pass."""
+    from mmchat.preset_check import problems_in_data
+
+    try:
+        return problems_in_data(data, _key_lines(text))
+    except Exception:  # a broken plugin must not hide the file's problems
+        return []
+
+
+def _in_file_order(problems: list[ConfigProblem]) -> list[ConfigProblem]:
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: p.line if p.line is not None else 1 << 30)
 
 
 def config_to_dict(config: Config, *, include_defaults: bool = False) -> dict[str, Any]:
     """A plain dict for tomli-w: no None (TOML has none); defaults left out unless asked."""
+    defaults = config.defaults.model_dump(mode="json", exclude_none=True)
+    if config.models and defaults.get("model") not in config.models:
+        # The default "local" naming no alias: written out, it would make the file invalid.
+        defaults.pop("model", None)
     if include_defaults:
-        result = _drop_none(config.model_dump(mode="json", exclude_none=True))
+        result = _drop_none(
+            {**config.model_dump(mode="json", exclude_none=True), "defaults": defaults}
+        )
         assert isinstance(result, dict)
         return result
     data = config.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
@@ -129,10 +183,7 @@ def config_to_dict(config: Config, *, include_defaults: bool = False) -> dict[st
     ui = config.ui.model_dump(mode="json", exclude_none=True)
     if not ui.get("keymap"):
         ui.pop("keymap", None)
-    ordered: dict[str, Any] = {
-        "defaults": config.defaults.model_dump(mode="json", exclude_none=True),
-        "ui": ui,
-    }
+    ordered: dict[str, Any] = {"defaults": defaults, "ui": ui}
     ordered.update((k, v) for k, v in data.items() if k not in ordered)
     result = _drop_none(ordered)
     assert isinstance(result, dict)
@@ -148,7 +199,13 @@ def save_config(config: Config, path: Path | None = None) -> Path:
 
 
 def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
-    """Replace ``path`` with ``text`` so readers see the old or new file, never half."""
+    """Replace ``path`` with ``text`` so readers see the old or new file, never half.
+
+    A symbolic link is kept (dotfile managers link config.toml into a repository):
+    the file it points to is replaced.
+    """
+    if os.path.islink(path):
+        path = Path(os.path.realpath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, mode)  # mkstemp already uses 0600; be explicit for other modes
@@ -182,29 +239,50 @@ def _drop_none(value: Any) -> Any:
 
 
 _AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_AT_END = re.compile(r"\s*\(at end of document\)\s*$")
+_UNCLOSED = {"Unclosed array": "[", "Unclosed inline table": "{"}
 
 
 def _syntax_error(exc: tomllib.TOMLDecodeError, text: str, path: Path) -> ConfigError:
+    header = f"Invalid TOML in {path}"
     message = str(exc)
+    line: int | None = None
+    col = 0
     match = _AT_LINE.search(message)
-    if not match:
-        return ConfigError(path, [ConfigProblem("", message)], header=f"Invalid TOML in {path}")
-    line, col = int(match.group(1)), int(match.group(2))
-    message = message[: match.start()]
+    if match:
+        line, col = int(match.group(1)), int(match.group(2))
+        message = message[: match.start()]
+    at_end = _AT_END.search(message) if match is None else None
+    if at_end:
+        message = message[: at_end.start()]
+    if message in _UNCLOSED:
+        # tomllib notices an unclosed array where it gives up (the next table, the end
+        # of the file): point at the bracket that opens it.
+        bracket = open_bracket_at(text, line, col, _UNCLOSED[message])
+        if bracket is not None and bracket.line != line:
+            noticed = f"line {line}" if line is not None else "the end of the file"
+            message += f" opened here and never closed (noticed at {noticed})"
+            line, col = bracket.line, bracket.column
+    if line is None:
+        return ConfigError(path, [ConfigProblem("", str(exc))], header=header)
     source = text.splitlines()[line - 1] if 0 < line <= len(text.splitlines()) else ""
     detail = f"column {col}: {message}"
-    if source.strip():
-        detail += f"\n    {line} | {source}"
-    return ConfigError(path, [ConfigProblem("", detail, line)], header=f"Invalid TOML in {path}")
+    if looks_like_secret(source):
+        detail += f"\n    {line} | (not shown: it looks like it holds an API key)"
+    elif source.strip():
+        shown = source if len(source) <= 160 else source[:160] + " …"
+        detail += f"\n    {line} | {shown}"
+    return ConfigError(path, [ConfigProblem("", detail, line)], header=header)
 
 
 def _problem(err: Any, lines: dict[tuple[str | int, ...], int]) -> ConfigProblem:
     loc = _clean_loc(tuple(err["loc"]))
     kind = err["type"]
     message = str(err["msg"])
+    if kind == "value_error":
+        message = message.removeprefix("Value error, ")
     if kind == "value_error" and not loc:
         # Cross-reference checks in Config put the key path at the start of the message.
-        message = message.removeprefix("Value error, ")
         match = re.match(r"^([\w.\-]+): (.*)$", message, re.S)
         if match:
             loc = tuple(match.group(1).split("."))
@@ -250,6 +328,8 @@ def _found(err: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
+        if looks_like_secret(value):
+            return "a string that looks like an API key (not shown)"
         return json.dumps(value, ensure_ascii=False)
     return repr(value)
 
@@ -265,6 +345,16 @@ def _find_line(loc: tuple[str | int, ...], lines: dict[tuple[str | int, ...], in
 _KEY_PART = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|\'([^\']*)\'|([A-Za-z0-9_\-]+))\s*')
 
 
+def _unescape(basic: str) -> str:
+    """A quoted key's text as tomllib reads it (``"\\u001b"`` is one character)."""
+    if "\\" not in basic:
+        return basic
+    try:
+        return str(tomllib.loads(f'k = "{basic}"')["k"])
+    except tomllib.TOMLDecodeError:
+        return basic
+
+
 def _split_key(text: str) -> tuple[str, ...] | None:
     """Split a dotted TOML key (bare or quoted parts); None if it is not one."""
     parts: list[str] = []
@@ -273,7 +363,8 @@ def _split_key(text: str) -> tuple[str, ...] | None:
         match = _KEY_PART.match(text, pos)
         if not match:
             return None
-        parts.append(next(g for g in match.groups() if g is not None))
+        basic, literal, bare = match.groups()
+        parts.append(_unescape(basic) if basic is not None else literal or bare or "")
         pos = match.end()
         if pos == len(text):
             return tuple(parts)

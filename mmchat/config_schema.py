@@ -18,8 +18,12 @@ from pydantic import (
     NonNegativeFloat,
     PositiveFloat,
     PositiveInt,
+    ValidationInfo,
     model_validator,
 )
+
+from mmchat.config_refs import reference_problems
+from mmchat.config_types import EnvVarName, HeaderMap, HeaderValue, KeyName
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
@@ -31,14 +35,14 @@ class _Strict(BaseModel):
 
 class HttpProviderConfig(_Strict):
     base_url: AnyHttpUrl = Field(description="Root URL of the API")
-    key: str | None = Field(
+    key: KeyName | None = Field(
         default=None,
         description="Name of the API key in the OS keyring (set with `mmchat keys set NAME`)",
     )
-    key_env: str | None = Field(
+    key_env: EnvVarName | None = Field(
         default=None, description="Environment variable to read the key from when not in keyring"
     )
-    headers: dict[str, str] = Field(default_factory=dict, description="Extra HTTP headers")
+    headers: HeaderMap = Field(default_factory=dict, description="Extra HTTP headers")
     connect_timeout: PositiveFloat = Field(default=10.0, description="Seconds to connect")
     read_timeout: PositiveFloat = Field(
         default=180.0, description="Longest silence between streamed chunks, in seconds"
@@ -61,7 +65,7 @@ class AnthropicProviderConfig(HttpProviderConfig):
     base_url: AnyHttpUrl = Field(
         default=AnyHttpUrl("https://api.anthropic.com/v1"), description="Root URL of the API"
     )
-    version: str = Field(default="2023-06-01", description="anthropic-version header")
+    version: HeaderValue = Field(default="2023-06-01", description="anthropic-version header")
 
 
 class OllamaProviderConfig(HttpProviderConfig):
@@ -148,17 +152,25 @@ class Config(_Strict):
     )
 
     @model_validator(mode="after")
-    def _references_resolve(self) -> Config:
-        for alias, model in self.models.items():
-            if model.provider not in self.providers:
-                known = ", ".join(sorted(self.providers)) or "none"
-                raise ValueError(
-                    f"models.{alias}.provider: no provider named {model.provider!r} "
-                    f"(known: {known})"
-                )
-        if self.presets and self.defaults.preset not in self.presets:
-            raise ValueError(
-                f"defaults.preset: no preset named {self.defaults.preset!r} "
-                f"(known: {', '.join(sorted(self.presets))})"
-            )
+    def _references_resolve(self, info: ValidationInfo) -> Config:
+        # config.parse_config runs these on the raw TOML itself, to report them all
+        # alongside the other problems of the file; configs built in code get them here,
+        # but for defaults.model (forms fill in its default, "local", which may name no
+        # alias; config_to_dict leaves such a default out of the file).
+        if info.context and info.context.get(REFERENCES_CHECKED_BY_CALLER):
+            return self
+        view = {
+            "providers": self.providers,
+            "models": {alias: {"provider": m.provider} for alias, m in self.models.items()},
+            "presets": self.presets,
+            "defaults": {"preset": self.defaults.preset},
+            "ui": {"theme": self.ui.theme},
+        }
+        problems = reference_problems(view)
+        if problems:
+            raise ValueError("; ".join(f"{'.'.join(k)}: {m}" for k, m in problems))
         return self
+
+
+# Validation context key: the caller checks cross-references itself (config.py).
+REFERENCES_CHECKED_BY_CALLER = "references_checked_by_caller"

@@ -113,6 +113,11 @@ def discover(user_dirs: list[Path] | None = None) -> Registry:
     for directory in user_dirs or []:
         if directory.is_dir():
             for path in sorted(directory.glob("*.py")):
-                if not path.name.startswith("_"):
-                    _load_file(path, registry)
+                if path.name.startswith("_"):
+                    continue
+                if not path.is_file():  # a FIFO would block the import forever
+                    failure = PluginFailure(path.stem, str(path), "not a regular file")
+                    registry.failures.append(failure)
+                    continue
+                _load_file(path, registry)
     return registry

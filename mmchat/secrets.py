@@ -19,11 +19,14 @@ import keyring.backend
 import keyring.errors
 from keyring.backends import chainer, fail, null
 
+from mmchat.key_names import KEY_NAME, key_name_problem, looks_like_secret
+
 __all__ = [
     "SERVICE",
     "KeyLookup",
     "KeyStatus",
     "SecretStoreUnavailable",
+    "check_key_name",
     "default_env_var",
     "delete_key",
     "get_key",
@@ -32,6 +35,7 @@ __all__ = [
     "lookup_key",
     "mask",
     "set_key",
+    "shown_name",
     "stored_key_names",
 ]
 
@@ -39,7 +43,6 @@ SERVICE = "mmchat"
 # The keyring API cannot enumerate entries, so we keep our own list of names.
 _INDEX = "__mmchat_key_names__"
 _T = TypeVar("_T")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
 
 
 class SecretStoreUnavailable(Exception):
@@ -78,6 +81,12 @@ def mask(value: str) -> str:
     if len(value) >= 6:
         return f"…{value[-2:]}"
     return "…"
+
+
+def shown_name(name: str) -> str:
+    """A key name as messages show it: masked if it is really a key (stored as a name
+    before names were checked)."""
+    return f"{mask(name)} (a key used as a name)" if looks_like_secret(name) else name
 
 
 def backend_name(backend: keyring.backend.KeyringBackend) -> str:
@@ -128,7 +137,7 @@ def lookup_key(name: str, env_var: str | None = None) -> str | None:
 
 
 def set_key(name: str, value: str) -> None:
-    _check_name(name)
+    check_key_name(name)
     value = value.strip()
     if not value:
         raise ValueError("the key is empty")
@@ -139,8 +148,9 @@ def set_key(name: str, value: str) -> None:
 
 
 def delete_key(name: str) -> bool:
-    """Remove ``name`` from the keyring; False if it was not there."""
-    _check_name(name)
+    """Remove ``name`` from the keyring; False if it was not there. A key stored under
+    its own value as the name (before names were checked) can be deleted too."""
+    check_key_name(name, refuse_key_shaped=False)
     env_var = default_env_var(name)
     present = _call(lambda b: b.get_password(SERVICE, name), env_var) is not None
     if present:
@@ -187,9 +197,15 @@ def list_keys(names_with_env: dict[str, str | None]) -> list[KeyStatus]:
 # ------------------------------------------------------------------ internals
 
 
-def _check_name(name: str) -> None:
-    if not _NAME.match(name) or name == _INDEX:
-        raise ValueError(f"invalid key name {name!r}: use letters, digits, _ . -")
+def check_key_name(name: str, *, refuse_key_shaped: bool = True) -> None:
+    """Refuse a name that cannot be one, or that is a key pasted in its place (the
+    message then does not repeat it)."""
+    problem = key_name_problem(name) if refuse_key_shaped else None
+    if problem is None and (not KEY_NAME.match(name) or name == _INDEX):
+        problem = "use letters, digits, _ . -"
+    if problem:
+        shown = "" if looks_like_secret(name) else f" {name!r}"
+        raise ValueError(f"invalid key name{shown}: {problem}")
 
 
 def _write_index(names: list[str]) -> None:

@@ -105,7 +105,7 @@ def test_out_of_range_value() -> None:
 
 
 def test_unknown_key_reported() -> None:
-    err = _error('[defaults]\npreset = "single"\n\n[ui]\ntheme = "x"\ncolour = "red"\n')
+    err = _error('[defaults]\npreset = "single"\n\n[ui]\ntheme = "nord"\ncolour = "red"\n')
     assert "unknown key `colour` in [ui]" in str(err)
     assert err.problems[0].line == 6
 

@@ -20,7 +20,7 @@ from mmchat.api import (
     TextDelta,
 )
 from mmchat.cli._common import err, open_session_or_report
-from mmchat.sanitize import for_terminal
+from mmchat.sanitize import for_terminal, json_for_terminal
 
 
 def add_parser(sub: Any) -> None:
@@ -88,12 +88,13 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
     finally:
         await session.aclose()
     if args.json:
-        print(json.dumps(log.to_json(outcome), ensure_ascii=False, indent=2))
+        # C0 is escaped by json.dumps; DEL and C1 too, so no terminal obeys them.
+        print(json_for_terminal(json.dumps(log.to_json(outcome), ensure_ascii=False, indent=2)))
     else:
         printer.finish(outcome.text)
     if outcome.status == "complete":
         return 0
-    err(for_terminal(outcome.error or f"turn {outcome.status}"))
+    err(outcome.error or f"turn {outcome.status}")
     if outcome.text and not args.json:
         kept = "; what arrived is kept in history" if outcome.message_id else ""
         err(f"the answer above is incomplete ({outcome.status}){kept}")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import tomli_w
 
 from mmchat import paths
+from mmchat.cli._common import data_out, out, warn
 from mmchat.config import (
     ConfigError,
     ConfigProblem,
@@ -23,6 +24,7 @@ from mmchat.config import (
     default_config_text,
     load_config,
 )
+from mmchat.config_file import check_path
 
 if TYPE_CHECKING:
     from mmchat.engine import Engine
@@ -33,8 +35,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "config", help="show, check or edit the configuration file"
     )
     sub = parser.add_subparsers(dest="config_command", metavar="COMMAND")
-    path = sub.add_parser("path", help="print where the config file (and other files) live")
-    path.add_argument("--all", action="store_true", help="also print data, plugin, theme dirs")
+    path = sub.add_parser(
+        "path", help="print the config file's path (--all: every file and folder mmchat uses)"
+    )
+    path.add_argument(
+        "--all", action="store_true", help="also the history, logs, cache, plugins and themes"
+    )
     show = sub.add_parser("show", help="print the effective configuration (defaults filled in)")
     show.add_argument("--raw", action="store_true", help="print the file as written instead")
     sub.add_parser("validate", help="check the file; report every problem with its line")
@@ -51,25 +57,20 @@ def run(args: argparse.Namespace) -> int:
     if command == "edit":
         return _edit(path)
     try:
-        loaded = load_config(path)
+        loaded = load_config(path) if command == "show" else _checked(path)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        warn(str(exc))
         return 1
     if loaded.created:
-        print(f"Created the default configuration at {path}", file=sys.stderr)
+        warn(f"Created the default configuration at {path}")
     if command == "show":
         if getattr(args, "raw", False):
-            print(path.read_text("utf-8"), end="")
+            data_out(loaded.text)
         else:
-            data = config_to_dict(loaded.config, include_defaults=True)
-            print(tomli_w.dumps(data), end="")
+            data_out(tomli_w.dumps(config_to_dict(loaded.config, include_defaults=True)))
         return 0
     config = loaded.config
-    problems = preset_problems(loaded)
-    if problems:
-        print(ConfigError(path, problems), file=sys.stderr)
-        return 1
-    print(
+    out(
         f"{path}: OK ({len(config.providers)} providers, {len(config.models)} models, "
         f"{len(config.presets)} presets)"
     )
@@ -81,35 +82,28 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _checked(path: Path) -> LoadedConfig:
+    """The file loaded, its presets checked too; ConfigError lists every problem."""
+    loaded = load_config(path)
+    problems = preset_problems(loaded)
+    if problems:
+        raise ConfigError(path, problems)
+    return loaded
+
+
 def preset_problems(
     loaded: LoadedConfig, engine: Engine | None = None, only: list[str] | None = None
 ) -> list[ConfigProblem]:
-    """Preset-level problems (unknown strategy, bad options, unknown model), with lines.
-
-    The schema cannot see these: they need the strategy plugins, so they are checked
-    by resolving each preset through an Engine (``Engine.validate_presets``).
-    """
+    """Preset-level problems (unknown strategy, bad options, unknown model, cycles),
+    with lines: see :mod:`mmchat.preset_check`."""
     from mmchat.config import _key_lines
-    from mmchat.engine import PresetError
+    from mmchat.preset_check import preset_problems as check
 
     if engine is None:
         from mmchat.wiring import build_engine, discover_strategies
 
         engine = build_engine(loaded.config, discover_strategies(loaded.config), None)
-    try:
-        lines = _key_lines(loaded.path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError):
-        lines = {}
-    problems: list[ConfigProblem] = []
-    for name in only if only is not None else list(loaded.config.presets):
-        try:
-            engine.resolve_preset(name)
-        except PresetError as exc:
-            message = str(exc)
-            field = "strategy" if "uses strategy" in message else "options"
-            line = lines.get(("presets", name, field)) or lines.get(("presets", name))
-            problems.append(ConfigProblem(f"presets.{name}", message, line))
-    return problems
+    return check(engine, _key_lines(loaded.text), only)
 
 
 def _config_path(args: argparse.Namespace) -> Path:
@@ -119,14 +113,16 @@ def _config_path(args: argparse.Namespace) -> Path:
 
 
 def _path(path: Path, everything: bool) -> int:
-    print(path)
-    if everything:
-        print(f"data      {paths.data_dir()}")
-        print(f"history   {paths.db_file()}")
-        print(f"logs      {paths.log_dir()}")
-        print(f"cache     {paths.cache_dir()}")
-        print(f"plugins   {paths.user_plugins_dir()}")
-        print(f"themes    {paths.user_themes_dir()}")
+    if not everything:
+        out(str(path))
+        return 0
+    out(f"config    {path}")
+    out(f"data      {paths.data_dir()}")
+    out(f"history   {paths.db_file()}")
+    out(f"logs      {paths.log_dir()}")
+    out(f"cache     {paths.cache_dir()}")
+    out(f"plugins   {paths.user_plugins_dir()}")
+    out(f"themes    {paths.user_themes_dir()}")
     return 0
 
 
@@ -143,34 +139,40 @@ def _editor() -> list[str] | None:
 
 
 def _edit(path: Path) -> int:
-    if not path.exists():
+    try:
+        # A dangling link or a FIFO is reported, never replaced or opened.
+        exists = check_path(path)
+    except ConfigError as exc:
+        warn(str(exc))
+        return 1
+    if not exists:
         try:
             paths.ensure_dir(path.parent)
             atomic_write(path, default_config_text())
         except OSError as exc:
-            print(f"Cannot create {path}: {exc.strerror or exc}", file=sys.stderr)
+            warn(f"Cannot create {path}: {exc.strerror or exc}")
             return 1
     editor = _editor()
     if editor is None:
-        print("No editor found: set $VISUAL or $EDITOR (e.g. EDITOR=nano).", file=sys.stderr)
+        warn("No editor found: set $VISUAL or $EDITOR (e.g. EDITOR=nano).")
         return 1
     while True:
         try:
             status = subprocess.call([*editor, str(path)])
         except OSError as exc:
-            print(f"Cannot start the editor {editor[0]!r}: {exc.strerror or exc}", file=sys.stderr)
+            warn(f"Cannot start the editor {editor[0]!r}: {exc.strerror or exc}")
             return 1
         if status != 0:
-            print(f"The editor exited with status {status}; file not checked.", file=sys.stderr)
+            warn(f"The editor exited with status {status}; file not checked.")
             return 1
         try:
-            load_config(path)
+            _checked(path)
         except ConfigError as exc:
-            print(exc, file=sys.stderr)
+            warn(str(exc))
             if sys.stdin.isatty() and _ask("Edit again? [Y/n] "):
                 continue
             return 1
-        print(f"{path}: OK")
+        out(f"{path}: OK")
         return 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mmchat import paths, secrets
+from mmchat.cli._common import out, warn
 from mmchat.config import ConfigError, load_config
 from mmchat.config_schema import Config
 
@@ -37,36 +38,37 @@ def run(args: argparse.Namespace) -> int:
             return _delete(args.name)
         return _list(args)
     except secrets.SecretStoreUnavailable as exc:
-        print(exc, file=sys.stderr)
+        warn(str(exc))
         return 1
     except ValueError as exc:  # bad key name or empty key
-        print(f"error: {exc}", file=sys.stderr)
+        warn(f"error: {exc}")
         return 1
 
 
 def _set(name: str, from_stdin: bool) -> int:
+    secrets.check_key_name(name)  # before asking for the key: a pasted key is refused here
     if from_stdin or not sys.stdin.isatty():
         value = sys.stdin.read().strip()
     else:
         try:
             value = getpass.getpass(f"API key for {name} (input hidden): ").strip()
         except (EOFError, KeyboardInterrupt):
-            print("\nCancelled.", file=sys.stderr)
+            warn("\nCancelled.")
             return 1
     if not value:
-        print("error: no key given; nothing stored", file=sys.stderr)
+        warn("error: no key given; nothing stored")
         return 1
     secrets.set_key(name, value)
     _, backend, _ = secrets.keyring_status()
-    print(f"Stored key {name!r} ({secrets.mask(value)}) in the OS keyring ({backend}).")
+    out(f"Stored key {name!r} ({secrets.mask(value)}) in the OS keyring ({backend}).")
     return 0
 
 
 def _delete(name: str) -> int:
     if secrets.delete_key(name):
-        print(f"Deleted key {name!r} from the OS keyring.")
+        out(f"Deleted key {secrets.shown_name(name)!r} from the OS keyring.")
         return 0
-    print(f"No key named {name!r} in the OS keyring.", file=sys.stderr)
+    warn(f"No key named {secrets.shown_name(name)!r} in the OS keyring.")
     return 1
 
 
@@ -91,21 +93,22 @@ def _list(args: argparse.Namespace) -> int:
     try:
         wanted = configured_keys(load_config(config_path).config)
     except ConfigError as exc:
-        print(f"warning: config not read, listing stored keys only.\n{exc}", file=sys.stderr)
+        warn(f"warning: config not read, listing stored keys only.\n{exc}")
     usable, _backend, message = secrets.keyring_status()
     rows = secrets.list_keys({name: env for name, (env, _) in wanted.items()})
     if not rows:
-        print('No API keys configured. Add `key = "NAME"` to a provider, then')
-        print("run `mmchat keys set NAME`.")
+        out('No API keys configured. Add `key = "NAME"` to a provider, then')
+        out("run `mmchat keys set NAME`.")
     else:
-        width = max(len(row.name) for row in rows)
+        names = {row.name: secrets.shown_name(row.name) for row in rows}
+        width = max(len(shown) for shown in names.values())
         source_width = max(len(row.source) for row in rows)
         for row in rows:
             users = ", ".join(wanted.get(row.name, (None, []))[1]) or "(not used by config)"
-            print(
-                f"{row.name:<{width}}  {row.source:<{source_width}}  "
+            out(
+                f"{names[row.name]:<{width}}  {row.source:<{source_width}}  "
                 f"{row.masked or '-':<10}  {users}"
             )
     if not usable:
-        print(f"\n{message}", file=sys.stderr)
+        warn(f"\n{message}")
     return 0

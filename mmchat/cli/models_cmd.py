@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from typing import Any
 
-from mmchat.cli._common import open_session_or_report
+from mmchat.cli._common import err, open_session_or_report, out
 
 
 def add_parser(sub: Any) -> None:
@@ -27,7 +27,7 @@ async def _models(args: argparse.Namespace) -> int:
     names = [args.provider] if args.provider else list(config.providers)
     unknown = [n for n in names if n not in config.providers]
     if unknown:
-        print(f"mmchat: no provider named {unknown[0]!r}")
+        err(f"no provider named {unknown[0]!r}")
         await session.aclose()
         return 2
 
@@ -48,17 +48,17 @@ async def _models(args: argparse.Namespace) -> int:
     status = 0
     for name in names:
         cfg = config.providers[name]
-        print(f"{name} ({cfg.kind})")
+        out(f"{name} ({cfg.kind})")
         for alias, model in config.models.items():
             if model.provider == name:
-                print(f"  alias {alias:<16} → {model.model}")
+                out(f"  alias {alias:<16} → {model.model}")
         found = listing.get(name)
         if isinstance(found, str):
-            print(f"  ✗ {found}")
+            out(f"  ✗ {found}")
             status = 1
         elif found is not None:
             shown = found[:50]
-            print(
+            out(
                 f"  offers {len(found)} model(s): {', '.join(shown)}"
                 + (" …" if len(found) > len(shown) else "")
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from mmchat.cli._common import open_session_or_report
+from mmchat.cli._common import err, open_session_or_report, out
 
 
 def add_parser(sub: Any) -> None:
@@ -23,19 +23,21 @@ def run(args: argparse.Namespace) -> int:
     for name in names:
         cls = registry.get(name)
         if cls is None:
-            print(f"mmchat: no strategy named {name!r}")
+            err(f"no strategy named {name!r}")
             return 2
-        print(f"{name:<11} {cls.summary}  [{registry.origins[name]}]")
+        out(f"{name:<11} {cls.summary}  [{registry.origins[name]}]")
         if args.name:
             for field, info in cls.Options.model_fields.items():
                 default = info.get_default(call_default_factory=True)
-                print(f"    {field} = {default!r}\n        {info.description or ''}")
+                out(f"    {field} = {default!r}\n        {info.description or ''}")
     presets = [(n, p.strategy) for n, p in config.presets.items()]
     if presets and not args.name:
-        print("\npresets: " + ", ".join(f"{n} ({s})" for n, s in presets))
-    problems = session.engine.validate_presets()
+        out("\npresets: " + ", ".join(f"{n} ({s})" for n, s in presets))
+    from mmchat.cli.config_cmd import preset_problems  # cycles too, with their lines
+
+    problems = preset_problems(session.loaded, session.engine)
     for problem in problems:
-        print(f"✗ {problem}")
+        out(f"✗ {problem}")
     for failure in registry.failures:
-        print(f"✗ plugin {failure.name} failed to load ({failure.origin}): {failure.error}")
+        out(f"✗ plugin {failure.name} failed to load ({failure.origin}): {failure.error}")
     return 1 if registry.failures or problems else 0

@@ -30,11 +30,15 @@ class EarlyConfig:
             self._raw = {}
             with contextlib.suppress(Exception):
                 from mmchat import paths
+                from mmchat.config_file import check_text, read_config_text
 
                 path = self._path or paths.config_file()
-                if not path.exists():  # the default config is written on the first run
-                    path = DEFAULT_FILE
-                self._raw = tomllib.loads(path.read_text("utf-8"))
+                # Never blocks on a FIFO; refuses huge or deeply nested files, like load_config.
+                text = read_config_text(path)
+                if text is None:  # the default config is written on the first run
+                    text = DEFAULT_FILE.read_text("utf-8")
+                check_text(text, path)
+                self._raw = tomllib.loads(text)
         return self._raw
 
     def _section(self, name: str) -> dict[str, Any]:

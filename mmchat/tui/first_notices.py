@@ -17,7 +17,10 @@ def report_problems(app: MMChatApp) -> None:
         lines = [f"{f.name}: {f.error}" for f in app.registry.failures]
         app.notify("\n".join(lines), title="Some plugins did not load", severity="warning")
     if app.engine is not None:
-        problems = app.engine.validate_presets()
+        from mmchat.preset_check import preset_problems
+
+        # Every preset problem config validate reports, cycles among presets included.
+        problems = [str(p) for p in preset_problems(app.engine, {})]
         if problems:
             app.notify("\n".join(problems), title="Presets with problems", severity="warning")
         advice = app.engine.preset_warnings()

@@ -97,6 +97,7 @@ class FakeServer:
         self.models: list[str] = ["test-model", "other-model"]
         self.require_key: str | None = None
         self.page_limit = 1000  # most models per Anthropic /v1/models page
+        self.models_error: Reply | None = None  # answer GET /models with this error
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.Server | None = None
@@ -194,6 +195,7 @@ class FakeServer:
         self.models = ["test-model", "other-model"]
         self.require_key = None
         self.page_limit = 1000
+        self.models_error = None
 
     def requests_to(self, path_suffix: str) -> list[RequestRecord]:
         with self._lock:
@@ -357,6 +359,12 @@ class FakeServer:
                     401, self._presented_key(rec)
                 )
                 await self._send_json(writer, rec, 401, body, {}, keep)
+                return keep
+            if self.models_error is not None:
+                failing = self.models_error
+                proto_cls = Anthropic if anthropic_style else OpenAI
+                body = proto_cls(failing, {}).error_body(failing.status, self._presented_key(rec))
+                await self._send_json(writer, rec, failing.status, body, {}, keep)
                 return keep
             await self._send_json(
                 writer, rec, 200, self._model_list(rec, anthropic_style), {}, keep

@@ -1,5 +1,9 @@
 """Shown instead of the chat when start-up failed (bad config, unusable database):
-the message in full, where the file is, and what to do. Never a traceback."""
+the message in full, where the file is, and what to do. Never a traceback.
+
+The message quotes the user's file (keys, a line of it): control characters in it are
+shown (``^[``) rather than passed on, like everywhere else mmchat prints text it did
+not write (:func:`mmchat.sanitize.for_terminal`)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+
+from mmchat.sanitize import for_terminal
 
 __all__ = ["StartupErrorScreen"]
 
@@ -31,9 +37,9 @@ class StartupErrorScreen(Screen[None]):
 
     def __init__(self, title: str, message: str, hint: str = "") -> None:
         super().__init__()
-        self.title_text = title
-        self.message = message
-        self.hint = hint or "Fix the file, then press r to retry, or q to quit."
+        self.title_text = for_terminal(title)
+        self.message = for_terminal(message)
+        self.hint = for_terminal(hint) or "Fix the file, then press r to retry, or q to quit."
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
