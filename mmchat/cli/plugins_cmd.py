@@ -1,10 +1,11 @@
-"""`mmchat plugins`: strategies available, their options, presets, and broken plugins."""
+"""`mmchat plugins`: strategies, their options, presets, provider kinds, broken plugins."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from mmchat import provider_kinds
 from mmchat.cli._common import open_session_or_report
 
 
@@ -36,6 +37,13 @@ def run(args: argparse.Namespace) -> int:
     problems = session.engine.validate_presets()
     for problem in problems:
         print(f"✗ {problem}")
+    kinds = provider_kinds.registry()
+    if not args.name:
+        extra = [f"{n} ({o})" for n, o in kinds.origins.items() if o != "built-in"]
+        built_in = [n for n, o in kinds.origins.items() if o == "built-in"]
+        print("\nprovider kinds: " + ", ".join([*built_in, *extra]))
     for failure in registry.failures:
         print(f"✗ plugin {failure.name} failed to load ({failure.origin}): {failure.error}")
-    return 1 if registry.failures or problems else 0
+    for broken in kinds.failures:
+        print(f"✗ provider kind {broken.name} failed to load ({broken.origin}): {broken.error}")
+    return 1 if registry.failures or kinds.failures or problems else 0

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from mmchat.config import LoadedConfig, save_config
-from mmchat.config_schema import Config
+from mmchat.config_schema import Config, LocalProviderConfig
 
 __all__ = [
     "KNOWN_SERVERS",
@@ -83,7 +83,7 @@ def needs_onboarding(config: Config) -> bool:
         provider = config.providers.get(model.provider)
         if provider is None:
             continue
-        if provider.kind != "local":
+        if not isinstance(provider, LocalProviderConfig):
             return False
         if embedded or (
             provider.path
