@@ -18,6 +18,7 @@ from mmchat.provider_kinds import HttpProviderConfig, ProviderConfigBase, Provid
 __all__ = [
     "BUILTIN",
     "AnthropicProviderConfig",
+    "GeminiProviderConfig",
     "LocalProviderConfig",
     "OllamaProviderConfig",
     "OpenAIProviderConfig",
@@ -98,4 +99,26 @@ LOCAL = ProviderKind(
 )
 
 
-BUILTIN: tuple[ProviderKind, ...] = (OPENAI, ANTHROPIC, OLLAMA, LOCAL)
+class GeminiProviderConfig(HttpProviderConfig):
+    kind: Literal["gemini"]
+    base_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("https://generativelanguage.googleapis.com/v1beta"),
+        description="Root URL of the Gemini API",
+    )
+    include_thoughts: bool = Field(
+        default=False,
+        description="Ask thinking models for their thought summaries, shown as thinking "
+        "(models without thinking reject it)",
+    )
+
+
+GEMINI = ProviderKind(
+    name="gemini",
+    config=GeminiProviderConfig,
+    factory="mmchat.providers.gemini:GeminiProvider",
+    summary="Google's Gemini API, natively: thought summaries, safety stops and the "
+    "server's retry delay.",
+    key_env="GEMINI_API_KEY",
+)
+
+BUILTIN: tuple[ProviderKind, ...] = (OPENAI, ANTHROPIC, OLLAMA, LOCAL, GEMINI)

@@ -16,7 +16,13 @@ import pytest
 pytest_plugins = ["tests.fakeserver.pytest_plugin"]
 
 # Provider env vars a developer may have set: tests must not pick them up.
-_KEY_ENV_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GROQ_API_KEY")
+_KEY_ENV_VARS = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "OPENROUTER_API_KEY",
+    "GROQ_API_KEY",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -34,7 +34,7 @@ ACME_KEY = "sk-acme-5Kd9Lq2Wx7Ce4Vr6Bt0Yn"
 def test_every_builtin_kind_has_a_config_a_summary_and_an_importable_factory() -> None:
     found = provider_kinds.registry()
     assert found.failures == []
-    assert {"openai", "anthropic", "ollama", "local"} <= set(found.kinds)
+    assert {"openai", "anthropic", "ollama", "local", "gemini"} <= set(found.kinds)
     for kind in found.kinds.values():
         assert found.origins[kind.name] == "built-in"
         assert kind.summary.strip()

@@ -18,7 +18,8 @@ class Reply:
     first_delay: float = 0.0  # seconds before the first content chunk (after headers)
     tokens_per_second: float | None = None  # sets delay = 1 / tps
     status: int = 200
-    error_type: str | None = None  # protocol error type/code (e.g. insufficient_quota)
+    error_type: str | None = None  # protocol error type/code (e.g. insufficient_quota;
+    # Gemini: see tests/fakeserver/gemini.py)
     error_message: str | None = None
     retry_after: float | str | None = None  # Retry-After header value
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers
@@ -39,6 +40,7 @@ class Reply:
     finish_reason: str = "stop"
     send_done: bool = True  # OpenAI: the final `data: [DONE]`
     hang: bool = False  # read the request, never answer
+    blocked: str | None = None  # Gemini: the prompt is blocked for this reason (SAFETY...)
 
     def text_chunks(self) -> list[str]:
         if self.chunks is not None:

@@ -230,7 +230,8 @@ class OnboardingScreen(Screen[None]):
             yield VerticalScroll(Static("Scanning loopback ports…", classes="muted"), id="servers")
             yield Static("Cloud providers", classes="title")
             yield Static(
-                'Add a provider in Settings (kind openai or anthropic, key = "openai"), '
+                "Add a provider in Settings (kind openai, anthropic or gemini; "
+                'key = "openai"), '
                 "then store its API key in the OS keyring with `mmchat keys set openai` or "
                 "from the Keys screen (command palette → Keys). Keys never go in "
                 "config.toml; exporting OPENAI_API_KEY works too.",
