@@ -122,7 +122,7 @@ def test_third_party_kind_is_in_the_reference_and_the_known_kinds(
 ) -> None:
     reference = render()
     assert '## `[providers.NAME] kind = "acme"`' in reference
-    assert "Acme's chat API (a test kind)." in reference
+    assert "Acme's chat API: OpenAI's protocol plus a flavour header." in reference
     assert "| `flavour` | str | `plain` | Which flavour of Acme to ask for |" in reference
     assert "`ACME_API_KEY`" in reference
     with pytest.raises(ConfigError) as caught:

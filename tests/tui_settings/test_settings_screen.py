@@ -126,7 +126,7 @@ async def test_third_party_kind_is_offered_with_its_own_form(
         kind.value = "acme"
         await pilot.pause()
         summary = str(editor.query_one("#providers-kind-summary", Static).render())
-        assert summary == "Acme's chat API (a test kind)."
+        assert summary == "Acme's chat API: OpenAI's protocol plus a flavour header."
         editor.query_one("#field-base_url", Input).value = "https://api.acme.test/v1"
         editor.query_one("#field-flavour", Input).value = "spicy"
         await screen.action_save()
