@@ -73,7 +73,9 @@ _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 class ProviderConfigBase(BaseModel):
     """What every ``[providers.NAME]`` table is: a ``kind`` plus that kind's keys."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Deferred: the bases are never validated themselves, and each kind's schema is
+    # built with Config's (on the first validation), not on import.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     kind: str
 
 
@@ -239,13 +241,13 @@ def _load() -> KindRegistry:
 def _load_entry_points(found: KindRegistry) -> None:
     from importlib.metadata import entry_points
 
-    from mmchat.plugins import _short_error
-
     for ep in entry_points(group=GROUP):
         origin = f"entry point {ep.value}"
         try:
             obj = ep.load()
         except Exception as exc:  # a broken package must not stop the others
+            from mmchat.plugins import _short_error  # only then: it imports mmchat.api
+
             found.failures.append(KindFailure(ep.name, origin, _short_error(exc)))
             continue
         if not isinstance(obj, ProviderKind):

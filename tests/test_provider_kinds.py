@@ -9,6 +9,7 @@ kind is reported without breaking anything else.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -54,6 +55,17 @@ def test_importing_the_schema_reads_no_entry_point_and_loads_no_http_code() -> N
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_prefetch_modules_come_from_the_kinds() -> None:
+    # What the TUI imports ahead of the first turn, for the kinds in a config: a local
+    # model's server speaks OpenAI's protocol, and the local module (llama.cpp) is left
+    # out; an unknown kind adds nothing.
+    wanted = provider_kinds.prefetch_modules(["local", "gemini", "openai", "nope"])
+    assert wanted == ["mmchat.providers.gemini", "mmchat.providers.openai"]
+    for kind in provider_kinds.kinds():
+        for module in kind.prefetch_modules:
+            assert importlib.util.find_spec(module) is not None, module
 
 
 @pytest.mark.parametrize(
