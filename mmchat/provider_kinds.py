@@ -36,7 +36,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     PositiveFloat,
 )
-from pydantic_core import CoreSchema, PydanticUndefined
+from pydantic_core import CoreSchema
 
 if TYPE_CHECKING:
     import httpx
@@ -114,6 +114,7 @@ class ProviderKind:
     Provider. ``key_env`` is the environment variable read when a ``[providers.NAME]``
     table names neither ``key`` nor ``key_env`` (None: such a provider sends no key).
     ``prefetch`` lists the modules the first request imports (default: the factory's).
+    The default ``base_url`` is the config model's field default (none: required).
     """
 
     name: str
@@ -122,14 +123,6 @@ class ProviderKind:
     summary: str
     key_env: str | None = None
     prefetch: tuple[str, ...] | None = None
-
-    @property
-    def base_url(self) -> str | None:
-        """The default ``base_url`` (from the config model), None when it is required."""
-        info = self.config.model_fields.get("base_url")
-        if info is None or info.default is PydanticUndefined or info.default is None:
-            return None
-        return str(info.default)
 
     @property
     def prefetch_modules(self) -> tuple[str, ...]:
