@@ -26,7 +26,7 @@ from typing import Any
 import tomli_w
 from pydantic import ValidationError
 
-from mmchat import paths
+from mmchat import paths, provider_kinds
 from mmchat.config_error import ConfigError, ConfigProblem
 from mmchat.config_file import MAX_DEPTH, check_text, read_config_text
 from mmchat.config_refs import reference_problems
@@ -45,8 +45,6 @@ __all__ = [
     "parse_config",
     "save_config",
 ]
-
-_PROVIDER_KINDS = frozenset({"openai", "anthropic", "ollama", "local"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +289,10 @@ def _problem(err: Any, lines: dict[tuple[str | int, ...], int]) -> ConfigProblem
         loc = (*loc, "kind")
         tag = json.dumps(str(err.get("ctx", {}).get("tag", "")))
         found = "missing `kind`" if kind == "union_tag_not_found" else f"unknown kind {tag}"
-        message = f"{found}; expected one of: {', '.join(sorted(_PROVIDER_KINDS))}"
+        message = f"{found}; expected one of: {', '.join(provider_kinds.names())}"
+        broken = provider_kinds.registry().failure(str(err.get("ctx", {}).get("tag", "")))
+        if broken is not None:
+            message += f" (kind {tag} is installed but failed to load: {broken.error})"
     line = _find_line(loc, lines)
     if kind == "extra_forbidden":
         table = ".".join(map(str, loc[:-1]))
@@ -314,7 +315,7 @@ def _problem(err: Any, lines: dict[tuple[str | int, ...], int]) -> ConfigProblem
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     # Discriminated unions insert the tag ("openai"...) after the provider name.
-    if len(loc) >= 3 and loc[0] == "providers" and loc[2] in _PROVIDER_KINDS:
+    if len(loc) >= 3 and loc[0] == "providers" and loc[2] in provider_kinds.registry().kinds:
         loc = loc[:2] + loc[3:]
     return tuple(x if isinstance(x, int) else str(x) for x in loc)
 

@@ -1,7 +1,8 @@
 """Render the config reference (docs/config-reference.md) from the schema itself.
 
-The descriptions live once, in ``config_schema.py`` and in each strategy's Options;
-this turns them into Markdown so the docs cannot drift from the validator
+The descriptions live once, in ``config_schema.py``, in each provider kind's config
+model (``mmchat.provider_kinds``) and in each strategy's Options; this turns them into
+Markdown so the docs cannot drift from the validator
 (``tests/test_docs.py`` checks the committed file is current).
 """
 
@@ -16,25 +17,15 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from mmchat import config_schema as cs
+from mmchat import provider_kinds
 
 LONG_DEFAULT = 120  # characters: a longer default is described, not printed
 
 SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("[defaults]", cs.DefaultsConfig, "What a new conversation uses."),
     ("[ui]", cs.UIConfig, "Appearance and keys."),
-    (
-        '[providers.NAME] kind = "openai"',
-        cs.OpenAIProviderConfig,
-        "Any OpenAI-compatible server: OpenAI, OpenRouter, Groq, Together, Mistral, DeepSeek, "
-        "vLLM, LM Studio, llama.cpp, Ollama's /v1.",
-    ),
-    ('[providers.NAME] kind = "anthropic"', cs.AnthropicProviderConfig, "Anthropic Messages API."),
-    ('[providers.NAME] kind = "ollama"', cs.OllamaProviderConfig, "Ollama's native /api/chat."),
-    (
-        '[providers.NAME] kind = "local"',
-        cs.LocalProviderConfig,
-        "A GGUF file run in-process by llama.cpp (xllamacpp).",
-    ),
+]
+AFTER_PROVIDERS: list[tuple[str, type[BaseModel], str]] = [
     (
         "[models.ALIAS]",
         cs.ModelConfig,
@@ -42,6 +33,20 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ),
     ("[presets.NAME]", cs.PresetConfig, "A strategy with its options."),
 ]
+
+
+def provider_sections() -> list[tuple[str, type[BaseModel], str]]:
+    """One section per installed provider kind (built-ins first), from the registry."""
+    sections: list[tuple[str, type[BaseModel], str]] = []
+    for kind in provider_kinds.kinds():
+        blurb = kind.summary
+        if kind.key_env:
+            blurb += (
+                " With neither `key` nor `key_env`, the key is the keyring entry named after"
+                f" the provider, else `{kind.key_env}`."
+            )
+        sections.append((f'[providers.NAME] kind = "{kind.name}"', kind.config, blurb))
+    return sections
 
 
 def type_name(annotation: Any) -> str:
@@ -95,7 +100,7 @@ def render(strategies: dict[str, Any] | None = None) -> str:
         "`MMCHAT_CONFIG_DIR`; history goes to `MMCHAT_DATA_DIR`). API keys never go in it.",
         "",
     ]
-    for title, model, blurb in SECTIONS:
+    for title, model, blurb in [*SECTIONS, *provider_sections(), *AFTER_PROVIDERS]:
         out += [f"## `{title}`", "", blurb, "", *field_rows(model), ""]
     if strategies:
         out += ["## Strategy options (`[presets.NAME] options = {...}`)", ""]

@@ -8,10 +8,9 @@ in ``config.py``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
-    AnyHttpUrl,
     BaseModel,
     ConfigDict,
     Field,
@@ -22,8 +21,31 @@ from pydantic import (
     model_validator,
 )
 
+from mmchat.builtin_kinds import (
+    AnthropicProviderConfig,
+    LocalProviderConfig,
+    OllamaProviderConfig,
+    OpenAIProviderConfig,
+)
 from mmchat.config_refs import reference_problems
-from mmchat.config_types import EnvVarName, HeaderMap, HeaderValue, KeyName
+from mmchat.provider_kinds import HttpProviderConfig, ProviderConfigBase, by_kind
+
+__all__ = [
+    "NAME_PATTERN",
+    "AnthropicProviderConfig",
+    "Config",
+    "DefaultsConfig",
+    "HttpProviderConfig",
+    "LocalProviderConfig",
+    "ModelConfig",
+    "Name",
+    "OllamaProviderConfig",
+    "OpenAIProviderConfig",
+    "PresetConfig",
+    "ProviderConfig",
+    "ProviderConfigBase",
+    "UIConfig",
+]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
@@ -33,67 +55,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class HttpProviderConfig(_Strict):
-    base_url: AnyHttpUrl = Field(description="Root URL of the API")
-    key: KeyName | None = Field(
-        default=None,
-        description="Name of the API key in the OS keyring (set with `mmchat keys set NAME`)",
-    )
-    key_env: EnvVarName | None = Field(
-        default=None, description="Environment variable to read the key from when not in keyring"
-    )
-    headers: HeaderMap = Field(default_factory=dict, description="Extra HTTP headers")
-    connect_timeout: PositiveFloat = Field(default=10.0, description="Seconds to connect")
-    read_timeout: PositiveFloat = Field(
-        default=180.0, description="Longest silence between streamed chunks, in seconds"
-    )
-    max_retries: Annotated[int, Field(ge=0, le=10)] = Field(
-        default=2, description="Retries before any text arrives (429, 5xx, timeouts)"
-    )
-
-
-class OpenAIProviderConfig(HttpProviderConfig):
-    kind: Literal["openai"]
-    stream_usage: bool = Field(
-        default=True,
-        description="Send stream_options.include_usage (turn off for servers that reject it)",
-    )
-
-
-class AnthropicProviderConfig(HttpProviderConfig):
-    kind: Literal["anthropic"]
-    base_url: AnyHttpUrl = Field(
-        default=AnyHttpUrl("https://api.anthropic.com/v1"), description="Root URL of the API"
-    )
-    version: HeaderValue = Field(default="2023-06-01", description="anthropic-version header")
-
-
-class OllamaProviderConfig(HttpProviderConfig):
-    kind: Literal["ollama"]
-    base_url: AnyHttpUrl = Field(
-        default=AnyHttpUrl("http://localhost:11434"), description="Root URL of the Ollama server"
-    )
-
-
-class LocalProviderConfig(_Strict):
-    kind: Literal["local"]
-    path: str = Field(
-        default="",
-        description="Path to a GGUF file; empty means the embedded SmolLM2-135M-Instruct",
-    )
-    n_ctx: PositiveInt = Field(default=8192, description="Context size in tokens")
-    threads: PositiveInt | None = Field(
-        default=None,
-        description="CPU threads (unset: all cores but one, so the app itself stays smooth)",
-    )
-    parallel: PositiveInt = Field(default=4, description="Requests served at once")
-    read_timeout: PositiveFloat = Field(default=300.0, description="Longest silence, seconds")
-
-
-ProviderConfig = Annotated[
-    OpenAIProviderConfig | AnthropicProviderConfig | OllamaProviderConfig | LocalProviderConfig,
-    Field(discriminator="kind"),
-]
+# The provider tables: one config model per kind, declared with the kind itself
+# (mmchat/builtin_kinds.py; packages add kinds by entry point). Re-exported here.
+ProviderConfig = Annotated[ProviderConfigBase, by_kind]
 
 
 class ModelConfig(_Strict):
@@ -142,6 +106,9 @@ class UIConfig(_Strict):
 
 
 class Config(_Strict):
+    # Built on first validation: the provider union reads the installed kinds then.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     ui: UIConfig = Field(default_factory=UIConfig)
     providers: dict[Name, ProviderConfig] = Field(default_factory=dict)

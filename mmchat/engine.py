@@ -141,26 +141,24 @@ class Engine:
         return self._providers[name]
 
     async def _make_provider(self, name: str) -> Provider:
+        from mmchat.provider_kinds import key_source
         from mmchat.providers import make_provider
 
         cfg = self.config.providers.get(name)
         if cfg is None:
             raise ProviderError(ErrorKind.NOT_FOUND, f"no provider named {name!r} in config")
         key: str | None = None
-        if cfg.kind != "local" and (cfg.key or cfg.key_env):
-            key_name = cfg.key or name
+        source = key_source(name, cfg)
+        if source is not None:
             # keyring may block on D-Bus: keep it off the event loop.
             # Imported here: keyring loads only when some provider needs a key.
             from mmchat.secrets import lookup_key
 
-            key = await asyncio.to_thread(self._key_lookup or lookup_key, key_name, cfg.key_env)
-            if key is None and not _is_loopback(str(cfg.base_url)):
-                from mmchat.secrets import default_env_var  # the variable get_key reads
-
-                env = cfg.key_env or default_env_var(key_name)
+            key = await asyncio.to_thread(self._key_lookup or lookup_key, source.name, source.env)
+            if key is None and not _is_loopback(str(getattr(cfg, "base_url", ""))):
                 raise ProviderError(
                     ErrorKind.NO_KEY,
-                    f"no API key: run `mmchat keys set {key_name}` or set {env}",
+                    f"no API key: run `mmchat keys set {source.name}` or set {source.env}",
                     provider=name,
                 )
         return make_provider(name, cfg, self.client, key)

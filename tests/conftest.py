@@ -6,6 +6,8 @@ variables point into tmp_path and keyring is switched to a dict-backed backend.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +16,13 @@ import pytest
 pytest_plugins = ["tests.fakeserver.pytest_plugin"]
 
 # Provider env vars a developer may have set: tests must not pick them up.
-_KEY_ENV_VARS = ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "OPENROUTER_API_KEY", "GROQ_API_KEY")
+_KEY_ENV_VARS = (
+    "OPENAI_API_KEY",
+    "ANTHROPIC_API_KEY",
+    "GEMINI_API_KEY",
+    "OPENROUTER_API_KEY",
+    "GROQ_API_KEY",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +56,27 @@ def memory_keyring(request: pytest.FixtureRequest) -> Iterator[object]:
         yield backend
     finally:
         keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def third_party_kinds(tmp_path: Path) -> Iterator[Path]:
+    """A throwaway package on sys.path registering provider kinds by entry point.
+
+    See tests/third_party_kind.py; the registry (and Config's union) are rebuilt on the
+    way in and, without the package, on the way out.
+    """
+    from mmchat import provider_kinds
+    from tests.third_party_kind import MODULES, write_distribution
+
+    site = str(write_distribution(tmp_path / "site"))
+    sys.path.insert(0, site)
+    importlib.invalidate_caches()
+    provider_kinds.reload()
+    try:
+        yield Path(site)
+    finally:
+        sys.path.remove(site)
+        for module in MODULES:
+            sys.modules.pop(module, None)
+        importlib.invalidate_caches()
+        provider_kinds.reload()

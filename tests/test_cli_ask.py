@@ -27,6 +27,10 @@ base_url = "{url}/v1"
 kind = "anthropic"
 base_url = "{url}/v1"
 
+[providers.google]
+kind = "gemini"
+base_url = "{url}/v1beta"
+
 [models.a]
 provider = "fake"
 model = "model-a"
@@ -37,6 +41,10 @@ price_out = 2.0
 provider = "claude"
 model = "model-b"
 max_tokens = 100
+
+[models.g]
+provider = "google"
+model = "model-g"
 
 [presets.single]
 strategy = "single"
@@ -174,6 +182,22 @@ def test_models_lists_aliases_and_what_each_provider_offers(
     assert result.returncode == 0, result.stderr
     assert "fake (openai)" in result.stdout and "claude (anthropic)" in result.stdout
     assert "alias a" in result.stdout and "test-model" in result.stdout
+
+
+def test_ask_and_models_with_a_gemini_provider(fake_server: FakeServer, configured: Path) -> None:
+    key = "AIzaSy-cli-test-5Ui8Op2As7Df1Gh4"
+    fake_server.script("model-g", Reply(text="Hello from Gemini"))
+    result = mmchat("ask", "--model", "g", "hi", env_extra={"GEMINI_API_KEY": key})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "Hello from Gemini"
+    sent = fake_server.requests_to("/models/model-g:streamGenerateContent")
+    assert len(sent) == 1 and sent[0].headers["x-goog-api-key"] == key
+    assert key not in result.stdout + result.stderr
+    listed = mmchat("models", "--provider", "google", env_extra={"GEMINI_API_KEY": key})
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert "google (gemini)" in listed.stdout and "alias g" in listed.stdout
+    # Google's names without "models/"; the embedding model that cannot chat left out
+    assert "offers 3 model(s): test-model, other-model, model-g\n" in listed.stdout
 
 
 def test_plugins_lists_all_nine_and_the_presets(configured: Path) -> None:

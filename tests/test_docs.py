@@ -57,3 +57,11 @@ async def test_readme_plugin_example_runs_as_a_user_plugin(
     assert outcome.status == "complete"
     assert outcome.text == "Paris."
     assert [e.summary for e in events if isinstance(e, Decision)] == ["terse: 6 chars"]
+
+
+def test_readme_shows_the_provider_kind_example_the_entry_point_test_installs() -> None:
+    """tests/test_provider_kinds.py installs docs/examples/acme_*.py as a package."""
+    readme = (ROOT / "README.md").read_text()
+    for name in ("acme_kind.py", "acme_provider.py"):
+        assert (ROOT / "docs" / "examples" / name).read_text().strip() in readme, name
+    assert '[project.entry-points."mmchat.providers"]\nacme = "acme_kind:KIND"' in readme

@@ -74,15 +74,15 @@ def _delete(name: str) -> int:
 
 def configured_keys(config: Config) -> dict[str, tuple[str | None, list[str]]]:
     """Key name -> (env var, providers using it), for providers that take a key."""
+    from mmchat.provider_kinds import key_source
+
     found: dict[str, tuple[str | None, list[str]]] = {}
     for provider_name, provider in config.providers.items():
-        key = getattr(provider, "key", None)
-        env = getattr(provider, "key_env", None)
-        if key is None and env is None:
+        source = key_source(provider_name, provider)  # the engine's own rule
+        if source is None:
             continue
-        name = key or provider_name
-        previous_env, users = found.get(name, (None, []))
-        found[name] = (previous_env or env, [*users, provider_name])
+        previous_env, users = found.get(source.name, (None, []))
+        found[source.name] = (previous_env or source.env, [*users, provider_name])
     return found
 
 

@@ -1,10 +1,11 @@
-"""`mmchat plugins`: strategies available, their options, presets, and broken plugins."""
+"""`mmchat plugins`: strategies, their options, presets, provider kinds, broken plugins."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from mmchat import provider_kinds
 from mmchat.cli._common import err, open_session_or_report, out
 
 
@@ -38,6 +39,13 @@ def run(args: argparse.Namespace) -> int:
     problems = preset_problems(session.loaded, session.engine)
     for problem in problems:
         out(f"✗ {problem}")
+    kinds = provider_kinds.registry()
+    if not args.name:
+        extra = [f"{n} ({o})" for n, o in kinds.origins.items() if o != "built-in"]
+        built_in = [n for n, o in kinds.origins.items() if o == "built-in"]
+        out("\nprovider kinds: " + ", ".join([*built_in, *extra]))
     for failure in registry.failures:
         out(f"✗ plugin {failure.name} failed to load ({failure.origin}): {failure.error}")
-    return 1 if registry.failures or problems else 0
+    for broken in kinds.failures:
+        out(f"✗ provider kind {broken.name} failed to load ({broken.origin}): {broken.error}")
+    return 1 if registry.failures or kinds.failures or problems else 0

@@ -12,7 +12,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -239,6 +239,10 @@ def error_from_response(
     )
 
 
+# How a protocol reads a non-2xx response: (status, body, headers, ctx) -> the error.
+ErrorMapper = Callable[[int, bytes, Mapping[str, str], ErrorContext], ProviderError]
+
+
 def error_from_payload(payload: Any, ctx: ErrorContext) -> ProviderError:
     """An error that arrived inside a 200 stream (an ``error`` event or key)."""
     etype, code, detail = error_fields(payload)
@@ -295,12 +299,14 @@ async def open_stream(
     timeouts: httpx.Timeout,
     ctx: ErrorContext,
     state: StreamState | None = None,
+    error_mapper: ErrorMapper = error_from_response,
 ) -> AsyncIterator[httpx.Response]:
     """POST ``body`` and yield the 2xx streaming response; all failures as ProviderError.
 
     httpx errors raised while the caller reads the body inside the ``async with`` are
     mapped too. ``state.started`` may be set by the caller once content has arrived,
-    so that a cut before any content stays a retryable CONNECTION error.
+    so that a cut before any content stays a retryable CONNECTION error. A non-2xx
+    response goes to ``error_mapper`` (a protocol with its own error shape passes one).
     """
     state = state or StreamState()
     try:
@@ -309,7 +315,7 @@ async def open_stream(
         ) as response:
             if not 200 <= response.status_code < 300:
                 raw = await response.aread()
-                raise error_from_response(response.status_code, raw, response.headers, ctx)
+                raise error_mapper(response.status_code, raw, response.headers, ctx)
             yield response
     except httpx.HTTPError as exc:
         raise error_from_exception(exc, ctx, in_stream=state.started) from exc
@@ -364,6 +370,7 @@ async def get_json(
     timeouts: httpx.Timeout,
     ctx: ErrorContext,
     params: Mapping[str, str] | None = None,
+    error_mapper: ErrorMapper = error_from_response,
 ) -> Any:
     """GET a JSON document (model lists); failures as ProviderError."""
     try:
@@ -371,7 +378,7 @@ async def get_json(
     except httpx.HTTPError as exc:
         raise error_from_exception(exc, ctx, in_stream=False) from exc
     if not 200 <= response.status_code < 300:
-        raise error_from_response(response.status_code, response.content, response.headers, ctx)
+        raise error_mapper(response.status_code, response.content, response.headers, ctx)
     try:
         return response.json()
     except ValueError as exc:

@@ -144,7 +144,10 @@ class LocalProvider(Provider):
 
 
 def make_local_provider(
-    name: str, cfg: LocalProviderConfig, client: httpx.AsyncClient
+    name: str, cfg: LocalProviderConfig, client: httpx.AsyncClient, key: str | None = None
 ) -> LocalProvider:
-    """The provider for a ``kind = "local"`` config section (nothing starts until used)."""
+    """The provider for a ``kind = "local"`` config section (nothing starts until used).
+
+    ``key`` is part of every kind's factory signature; a local server needs none.
+    """
     return LocalProvider(name, cfg, client)

@@ -1,4 +1,4 @@
-"""A scriptable loopback server for OpenAI, Anthropic and Ollama streaming tests."""
+"""A scriptable loopback server for OpenAI, Anthropic, Ollama and Gemini streaming tests."""
 
 from tests.fakeserver.reply import Reply
 from tests.fakeserver.server import FakeServer, RequestRecord

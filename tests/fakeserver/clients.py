@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from mmchat.api import Message
+from mmchat.builtin_kinds import GeminiProviderConfig
 from mmchat.config_schema import (
     AnthropicProviderConfig,
     OllamaProviderConfig,
@@ -32,6 +33,10 @@ def openai_cfg(server: FakeServer, **kw: Any) -> OpenAIProviderConfig:
 
 def anthropic_cfg(server: FakeServer, **kw: Any) -> AnthropicProviderConfig:
     return AnthropicProviderConfig(kind="anthropic", base_url=server.anthropic_url, **kw)
+
+
+def gemini_cfg(server: FakeServer, **kw: Any) -> GeminiProviderConfig:
+    return GeminiProviderConfig(kind="gemini", base_url=server.gemini_url, **kw)
 
 
 def ollama_cfg(server: FakeServer, **kw: Any) -> OllamaProviderConfig:

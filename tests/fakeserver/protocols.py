@@ -1,4 +1,5 @@
-"""Byte-exact event framing of the three wire protocols the fake server speaks.
+"""Byte-exact event framing of the wire protocols the fake server speaks (Gemini's is in
+gemini.py).
 
 Each protocol turns a Reply into frames: ``head`` (before content), one frame per
 content chunk, ``tail`` (finish, usage, end marker), plus error/malformed/keep-alive
@@ -55,6 +56,8 @@ def counts(reply: Reply, body: dict[str, Any], n_chunks: int) -> tuple[int, int]
 class Protocol:
     name = ""
     content_type = "text/event-stream"
+    retry_in_body = False  # the wait a 429 asks for is in the body, not in Retry-After
+    error_indent: int | None = None  # pretty-printed error bodies (Google's)
 
     def __init__(self, reply: Reply, body: dict[str, Any]) -> None:
         self.reply = reply
@@ -93,6 +96,10 @@ class Protocol:
 
     def error_body(self, status: int, presented_key: str | None) -> dict[str, Any]:
         raise NotImplementedError
+
+    def auth_error(self, presented_key: str | None) -> tuple[int, Any]:
+        """(status, body) for a request without the right key."""
+        return 401, self.error_body(401, presented_key)
 
     def whole(self) -> dict[str, Any]:
         """The non-streaming answer (stream: false)."""

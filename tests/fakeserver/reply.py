@@ -18,7 +18,8 @@ class Reply:
     first_delay: float = 0.0  # seconds before the first content chunk (after headers)
     tokens_per_second: float | None = None  # sets delay = 1 / tps
     status: int = 200
-    error_type: str | None = None  # protocol error type/code (e.g. insufficient_quota)
+    error_type: str | None = None  # protocol error type/code (e.g. insufficient_quota;
+    # Gemini: see tests/fakeserver/gemini.py)
     error_message: str | None = None
     retry_after: float | str | None = None  # Retry-After header value
     headers: dict[str, str] = field(default_factory=dict)  # extra response headers
@@ -42,6 +43,7 @@ class Reply:
     # Per text chunk, when the request asks for logprobs: (logprob, {alternative: logprob})
     # for that chunk's token. Unscripted chunks get logprob 0 and no alternatives.
     logprobs: list[tuple[float, dict[str, float]]] | None = None
+    blocked: str | None = None  # Gemini: the prompt is blocked for this reason (SAFETY...)
 
     def text_chunks(self) -> list[str]:
         if self.chunks is not None:

@@ -1,4 +1,4 @@
-"""A loopback HTTP/1.1 server speaking OpenAI, Anthropic and Ollama streaming.
+"""A loopback HTTP/1.1 server speaking OpenAI, Anthropic, Ollama and Gemini streaming.
 
 It runs in a background thread with its own asyncio loop, so it serves in-process
 async tests and subprocesses (``mmchat ask`` pointed at ``server.url``) alike. Bytes
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -19,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tests.fakeserver import gemini
+from tests.fakeserver.gemini import Gemini
 from tests.fakeserver.protocols import Anthropic, Ollama, OpenAI, Protocol, last_user
 from tests.fakeserver.reply import Reply
 
@@ -37,6 +40,13 @@ def bag_of_words(text: str) -> list[float]:
     return vector
 
 
+# Gemini names the model in the path: /v1beta/models/NAME:streamGenerateContent
+_GEMINI_CALL = re.compile(
+    r"^.*/(?:models|tunedModels)/(?P<model>[^/:]+):"
+    r"(?P<method>streamGenerateContent|generateContent)$"
+)
+
+
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -52,6 +62,7 @@ _REASONS = {
     500: "Internal Server Error",
     502: "Bad Gateway",
     503: "Service Unavailable",
+    504: "Gateway Timeout",
     529: "Overloaded",
 }
 
@@ -68,6 +79,7 @@ class RequestRecord:
     body: bytes = b""
     json: Any = None
     protocol: str = ""
+    path_model: str | None = None  # Gemini: the model named in the path
     completed: bool = False  # the whole response was written
     disconnected: bool = False  # the client went away before the response ended
     connection: int = 0  # which TCP connection carried it (to check reuse)
@@ -80,6 +92,8 @@ class RequestRecord:
 
     @property
     def model(self) -> str | None:
+        if self.path_model is not None:
+            return self.path_model
         return self.json.get("model") if isinstance(self.json, dict) else None
 
 
@@ -116,6 +130,10 @@ class FakeServer:
         return f"{self.url}/v1"
 
     anthropic_url = openai_url
+
+    @property
+    def gemini_url(self) -> str:
+        return f"{self.url}/{gemini.API_VERSION}"
 
     @property
     def ollama_url(self) -> str:
@@ -343,7 +361,21 @@ class FakeServer:
         path, method = rec.path, rec.method
         anthropic_style = "anthropic-version" in rec.headers or "x-api-key" in rec.headers
         proto: type[Protocol] | None = None
-        if method == "POST" and path.endswith("/chat/completions"):
+        gemini_call = _GEMINI_CALL.match(path) if method == "POST" else None
+        if gemini_call is not None:
+            proto = Gemini
+            rec.path_model = gemini_call.group("model")
+        elif method == "GET" and path.endswith(f"/{gemini.API_VERSION}/models"):
+            rec.protocol = "gemini"
+            g = Gemini(Reply(), {})
+            if not self._authorized(rec, "gemini"):
+                status, err = g.auth_error(self._presented_key(rec))
+                await self._send_json(writer, rec, status, err, {}, keep, g.error_indent)
+                return keep
+            page = gemini.model_list(self._all_models(), rec.query, self.page_limit)
+            await self._send_json(writer, rec, 200, page, {}, keep)
+            return keep
+        elif method == "POST" and path.endswith("/chat/completions"):
             proto = OpenAI
         elif method == "POST" and path.endswith("/messages"):
             proto = Anthropic
@@ -378,23 +410,29 @@ class FakeServer:
             await self._send_raw(writer, rec, 404, b"404 page not found", "text/plain", {}, keep)
             return keep
         body = rec.json if isinstance(rec.json, dict) else {}
+        if rec.path_model is not None:
+            body = {**body, "model": rec.path_model}
         rec.protocol = proto.name
         reply = self._reply_for(body)
         p = proto(reply, body)
         if not self._authorized(rec, proto.name):
-            await self._send_json(
-                writer, rec, 401, p.error_body(401, self._presented_key(rec)), {}, keep
-            )
+            status, err = p.auth_error(self._presented_key(rec))
+            await self._send_json(writer, rec, status, err, {}, keep, p.error_indent)
             return keep
         if reply.hang:
             await self._wait_gone(reader, rec)
             return False
         extra = dict(reply.headers)
-        if reply.retry_after is not None:
+        if reply.retry_after is not None and not p.retry_in_body:
             extra["retry-after"] = str(reply.retry_after)
         if reply.status != 200:
             err = p.error_body(reply.status, self._presented_key(rec))
-            await self._send_json(writer, rec, reply.status, err, extra, keep)
+            await self._send_json(writer, rec, reply.status, err, extra, keep, p.error_indent)
+            return keep
+        if gemini_call is not None:
+            if gemini_call.group("method") == "streamGenerateContent":
+                return await self._stream(p, rec, reader, writer, extra, keep)
+            await self._send_json(writer, rec, 200, p.whole(), extra, keep)
             return keep
         if body.get("stream") is False or (proto is Ollama and body.get("stream") is False):
             await self._send_json(writer, rec, 200, p.whole(), extra, keep)
@@ -409,6 +447,10 @@ class FakeServer:
     def _presented_key(self, rec: RequestRecord) -> str | None:
         if "x-api-key" in rec.headers:
             return rec.headers["x-api-key"]
+        if "x-goog-api-key" in rec.headers:
+            return rec.headers["x-goog-api-key"]
+        if "key" in rec.query:  # Gemini also takes ?key= (mmchat never sends it)
+            return rec.query["key"]
         auth = rec.headers.get("authorization", "")
         return auth[7:] if auth.lower().startswith("bearer ") else None
 
@@ -505,10 +547,11 @@ class FakeServer:
         obj: Any,
         extra: dict[str, str],
         keep: bool,
+        indent: int | None = None,
     ) -> None:
-        await self._send_raw(
-            writer, rec, status, json.dumps(obj).encode(), "application/json", extra, keep
-        )
+        payload = json.dumps(obj, indent=indent).encode()
+        ctype = "application/json" + ("; charset=UTF-8" if indent else "")
+        await self._send_raw(writer, rec, status, payload, ctype, extra, keep)
 
     async def _wait_gone(self, reader: asyncio.StreamReader, rec: RequestRecord) -> None:
         while await reader.read(65536):

@@ -72,7 +72,9 @@ def plain_sentence_problems(text: str | None, limit: int = 400) -> list[str]:
         problems.append("traceback")
     if _REPR.search(text):
         problems.append("exception repr")
-    if "internal error" in text:
+    # mmchat's own marker for a bug (turn.py), not a server's "An internal error has
+    # occurred" (Gemini's 500), which is the server's text passed on.
+    if "internal error:" in text:
         problems.append("internal error")
     if "\n" in text:
         problems.append("more than one line")
@@ -177,9 +179,11 @@ def config_for(
 
     ``all_bad`` puts a, b and c on ``bad`` too (every member faulty).
     """
-    x_url = {"openai": server.openai_url, "anthropic": server.anthropic_url}.get(
-        x_kind, server.ollama_url
-    )
+    x_url = {
+        "openai": server.openai_url,
+        "anthropic": server.anthropic_url,
+        "gemini": server.gemini_url,
+    }.get(x_kind, server.ollama_url)
     data: dict[str, Any] = {
         "providers": {
             "good": {

@@ -2,7 +2,7 @@
 
 The providers read real ``httpx.Response`` objects whose body is an async byte stream
 we control (``httpx.MockTransport``), so bytes go through httpx's decoding, httpx-sse
-(OpenAI, Anthropic) or ``aiter_lines`` (Ollama), and the provider's own parsing:
+(OpenAI, Anthropic, Gemini) or ``aiter_lines`` (Ollama), and the provider's own parsing:
 
 * a valid stream, split into chunks at arbitrary byte offsets (inside multi-byte
   characters, inside ``\\r\\n``), with arbitrary text (any Unicode, JSON written with
@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmchat.api import Message
+from mmchat.builtin_kinds import GeminiProviderConfig
 from mmchat.config_schema import (
     AnthropicProviderConfig,
     OllamaProviderConfig,
@@ -42,11 +43,12 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-KINDS = ("openai", "anthropic", "ollama")
+KINDS = ("openai", "anthropic", "ollama", "gemini")
 CONTENT_TYPES = {
     "openai": "text/event-stream; charset=utf-8",
     "anthropic": "text/event-stream; charset=utf-8",
     "ollama": "application/x-ndjson",
+    "gemini": "text/event-stream",
 }
 
 
@@ -97,6 +99,17 @@ def build_stream(kind: str, pieces: list[str], ascii_only: bool, eol: str, comme
             )
         )
         out.append(event("message_stop", {"type": "message_stop"}))
+    elif kind == "gemini":
+
+        def candidate(parts: list[dict[str, Any]], **extra: Any) -> str:
+            chunk = {"candidates": [{"content": {"parts": parts, "role": "model"}, **extra}]}
+            return f"data: {_json(chunk, ascii_only)}{eol}{eol}"
+
+        for piece in pieces:
+            if comments:
+                out.append(f": keep-alive{eol}{eol}")
+            out.append(candidate([{"text": piece}]))
+        out.append(candidate([{"text": ""}], finishReason="STOP"))
     else:
         for piece in pieces:
             line = {"model": "m", "message": {"role": "assistant", "content": piece}, "done": False}
@@ -141,6 +154,8 @@ def provider_config(kind: str) -> Any:
         return OpenAIProviderConfig(kind="openai", base_url="http://test.invalid/v1")
     if kind == "anthropic":
         return AnthropicProviderConfig(kind="anthropic", base_url="http://test.invalid/v1")
+    if kind == "gemini":
+        return GeminiProviderConfig(kind="gemini", base_url="http://test.invalid/v1beta")
     return OllamaProviderConfig(kind="ollama", base_url="http://test.invalid")
 
 
@@ -255,7 +270,9 @@ def test_arbitrary_bytes_only_raise_provider_error(
 KEYS = st.sampled_from(
     ["choices", "delta", "content", "type", "text", "message", "done", "error", "usage",
      "index", "finish_reason", "stop_reason", "input_tokens", "output_tokens", "thinking",
-     "prompt_tokens", "eval_count", "eval_duration", "done_reason", "reasoning_content"]
+     "prompt_tokens", "eval_count", "eval_duration", "done_reason", "reasoning_content",
+     "candidates", "parts", "finishReason", "usageMetadata", "candidatesTokenCount",
+     "promptFeedback", "blockReason", "thought", "details", "code", "status"]
 )  # fmt: skip
 EVENT_TYPES = st.sampled_from(
     ["content_block_delta", "message_start", "message_delta", "message_stop", "text_delta",
@@ -283,7 +300,11 @@ def test_well_formed_json_of_the_wrong_shape_only_raises_provider_error(
     else:
         data = "".join(f"data: {json.dumps(e)}\n\n" for e in events)
         if end:
-            data += "data: [DONE]\n\n" if kind == "openai" else 'data: {"type":"message_stop"}\n\n'
+            data += {
+                "openai": "data: [DONE]\n\n",
+                "anthropic": 'data: {"type":"message_stop"}\n\n',
+                "gemini": 'data: {"candidates":[{"finishReason":"STOP"}]}\n\n',
+            }[kind]
     _text, dones, error = consume(loop, kind, [data.encode()])
     assert error is not None or dones == 1
 

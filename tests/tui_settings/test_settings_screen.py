@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import stat
 import tomllib
+from pathlib import Path
 
-from textual.widgets import Input, Select
+from textual.widgets import Input, Select, Static
 
 from mmchat.config import LoadedConfig
 from mmchat.plugins import discover
@@ -103,4 +104,36 @@ async def test_add_provider_and_model_then_save(loaded: LoadedConfig) -> None:
         "kind": "openai",
         "base_url": "https://api.openai.com/v1",
         "key": "openai",
+    }
+
+
+async def test_third_party_kind_is_offered_with_its_own_form(
+    third_party_kinds: Path, loaded: LoadedConfig
+) -> None:
+    app = _host(loaded)
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, SettingsScreen)
+        await pilot.click("#providers-add")
+        await pilot.pause()
+        editor = screen.query_one("#providers-editor", EntryEditor)
+        kind = editor.query_one("#providers-kind", Select)
+        offered = [str(value) for _, value in kind._options if value is not Select.NULL]
+        assert offered[:4] == ["openai", "anthropic", "ollama", "local"]
+        assert "acme" in offered and "broken" not in offered
+        editor.query_one("#providers-name", Input).value = "acme"
+        kind.value = "acme"
+        await pilot.pause()
+        summary = str(editor.query_one("#providers-kind-summary", Static).render())
+        assert summary == "Acme's chat API: OpenAI's protocol plus a flavour header."
+        editor.query_one("#field-base_url", Input).value = "https://api.acme.test/v1"
+        editor.query_one("#field-flavour", Input).value = "spicy"
+        await screen.action_save()
+        await pilot.pause()
+    data = tomllib.loads(loaded.path.read_text())
+    assert data["providers"]["acme"] == {
+        "kind": "acme",
+        "base_url": "https://api.acme.test/v1",
+        "flavour": "spicy",
     }

@@ -21,8 +21,9 @@ from textual.widgets import Button, DataTable, Input, Label, Static
 
 from mmchat import secrets
 from mmchat.config_schema import Config
+from mmchat.provider_kinds import HttpProviderConfig, key_source
 
-__all__ = ["KeysScreen", "key_name_for", "needs_key"]
+__all__ = ["KeysScreen", "env_var_for", "key_name_for", "needs_key", "takes_key"]
 
 TEST_TIMEOUT = 8.0
 COLUMNS = (
@@ -34,28 +35,39 @@ COLUMNS = (
 )
 
 
-def needs_key(cfg: Any) -> bool:
-    """Whether the engine will look a key up for this provider (as engine.py does)."""
-    return bool(cfg.kind != "local" and (cfg.key or cfg.key_env))
+def takes_key(cfg: Any) -> bool:
+    """Whether the provider's kind can send a key at all (a local model cannot)."""
+    return isinstance(cfg, HttpProviderConfig)
+
+
+def needs_key(name: str, cfg: Any) -> bool:
+    """Whether the engine will look a key up for this provider (the same rule)."""
+    return key_source(name, cfg) is not None
 
 
 def key_name_for(name: str, cfg: Any) -> str:
     return str(getattr(cfg, "key", None) or name)
 
 
+def env_var_for(name: str, cfg: Any) -> str:
+    """The environment variable the key is (or would be) read from."""
+    source = key_source(name, cfg)
+    return source.env if source is not None else secrets.default_env_var(key_name_for(name, cfg))
+
+
 def _status_text(name: str, cfg: Any) -> str:
     """Where the key comes from; runs in a thread (keyring calls may block)."""
-    if cfg.kind == "local":
-        return "not needed (local)"
+    if not takes_key(cfg):
+        return f"not needed ({cfg.kind})"
     key_name = key_name_for(name, cfg)
     try:
-        found = secrets.get_key(key_name, cfg.key_env)
+        found = secrets.get_key(key_name, env_var_for(name, cfg))
     except secrets.SecretStoreUnavailable:
         return "missing (no keyring)"
     except Exception as exc:  # a keyring backend may raise anything
         return f"error: {type(exc).__name__}"
     if found is None:
-        return "missing" if needs_key(cfg) else "not needed (no key in config)"
+        return "missing" if needs_key(name, cfg) else "not needed (no key in config)"
     masked = secrets.mask(found.value)
     if found.source == "keyring":
         return f"in keyring ({masked})"
@@ -109,7 +121,7 @@ class KeysScreen(Screen[None]):
         for key, label in COLUMNS:
             table.add_column(label, key=key)
         for name, cfg in self.config.providers.items():
-            key = "—" if cfg.kind == "local" else key_name_for(name, cfg)
+            key = key_name_for(name, cfg) if takes_key(cfg) else "—"
             table.add_row(name, cfg.kind, key, "…", "", key=name)
         if not self.config.providers:
             self._message("No providers configured: add one in Settings first.")
@@ -137,11 +149,15 @@ class KeysScreen(Screen[None]):
             label.update("")
             return
         cfg = self.config.providers[name]
-        if cfg.kind == "local":
-            label.update(f"{name}: a local model needs no key.")
+        if not takes_key(cfg):
+            label.update(f"{name}: a {cfg.kind} provider needs no key.")
         else:
-            env = cfg.key_env or secrets.default_env_var(key_name_for(name, cfg))
-            hint = "" if cfg.key else f' (add key = "{name}" to [providers.{name}] to use it)'
+            env = env_var_for(name, cfg)
+            hint = (
+                ""
+                if needs_key(name, cfg)
+                else f' (add key = "{name}" to [providers.{name}] to use it)'
+            )
             label.update(
                 f"{name}: keyring entry {key_name_for(name, cfg)!r}{hint}, or export {env}"
             )
@@ -213,10 +229,10 @@ class KeysScreen(Screen[None]):
 
         cfg = self.config.providers[name]
         key: str | None = None
-        if needs_key(cfg):
+        if needs_key(name, cfg):
             try:
                 found = await asyncio.to_thread(
-                    secrets.get_key, key_name_for(name, cfg), getattr(cfg, "key_env", None)
+                    secrets.get_key, key_name_for(name, cfg), env_var_for(name, cfg)
                 )
             except secrets.SecretStoreUnavailable:
                 found = None
@@ -242,12 +258,11 @@ class KeysScreen(Screen[None]):
         if name is None:
             return
         cfg = self.config.providers[name]
-        if cfg.kind == "local":
-            self._message("Local models need no key.", error=True)
+        if not takes_key(cfg):
+            self._message(f"A {cfg.kind} provider needs no key.", error=True)
         elif not self.usable:
             self._message(
-                "No usable keyring: export "
-                f"{cfg.key_env or secrets.default_env_var(key_name_for(name, cfg))} "
+                f"No usable keyring: export {env_var_for(name, cfg)} "
                 "instead. mmchat never writes keys to a plaintext file.",
                 error=True,
             )
@@ -259,7 +274,7 @@ class KeysScreen(Screen[None]):
     @on(Button.Pressed, "#key-delete")
     def action_delete(self) -> None:
         name = self.selected()
-        if name is not None and self.config.providers[name].kind != "local":
+        if name is not None and takes_key(self.config.providers[name]):
             self._remove(key_name_for(name, self.config.providers[name]))
 
     @on(Button.Pressed, "#key-test")

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Static
 
 from mmchat.config import LoadedConfig, save_config
-from mmchat.config_schema import Config
+from mmchat.config_schema import Config, LocalProviderConfig
 
 __all__ = [
     "KNOWN_SERVERS",
@@ -83,7 +83,7 @@ def needs_onboarding(config: Config) -> bool:
         provider = config.providers.get(model.provider)
         if provider is None:
             continue
-        if provider.kind != "local":
+        if not isinstance(provider, LocalProviderConfig):
             return False
         if embedded or (
             provider.path
@@ -230,7 +230,8 @@ class OnboardingScreen(Screen[None]):
             yield VerticalScroll(Static("Scanning loopback ports…", classes="muted"), id="servers")
             yield Static("Cloud providers", classes="title")
             yield Static(
-                'Add a provider in Settings (kind openai or anthropic, key = "openai"), '
+                "Add a provider in Settings (kind openai, anthropic or gemini; "
+                'key = "openai"), '
                 "then store its API key in the OS keyring with `mmchat keys set openai` or "
                 "from the Keys screen (command palette → Keys). Keys never go in "
                 "config.toml; exporting OPENAI_API_KEY works too.",

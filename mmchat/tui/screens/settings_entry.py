@@ -17,28 +17,29 @@ from textual import on
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Input, Label, Select, Static
 
-from mmchat.config_schema import (
-    NAME_PATTERN,
-    AnthropicProviderConfig,
-    LocalProviderConfig,
-    ModelConfig,
-    OllamaProviderConfig,
-    OpenAIProviderConfig,
-    PresetConfig,
-)
+from mmchat import provider_kinds
+from mmchat.config_schema import NAME_PATTERN, ModelConfig, PresetConfig
 from mmchat.plugins import Registry
 from mmchat.tui.forms import ModelForm
 
-__all__ = ["PROVIDER_KINDS", "EditorContext", "EntryEditor"]
+__all__ = ["EditorContext", "EntryEditor", "kind_choices", "kind_summary"]
 
-PROVIDER_KINDS: dict[str, type[BaseModel]] = {
-    "openai": OpenAIProviderConfig,
-    "anthropic": AnthropicProviderConfig,
-    "ollama": OllamaProviderConfig,
-    "local": LocalProviderConfig,
-}
 _NAME = re.compile(NAME_PATTERN)
 _VARIANT_KEY = {"providers": "kind", "presets": "strategy"}
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """The kind picker's (label, value) pairs: every installed kind."""
+    return [(k.name, k.name) for k in provider_kinds.kinds()]
+
+
+def kind_summary(name: str) -> str:
+    kind = provider_kinds.get(name)
+    return kind.summary if kind is not None else ""
+
+
+class _UnknownKind(BaseModel):
+    """A provider whose kind is not installed (any more): nothing to edit here."""
 
 
 class _RawOptions(BaseModel):
@@ -58,6 +59,10 @@ class EditorContext:
 
 class EntryEditor(VerticalScroll):
     """Edits one entry of ``section`` ("providers", "models" or "presets")."""
+
+    DEFAULT_CSS = """
+    EntryEditor #providers-kind-summary { color: $text-muted; padding: 0 1 1 10; }
+    """
 
     def __init__(self, section: str, registry: Registry, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="editor")
@@ -98,13 +103,16 @@ class EntryEditor(VerticalScroll):
                 self._row(
                     "Kind",
                     Select(
-                        [(k, k) for k in PROVIDER_KINDS],
+                        kind_choices(),
                         value=self.variant,
                         allow_blank=False,
                         id="providers-kind",
                         compact=True,
                     ),
                 )
+            )
+            rows.append(
+                Static(kind_summary(self.variant), id="providers-kind-summary", markup=False)
             )
             rows.append(self._provider_form(values))
         elif self.section == "models":
@@ -144,7 +152,8 @@ class EntryEditor(VerticalScroll):
         return Horizontal(Label(f"{label} ", classes="form-label"), widget, classes="name-row")
 
     def _provider_form(self, values: dict[str, Any]) -> ModelForm:
-        cls = PROVIDER_KINDS[self.variant]
+        kind = provider_kinds.get(self.variant)
+        cls = kind.config if kind is not None else _UnknownKind
         kept = {k: v for k, v in values.items() if k in cls.model_fields}
         return ModelForm(cls, kept, exclude=("kind",), id="providers-form")
 
@@ -166,6 +175,7 @@ class EntryEditor(VerticalScroll):
     @on(Select.Changed, "#providers-kind")
     async def _kind_changed(self, event: Select.Changed) -> None:
         event.stop()
+        self.query_one("#providers-kind-summary", Static).update(kind_summary(str(event.value)))
         await self._switch(str(event.value), "#providers-form")
 
     @on(Select.Changed, "#presets-form #field-strategy")
