@@ -176,7 +176,7 @@ def test_models_lists_aliases_and_what_each_provider_offers(
     assert "alias a" in result.stdout and "test-model" in result.stdout
 
 
-def test_plugins_lists_all_nine_and_the_presets(configured: Path) -> None:
+def test_plugins_lists_all_twelve_and_the_presets(configured: Path) -> None:
     result = mmchat("plugins")
     assert result.returncode == 0, result.stdout + result.stderr
     for name in (
@@ -189,6 +189,9 @@ def test_plugins_lists_all_nine_and_the_presets(configured: Path) -> None:
         "ensemble",
         "planner",
         "supervisor",
+        "moa",
+        "council",
+        "debate",
     ):
         assert f"\n{name} " in f"\n{result.stdout}"
     assert "both (fanout)" in result.stdout

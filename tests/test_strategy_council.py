@@ -10,12 +10,15 @@ import pytest
 from mmchat_strategies.council import CouncilOptions, aggregate, positions
 
 from mmchat.api import CouncilDetail, LaneResult, Note, RankingRun
+from mmchat.engine import Engine
+from mmchat.plugins import discover
 from tests.fakeserver import Reply
 from tests.fakeserver.server import FakeServer
 from tests.harness import (
     assert_cancelled,
     decisions,
     lanes,
+    make_config,
     make_engine,
     run,
     run_and_cancel,
@@ -262,3 +265,10 @@ def test_positions_and_the_aggregate() -> None:
         ("l3", 1.5, 1.0, 2),
         ("l2", 2.0, 0.0, 1),
     ]
+
+
+def test_a_chair_that_also_sits_on_the_council_is_warned_about(fake_server: FakeServer) -> None:
+    config = make_config(fake_server, presets(chair="a"))
+    warnings = Engine(config, discover([])).preset_warnings()
+    assert any("chair 'a' is also a member" in w for w in warnings), warnings
+    assert Engine(make_config(fake_server, presets()), discover([])).preset_warnings() == []

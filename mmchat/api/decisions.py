@@ -487,7 +487,7 @@ class LayerDetail(DecisionDetail):
     def lines(self) -> list[str]:
         answered = sum(m.status == "done" for m in self.members)
         if self.number == 1:
-            head = f"Layer 1 of {self.of}: {len(self.members)} proposer(s) answered at once"
+            head = f"Layer 1 of {self.of}: {len(self.members)} proposer(s), asked at once"
         elif self.number == self.of:
             who = self.members[0].model if self.members else "the aggregator"
             head = f"Layer {self.number} of {self.of}: {who} wrote the answer"

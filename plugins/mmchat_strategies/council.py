@@ -55,7 +55,7 @@ REVIEW_CHARS = 1200  # of each ranker's reasoning passed to the chair
 
 class CouncilOptions(StrategyOptions):
     models: list[ModelRef] = models_option(
-        ["local", "precise", "creative"],
+        ["local", "creative", "terse"],
         "Council members: each answers, then ranks the others (0-8)",
         max_length=8,
     )
@@ -117,6 +117,16 @@ class Council(Strategy):
     summary = "Every member answers and ranks the others' answers; a chair writes the answer."
     view = "tally"
     Options = CouncilOptions
+
+    @classmethod
+    def warnings(cls, options: StrategyOptions) -> list[str]:
+        assert isinstance(options, CouncilOptions)
+        if options.chair in options.models:
+            return [
+                f"chair {options.chair!r} is also a member: it weighs its own answer "
+                "(self-preference); name a model that does not sit on the council"
+            ]
+        return []
 
     async def run(self, ctx: Context, options: CouncilOptions) -> Answer:
         members = members_of(options.models, options.member_presets)

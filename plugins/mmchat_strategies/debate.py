@@ -55,7 +55,7 @@ from mmchat_strategies.consensus import reached
 
 class DebateOptions(AgreementOptions):
     models: list[ModelRef] = models_option(
-        ["local", "precise", "creative"],
+        ["local", "creative", "terse"],
         "Debaters: they answer, read each other's answers and revise (0-8)",
         max_length=8,
     )

@@ -51,7 +51,7 @@ MAX_LAYERS = 4
 
 class MoaOptions(StrategyOptions):
     proposers: list[ModelRef] = models_option(
-        ["local", "precise", "creative"], "Models that answer first, at once (0-8)", max_length=8
+        ["local", "creative", "terse"], "Models that answer first, at once (0-8)", max_length=8
     )
     proposer_presets: list[str] = preset_option(
         [], "Presets that propose too, each as one proposer (its final answer)"
