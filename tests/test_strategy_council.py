@@ -205,6 +205,24 @@ async def test_one_answer_is_kept_as_it_is_and_none_fails_the_turn(
     assert outcome.status == "failed" and "no member answered" in (outcome.error or "")
 
 
+async def test_two_answers_go_to_the_chair_unranked(fake_server: FakeServer) -> None:
+    for alias in "ab":
+        fake_server.script_fn(f"model-{alias}", member(alias))
+    fake_server.script("model-c", Reply(status=500))
+    fake_server.script("model-big", "Paris.")
+    engine = make_engine(fake_server, presets())
+    outcome, events = await run(engine, "council", "Capital of France?")
+    await engine.aclose()
+    assert outcome.text == "Paris."
+    assert [len(prompts_to(fake_server, f"model-{alias}")) for alias in "ab"] == [1, 1]
+    (council,) = decisions(events, "council")
+    assert council.summary == "two answers, nothing to rank: the chair weighs them alone"
+    assert isinstance(council.detail, CouncilDetail) and council.detail.rankings == ()
+    assert council.detail.lines()[:2] == ["a: not ranked.", "b: not ranked."]
+    (chair,) = prompts_to(fake_server, "model-big")
+    assert ANSWERS["a"] in chair and ANSWERS["b"] in chair and "(no usable rankings)" in chair
+
+
 async def test_without_the_chair_the_answer_ranked_best_is_kept(fake_server: FakeServer) -> None:
     for alias in "abc":
         fake_server.script_fn(f"model-{alias}", member(alias))

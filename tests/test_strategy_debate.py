@@ -71,6 +71,7 @@ async def test_debaters_revise_seeing_the_others_until_they_agree(
     first, second = rounds_of(events)
     assert not first.stop and first.tally.agreement == round(1 / 3, 3)
     assert first.reason == "agreement 33% < 67%; the arbiter is 0.3 sure"
+    assert first.lines()[0] == "Round 1 of at most 3: agreement 33% (stop at 67%); another round."
     assert second.stop and second.reason == "3 of 3 agree (100%)" and second.confidence == 0.95
     assert second.lines()[:2] == [
         "Round 2 of at most 3: agreement 100% (stop at 67%); the debate stops: "

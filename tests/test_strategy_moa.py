@@ -90,12 +90,12 @@ async def test_each_layer_sees_every_answer_of_the_one_before_anonymised(
     ]
     assert isinstance(details[1], LayerDetail)
     assert details[1].lines()[0] == (
-        "Layer 2 of 3: 3 aggregator(s), shown the 3 answer(s) of layer 1 "
+        "Layer 2 of 3: 3 aggregator(s), each shown the 3 answer(s) of layer 1 "
         "(anonymised, shuffled); 3 of 3 gave an answer."
     )
     assert details[2].lines() == [
-        "Layer 3 of 3: big wrote the answer, shown the 3 answer(s) of layer 2 "
-        "(anonymised, shuffled); 1 of 1 gave an answer."
+        "Layer 3 of 3: big, shown the 3 answer(s) of layer 2 (anonymised, shuffled), "
+        "wrote the answer."
     ]
     nodes = plan_nodes(events)
     assert nodes["moa"].state == "done"
@@ -163,6 +163,8 @@ async def test_without_the_aggregator_the_most_agreed_answer_is_kept(
     assert final.summary == "the aggregator failed"
     assert isinstance(final.detail, LayerDetail) and final.detail.of == 2
     assert "most of layer 1 agreed on" in final.detail.fallback
+    assert final.detail.lines()[0].endswith("(anonymised, shuffled), gave no answer.")
+    assert final.detail.lines()[1].startswith("Failed: big (") and "503" in final.detail.lines()[1]
     assert any(isinstance(e, Note) and e.level == "warning" and "keeping" in e.text
                for e in events)  # fmt: skip
     assert plan_nodes(events)["aggregate"].state == "failed"

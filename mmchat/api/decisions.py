@@ -466,10 +466,10 @@ class FanoutDetail(DecisionDetail):
 # ---------------------------------------------------------------- combining answers
 
 
-def _failed_line(members: tuple[LaneOutcome, ...]) -> list[str]:
+def _failed_line(members: tuple[LaneOutcome, ...], said: str = "Failed, so left out") -> list[str]:
     failed = [f"{m.model} ({short(m.error or m.status, 50)})" for m in members
               if m.status != "done"]  # fmt: skip
-    return [f"Failed, so left out: {', '.join(failed)}."] if failed else []
+    return [f"{said}: {', '.join(failed)}."] if failed else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,20 +486,24 @@ class LayerDetail(DecisionDetail):
 
     def lines(self) -> list[str]:
         answered = sum(m.status == "done" for m in self.members)
+        shown = (
+            f"shown the {self.shown} answer(s) of layer {self.shown_from} (anonymised, shuffled)"
+        )
+        head = f"Layer {self.number} of {self.of}: "
         if self.number == 1:
-            head = f"Layer 1 of {self.of}: {len(self.members)} proposer(s), asked at once"
+            head += f"{len(self.members)} proposer(s), asked at once"
         elif self.number == self.of:
             who = self.members[0].model if self.members else "the aggregator"
-            head = f"Layer {self.number} of {self.of}: {who} wrote the answer"
+            did = "wrote the answer" if answered else "gave no answer"
+            head += f"{who}, {shown}, {did}."
         else:
-            head = f"Layer {self.number} of {self.of}: {len(self.members)} aggregator(s)"
-        if self.number > 1:
-            head += (
-                f", shown the {self.shown} answer(s) of layer {self.shown_from}"
-                " (anonymised, shuffled)"
-            )
-        out = [f"{head}; {answered} of {len(self.members)} gave an answer."]
-        out += _failed_line(self.members)
+            head += f"{len(self.members)} aggregator(s), each {shown}"
+        if self.number != self.of:
+            head += f"; {answered} of {len(self.members)} gave an answer."
+        failed = _failed_line(
+            self.members, "Failed" if self.number == self.of else "Failed, so left out"
+        )
+        out = [head, *failed]
         return out + ([self.fallback] if self.fallback else [])
 
 
@@ -541,6 +545,8 @@ class CouncilDetail(DecisionDetail):
         out = [
             f"{row.model}: mean rank {row.mean_rank:g} from {row.rankings} ranking(s), "
             f"Borda {row.borda:g}."
+            if row.rankings
+            else f"{row.model}: not ranked."
             for row in self.rows
         ]
         for run in self.rankings:
@@ -572,10 +578,10 @@ class RoundDetail(DecisionDetail):
     notes: tuple[str, ...] = ()  # fallbacks the comparison took
 
     def lines(self) -> list[str]:
-        verdict = "the debate stops" if self.stop else "another round"
+        verdict = f"the debate stops: {self.reason}" if self.stop else "another round"
         out = [
             f"Round {self.number} of at most {self.of}: agreement {self.tally.agreement:.0%} "
-            f"(stop at {self.agreement_threshold:.0%}); {verdict}: {self.reason}."
+            f"(stop at {self.agreement_threshold:.0%}); {verdict}."
         ]
         if self.arbiter and self.confidence is not None:
             against = (

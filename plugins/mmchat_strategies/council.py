@@ -146,7 +146,9 @@ class Council(Strategy):
         label_of = dict(
             zip([a.lane for a in shuffled(answers, rng)], labels(len(answers)), strict=True)
         )
-        runs, reviews = await self.rank(ctx, answered, label_of, rng)
+        # With two answers each member could only "rank" the other one: nothing to learn.
+        ranked = len(answered) > 2
+        runs, reviews = await self.rank(ctx, answered, label_of, rng) if ranked else ([], [])
         rows = aggregate(answers, runs)
         best = rows[0]
         counted = sum(run.status == "done" for run in runs)
@@ -155,6 +157,8 @@ class Council(Strategy):
             f"{counted} of {len(runs)} rankings counted"
             if counted
             else "no usable ranking: the chair weighs the answers alone"
+            if ranked
+            else "two answers, nothing to rank: the chair weighs them alone"
         )
         ctx.emit(
             Decision(
