@@ -290,3 +290,24 @@ def test_a_chair_that_also_sits_on_the_council_is_warned_about(fake_server: Fake
     warnings = Engine(config, discover([])).preset_warnings()
     assert any("chair 'a' is also a member" in w for w in warnings), warnings
     assert Engine(make_config(fake_server, presets()), discover([])).preset_warnings() == []
+
+
+async def test_a_council_stops_at_its_budget(fake_server: FakeServer) -> None:
+    """Answers and rankings are paid lanes like any other: once they spend the budget
+    the turn stops, before the chair is asked."""
+    for alias in "abc":
+        fake_server.script_fn(f"model-{alias}", member(alias))
+    fake_server.script("model-big", "Paris.")
+    priced = {
+        alias: {"provider": "fake", "model": f"model-{alias}", "price_in": 0.0,
+                "price_out": 1000.0, "max_tokens": 10}
+        for alias in ("a", "b", "c", "big")
+    }  # fmt: skip
+    council = {**presets()["council"], "budget": 0.05}  # the estimate (4 × 10 tokens) fits
+    engine = make_engine(fake_server, {"council": council}, models=priced)
+    outcome, events = await run(engine, "council", "Capital of France?")
+    await engine.aclose()
+    assert outcome.status == "failed" and "budget of $0.0500" in (outcome.error or "")
+    assert not prompts_to(fake_server, "model-big")
+    roles = [lane.role for lane in lanes(events)]
+    assert "chair" not in roles and roles[:3] == ["answer"] * 3
