@@ -200,7 +200,7 @@ def test_ask_and_models_with_a_gemini_provider(fake_server: FakeServer, configur
     assert "offers 3 model(s): test-model, other-model, model-g\n" in listed.stdout
 
 
-def test_plugins_lists_all_nine_and_the_presets(configured: Path) -> None:
+def test_plugins_lists_all_twelve_and_the_presets(configured: Path) -> None:
     result = mmchat("plugins")
     assert result.returncode == 0, result.stdout + result.stderr
     for name in (
@@ -213,6 +213,9 @@ def test_plugins_lists_all_nine_and_the_presets(configured: Path) -> None:
         "ensemble",
         "planner",
         "supervisor",
+        "moa",
+        "council",
+        "debate",
     ):
         assert f"\n{name} " in f"\n{result.stdout}"
     assert "both (fanout)" in result.stdout

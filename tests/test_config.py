@@ -59,6 +59,9 @@ def test_default_template_is_valid() -> None:
         "ensemble",
         "plan",
         "supervise",
+        "moa",
+        "council",
+        "debate",
     }
     assert config.presets["pipeline"].options["stages"][1]["model"] == "precise"
     assert config.presets["agree"].options["threshold"] == 0.67

@@ -15,6 +15,7 @@ from mmchat.plugins import discover
 BUILT_IN = {
     "single", "pipeline", "router", "fanout", "voting",
     "consensus", "ensemble", "planner", "supervisor",
+    "moa", "council", "debate",
 }  # fmt: skip
 
 

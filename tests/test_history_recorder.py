@@ -31,7 +31,7 @@ from mmchat.history.replay import replay_events
 from mmchat.history.store import Store
 from tests.fakeserver import Reply
 from tests.fakeserver.server import FakeServer
-from tests.harness import make_engine, run, run_and_cancel
+from tests.harness import make_engine, run, run_and_cancel, user_text
 
 PLAN = json.dumps(
     [
@@ -65,14 +65,24 @@ PRESETS: dict[str, dict[str, Any]] = {
     "plan": {"strategy": "planner", "options": {"planner": "judge", "executors": {"default": "a"}}},
     "supervise": {"strategy": "supervisor", "options": {"supervisor": "big", "workers": ["a"]}},
     "compare": {"strategy": "fanout", "options": {"models": ["a", "b"]}},
-}
+    "moa": {"strategy": "moa", "options": {"proposers": ["a", "c"], "layers": [["b"]],
+                                           "aggregator": "big"}},
+    "council": {"strategy": "council", "options": {"models": ["a", "b", "c"], "chair": "big"}},
+    "debate": {"strategy": "debate", "options": {"models": ["a", "b", "c"], "arbiter": "big"}},
+}  # fmt: skip
+
+
+def answering(text: str, **reply: Any) -> Any:
+    """Says ``text``; asked to rank answers (a council), ranks them."""
+    ranking = "FINAL RANKING:\n1. Response B\n2. Response A"
+    return lambda body: Reply(text=ranking if "FINAL RANKING" in user_text(body) else text, **reply)
 
 
 def script_all(server: FakeServer) -> None:
-    server.script_fn("model-a", lambda body: Reply(text="Paris is the answer.", reasoning="hmm"))
-    server.script_fn("model-b", lambda body: Reply(text="Paris is the answer."))
-    server.script_fn("model-c", lambda body: Reply(text="Lyon."))
-    server.script_fn("model-big", lambda body: Reply(text="ACCEPT\nParis."))
+    server.script_fn("model-a", answering("Paris is the answer.", reasoning="hmm"))
+    server.script_fn("model-b", answering("Paris is the answer."))
+    server.script_fn("model-c", answering("Lyon."))
+    server.script_fn("model-big", lambda body: Reply(text="ACCEPT\nParis.\nConfidence: 0.9"))
     server.script("model-judge", "code", '{"A": 7, "B": 5}', PLAN, "final synthesis")
 
 

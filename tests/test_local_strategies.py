@@ -1,4 +1,4 @@
-"""Each of the nine strategies once, end to end, on the embedded local model.
+"""Each of the twelve strategies once, end to end, on the embedded local model.
 
 Runs ``mmchat ask --json --no-save --strategy PRESET`` as a subprocess with throwaway
 config/data dirs, so the first run writes the shipped default config (whose presets
@@ -59,6 +59,9 @@ PRESETS: dict[str, tuple[str, int, set[str]]] = {
     "ensemble": ("ensemble", 3, {"scores"}),
     "plan": ("planner", 2, {"plan"}),
     "supervise": ("supervisor", 3, {"assignments"}),
+    "moa": ("moa", 7, {"moa-layer"}),  # 3 proposers, 3 aggregators, the aggregator
+    "council": ("council", 4, {"council"}),  # 3 answers, (3 rankings), the chair
+    "debate": ("debate", 4, {"debate-round"}),  # 3 debaters and the arbiter a round
 }
 
 

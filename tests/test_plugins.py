@@ -19,10 +19,13 @@ BUILTINS = {
     "ensemble",
     "planner",
     "supervisor",
+    "moa",
+    "council",
+    "debate",
 }
 
 
-def test_all_nine_builtins_load_through_entry_points() -> None:
+def test_all_twelve_builtins_load_through_entry_points() -> None:
     registry = discover([])
     assert set(registry.names()) >= BUILTINS
     assert not [f for f in registry.failures if f.name in BUILTINS]

@@ -20,6 +20,7 @@ __all__ = [
     "AnswerGroup",
     "AssignmentsDetail",
     "ConsensusDetail",
+    "CouncilDetail",
     "CustomDetail",
     "DecisionDetail",
     "EscalationDetail",
@@ -27,9 +28,13 @@ __all__ = [
     "FanoutDetail",
     "JudgeRun",
     "LaneOutcome",
+    "LayerDetail",
     "PlanDetail",
     "PlanStepInfo",
+    "RankRow",
+    "RankingRun",
     "ReviewDetail",
+    "RoundDetail",
     "RouteDetail",
     "RouteSource",
     "ScoreRow",
@@ -456,3 +461,136 @@ class FanoutDetail(DecisionDetail):
         failed = [f"{o.model} ({short(o.error or o.status, 50)})" for o in self.lanes
                   if o.status != "done"]  # fmt: skip
         return [f"Failed: {', '.join(failed)}."] if failed else []
+
+
+# ---------------------------------------------------------------- combining answers
+
+
+def _failed_line(members: tuple[LaneOutcome, ...], said: str = "Failed, so left out") -> list[str]:
+    failed = [f"{m.model} ({short(m.error or m.status, 50)})" for m in members
+              if m.status != "done"]  # fmt: skip
+    return [f"{said}: {', '.join(failed)}."] if failed else []
+
+
+@dataclass(frozen=True, slots=True)
+class LayerDetail(DecisionDetail):
+    """One layer of a mixture of agents finished: who answered, and what it was shown."""
+
+    kind: ClassVar[str] = "moa-layer"
+    number: int  # 1: the proposers
+    of: int  # layers in all, the final aggregator's included
+    members: tuple[LaneOutcome, ...]
+    shown: int = 0  # answers of the layer before that each member was shown
+    shown_from: int = 0  # which layer those answers came from (an empty layer is skipped)
+    fallback: str = ""  # what was done instead when the layer gave nothing usable
+
+    def lines(self) -> list[str]:
+        answered = sum(m.status == "done" for m in self.members)
+        shown = (
+            f"shown the {self.shown} answer(s) of layer {self.shown_from} (anonymised, shuffled)"
+        )
+        head = f"Layer {self.number} of {self.of}: "
+        if self.number == 1:
+            head += f"{len(self.members)} proposer(s), asked at once"
+        elif self.number == self.of:
+            who = self.members[0].model if self.members else "the aggregator"
+            did = "wrote the answer" if answered else "gave no answer"
+            head += f"{who}, {shown}, {did}."
+        else:
+            head += f"{len(self.members)} aggregator(s), each {shown}"
+        if self.number != self.of:
+            head += f"; {answered} of {len(self.members)} gave an answer."
+        failed = _failed_line(
+            self.members, "Failed" if self.number == self.of else "Failed, so left out"
+        )
+        out = [head, *failed]
+        return out + ([self.fallback] if self.fallback else [])
+
+
+@dataclass(frozen=True, slots=True)
+class RankingRun:
+    """One council member's ranking of the others' answers."""
+
+    ranker: str  # the member who ranked
+    lane: str
+    status: str  # done, failed, unparseable
+    order: tuple[str, ...] = ()  # the lanes in the order the ranker saw them
+    ranking: tuple[str, ...] = ()  # the lanes it ranked, best first
+    ranked_models: tuple[str, ...] = ()  # the same, by member
+    complete: bool = True  # it placed every answer it was shown
+
+
+@dataclass(frozen=True, slots=True)
+class RankRow:
+    """One answer's place in the aggregate of the rankings."""
+
+    lane: str
+    model: str
+    mean_rank: float  # 1 = ranked best by everyone who ranked it
+    borda: float  # points: the number of answers ranked below it, summed
+    rankings: int  # how many rankings placed it
+
+
+@dataclass(frozen=True, slots=True)
+class CouncilDetail(DecisionDetail):
+    """How the council ranked each other's answers, and the aggregate the chair sees."""
+
+    kind: ClassVar[str] = "council"
+    rows: tuple[RankRow, ...]  # best first
+    rankings: tuple[RankingRun, ...]
+    chair: str
+    excluded: tuple[Excluded, ...] = ()
+
+    def lines(self) -> list[str]:
+        out = [
+            f"{row.model}: mean rank {row.mean_rank:g} from {row.rankings} ranking(s), "
+            f"Borda {row.borda:g}."
+            if row.rankings
+            else f"{row.model}: not ranked."
+            for row in self.rows
+        ]
+        for run in self.rankings:
+            if run.status == "done":
+                part = "" if run.complete else " (the rest ranked last)"
+                out.append(f"{run.ranker} ranked {' > '.join(run.ranked_models)}{part}.")
+        unusable = [f"{r.ranker} ({r.status})" for r in self.rankings if r.status != "done"]
+        if unusable:
+            out.append(f"Rankings not counted: {', '.join(unusable)}.")
+        return out + _excluded_line(self.excluded)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundDetail(DecisionDetail):
+    """One round of a debate: the measured agreement, the arbiter's confidence, and
+    whether the debate stops here."""
+
+    kind: ClassVar[str] = "debate-round"
+    number: int
+    of: int  # the most rounds there may be
+    tally: Tally
+    agreement_threshold: float
+    stop: bool
+    reason: str
+    confidence: float | None = None  # the arbiter's, as read from its reply
+    confidence_threshold: float | None = None
+    arbiter: str = ""
+    arbiter_status: str = ""  # done, failed, unreadable ("" without an arbiter)
+    notes: tuple[str, ...] = ()  # fallbacks the comparison took
+
+    def lines(self) -> list[str]:
+        verdict = f"the debate stops: {self.reason}" if self.stop else "another round"
+        out = [
+            f"Round {self.number} of at most {self.of}: agreement {self.tally.agreement:.0%} "
+            f"(stop at {self.agreement_threshold:.0%}); {verdict}."
+        ]
+        if self.arbiter and self.confidence is not None:
+            against = (
+                f" (stop at {self.confidence_threshold:g})"
+                if self.confidence_threshold is not None
+                else ""
+            )
+            out.append(f"The arbiter {self.arbiter} says it is {self.confidence:g} sure{against}.")
+        elif self.arbiter:
+            out.append(f"The arbiter {self.arbiter} gave no confidence ({self.arbiter_status}).")
+        out.append(f"Answers compared by {method_words(self.tally.method)}.")
+        return out + self.tally.lines() + list(self.notes)

@@ -111,6 +111,8 @@ def good_model(body: dict[str, Any]) -> str:
         return f"ACCEPT\n{FINAL}"
     if "Results of the plan's steps" in text or "Write the final answer" in text:
         return FINAL
+    if "FINAL RANKING" in text:  # a council member ranks the others' answers
+        return "FINAL RANKING:\n1. Response A\n2. Response B\n3. Response C"
     return GOOD_ANSWER
 
 
@@ -148,6 +150,9 @@ def preset_for(strategy: str, faulty: str = "x") -> dict[str, Any]:
         "ensemble": {"models": {"a": 1.0, x: 1.0, "b": 1.0}, "scoring": "rule"},
         "planner": {"planner": "a", "executors": {"code": x, "default": "b"}},
         "supervisor": {"supervisor": "a", "workers": [x, "b"], "max_rounds": 1},
+        "moa": {"proposers": ["a", x, "b"], "layers": 1, "aggregator": "c"},
+        "council": {"models": ["a", x, "b"], "chair": "c"},
+        "debate": {"models": ["a", x, "b"], "arbiter": "c", "max_rounds": 2},
     }[strategy]
     return {"strategy": strategy, "options": options, "time_limit": 60.0}
 
@@ -162,6 +167,9 @@ STRATEGIES = (
     "ensemble",
     "planner",
     "supervisor",
+    "moa",
+    "council",
+    "debate",
 )
 
 

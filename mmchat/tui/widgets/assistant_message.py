@@ -28,11 +28,13 @@ from mmchat.api import (
     LaneClosed,
     LaneOpened,
     LaneRetrying,
+    LayerDetail,
     Note,
     PlanDetail,
     PlanNode,
     ReasoningDelta,
     ReviewDetail,
+    RoundDetail,
     RouteDetail,
     StageDetail,
     TextDelta,
@@ -69,6 +71,7 @@ DECISION_VIEWS: dict[type[DecisionDetail], DecisionSlot] = {
     **dict.fromkeys(
         (StageDetail, PlanDetail, AssignmentsDetail, ReviewDetail, FanoutDetail), "list"
     ),
+    **dict.fromkeys((LayerDetail, RoundDetail), "list"),  # beside the moa / debate tree
 }
 
 

@@ -1,5 +1,5 @@
-"""Voting / consensus / ensemble: member answers, tally and agreement vs threshold,
-escalation and why, and the score × weight table."""
+"""Voting / consensus / ensemble / council: member answers, tally and agreement vs
+threshold, escalation and why, the score × weight table, and the council's rankings."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from textual.widgets import Collapsible, Static
 
 from mmchat.api import (
     ConsensusDetail,
+    CouncilDetail,
     DecisionDetail,
     EscalationDetail,
     LaneClosed,
@@ -36,6 +37,7 @@ TALLY_DETAILS: tuple[type[DecisionDetail], ...] = (
     ConsensusDetail,
     EscalationDetail,
     ScoresDetail,
+    CouncilDetail,
 )
 
 BAR_WIDTH = 24
@@ -106,6 +108,7 @@ class TallyView(Vertical):
     TallyView > .tally-summary { height: auto; padding: 0 1; }
     TallyView > .tally-escalation { height: auto; padding: 0 1; color: $warning; }
     TallyView > .tally-scores { height: auto; padding: 0 1; }
+    TallyView > .tally-ranks { height: auto; padding: 0 1; }
     """
 
     def __init__(self) -> None:
@@ -116,15 +119,17 @@ class TallyView(Vertical):
         self._summary = Static(classes="tally-summary")
         self._escalation = Static(classes="tally-escalation")
         self._scores = Static(classes="tally-scores")
+        self._ranks = Static(classes="tally-ranks")
 
     def compose(self) -> ComposeResult:
         yield self._members_box
         yield self._summary
         yield self._escalation
         yield self._scores
+        yield self._ranks
 
     def on_mount(self) -> None:
-        for widget in (self._summary, self._escalation, self._scores):
+        for widget in (self._summary, self._escalation, self._scores, self._ranks):
             widget.display = False
 
     # -- lanes -----------------------------------------------------------------------
@@ -162,6 +167,8 @@ class TallyView(Vertical):
             self._escalation.display = True
         elif isinstance(detail, (VoteDetail, ConsensusDetail)):
             self._show_tally(summary, detail)
+        elif isinstance(detail, CouncilDetail):
+            self._show_ranks(summary, detail)
 
     def _show_tally(self, summary: str, detail: VoteDetail | ConsensusDetail) -> None:
         tally = detail.tally
@@ -198,3 +205,32 @@ class TallyView(Vertical):
         lines += [f"[dim]{escape(text)}[/dim]" for text in detail.lines()[len(detail.rows) :]]
         self._scores.update("\n".join(lines))
         self._scores.display = True
+
+    def _show_ranks(self, summary: str, detail: CouncilDetail) -> None:
+        """The aggregate of the council's rankings (best first), then each ranking."""
+        lines = [
+            f"[b]council[/b]: {escape(summary)}",
+            f"  {'answer':<18} {'mean rank':>9} {'Borda':>6} {'rankings':>8}",
+        ]
+        for index, row in enumerate(detail.rows):
+            best = index == 0 and row.rankings > 0
+            rank = f"{row.mean_rank:>9.2f}" if row.rankings else f"{'–':>9}"
+            line = (
+                f"{'★' if best else ' '} {escape(row.model[:18]):<18} {rank}"
+                f" {row.borda:>6g} {row.rankings:>8}"
+            )
+            lines.append(f"[b]{line}[/b]" if best else line)
+        for run in detail.rankings:
+            if run.status == "done":
+                rest = "" if run.complete else " (the rest last)"
+                ranked = " > ".join(run.ranked_models)
+                lines.append(f"[dim]  {escape(run.ranker)} ranked {escape(ranked)}{rest}[/dim]")
+        unusable = [f"{r.ranker} ({r.status})" for r in detail.rankings if r.status != "done"]
+        if unusable:
+            lines.append(f"[dim]rankings not counted: {escape(', '.join(unusable))}[/dim]")
+        if detail.excluded:
+            names = ", ".join(f"{e.model} ({e.why})" for e in detail.excluded)
+            lines.append(f"[dim]not counted: {escape(_short(names, 120))}[/dim]")
+        lines.append(f"[dim]the chair, {escape(detail.chair)}, writes the answer from these[/dim]")
+        self._ranks.update("\n".join(lines))
+        self._ranks.display = True
