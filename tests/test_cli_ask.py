@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -219,3 +220,34 @@ def test_plugins_lists_all_twelve_and_the_presets(configured: Path) -> None:
     ):
         assert f"\n{name} " in f"\n{result.stdout}"
     assert "both (fanout)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 128 + signal.SIGTERM),
+     (signal.SIGHUP, 128 + signal.SIGHUP)],
+)  # fmt: skip
+def test_a_signal_stops_the_answer_and_keeps_what_arrived(
+    fake_server: FakeServer, configured: Path, signum: int, code: int
+) -> None:
+    """Ctrl+C, kill and a closed terminal all end `ask` the same way: the requests
+    stop, the answer so far is the stored message's text, marked cancelled."""
+    fake_server.script("model-a", Reply(text="word " * 400, chunk_chars=5, delay=0.02))
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mmchat", "ask", "Say many words"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    assert process.stdout is not None
+    first = process.stdout.read(10)  # the answer is streaming
+    assert first.startswith("word")
+    process.send_signal(signum)
+    _, errors = process.communicate(timeout=30)
+    assert process.returncode == code, errors
+    assert "Traceback" not in errors
+    db = Path(os.environ["MMCHAT_DATA_DIR"]) / "history.sqlite3"
+    with sqlite3.connect(db) as conn:
+        text, status = conn.execute(
+            "SELECT text, status FROM messages WHERE role = 'assistant'"
+        ).fetchone()
+    assert status == "cancelled" and text.startswith("word word") and len(text) < 2000

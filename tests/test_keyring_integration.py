@@ -20,7 +20,7 @@ import pytest
 
 from mmchat import secrets
 
-pytestmark = [pytest.mark.keyring_integration]
+pytestmark = [pytest.mark.keyring_integration, pytest.mark.integration]
 
 
 def _start_private_secret_service(tmp: Path) -> tuple[dict[str, str], list[int]]:

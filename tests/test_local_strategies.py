@@ -38,6 +38,7 @@ def _skip_reason() -> str | None:
 SKIP = _skip_reason()
 pytestmark = [
     pytest.mark.local_model,
+    pytest.mark.integration,
     pytest.mark.slow,
     pytest.mark.skipif(SKIP is not None, reason=SKIP or ""),
     pytest.mark.timeout(420),

@@ -8,6 +8,7 @@ fake LLM server, and reads what the terminal shows.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -22,9 +23,12 @@ import pytest
 from tests.fakeserver import Reply
 from tests.fakeserver.server import FakeServer
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"
-)
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        shutil.which("tmux") is None, reason="tmux is not installed (apt-get install tmux)"
+    ),
+]
 
 CONFIG = """
 [defaults]
@@ -52,13 +56,26 @@ options = {{ models = ["a", "b"] }}
 """
 
 
+def clean_environment(**extra: str) -> dict[str, str]:
+    """The test's environment without the outer terminal's size: pytest imports
+    readline, which exports COLUMNS/LINES of the terminal pytest runs in, and a tmux
+    server started from here would hand them to the app."""
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    return {**env, **extra}
+
+
 class Terminal:
-    def __init__(self, socket: str, session: str) -> None:
+    def __init__(self, socket: str, session: str, env: dict[str, str] | None = None) -> None:
         self.socket, self.session = socket, session
+        self.env = env if env is not None else clean_environment()
 
     def tmux(self, *args: str) -> str:
         return subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
+            ["tmux", "-L", self.socket, *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            env=self.env,
         ).stdout
 
     def screen(self) -> str:
@@ -88,9 +105,9 @@ class Terminal:
 
 
 @contextlib.contextmanager
-def open_terminal(command: str) -> Iterator[Terminal]:
+def open_terminal(command: str, env: dict[str, str] | None = None) -> Iterator[Terminal]:
     """``command`` running in a 140x40 tmux window of its own tmux server."""
-    term = Terminal(f"mmchat-test-{uuid.uuid4().hex[:8]}", "app")
+    term = Terminal(f"mmchat-test-{uuid.uuid4().hex[:8]}", "app", env)
     term.tmux("new-session", "-d", "-s", term.session, "-x", "140", "-y", "40", command)
     try:
         yield term
@@ -159,3 +176,22 @@ def test_typed_keys_show_while_frames_are_held() -> None:
         assert "typed while" in screen
         assert "frames held" in screen  # the batch is still open ...
         assert "changed in the held batch" not in screen  # ... and its change waits
+
+
+def test_a_stale_terminal_size_in_the_environment_does_not_shrink_the_app(
+    fake_server: FakeServer, isolated_dirs: Path
+) -> None:
+    """COLUMNS/LINES left in the environment (readline, a script, `watch`) describe
+    some other terminal: the app sizes itself from the one it runs in."""
+    config_dir = isolated_dirs / "config"
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(CONFIG.format(url=fake_server.url))
+    command = (
+        f"env MMCHAT_CONFIG_DIR={config_dir} MMCHAT_DATA_DIR={isolated_dirs / 'data'} "
+        f"{sys.executable} -m mmchat"
+    )
+    with open_terminal(command, clean_environment(COLUMNS="80", LINES="24")) as terminal:
+        screen = terminal.wait_for(lambda s: "^p palette" in s and "starting" not in s)
+        lines = screen.splitlines()
+        assert len(lines) == 40 and "^p palette" in lines[-1]  # the footer on row 40
+        assert max(len(line) for line in lines) > 120  # as wide as the window

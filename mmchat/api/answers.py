@@ -343,10 +343,23 @@ def _first_sentence(text: str) -> str:
     return _SENTENCE_END.split(line.strip(), maxsplit=1)[0]
 
 
+_SUBJECT_ANSWER = re.compile(
+    r"^\W*(?:i think\s+|so\s+)?(?P<subject>.+?)\s+(?:is|would be|must be)\s+(?:the|my)\s+"
+    r"(?:final\s+|correct\s+|right\s+|best\s+)?answer\b",
+    re.IGNORECASE,
+)
+
+
 def _entity(candidate: str) -> str | None:
-    """A short answer: the candidate itself, or what follows "… is" in its first
-    sentence ("The capital of France is Paris." → "paris")."""
+    """A short answer: the candidate itself, what follows "… is" in its first sentence
+    ("The capital of France is Paris." → "paris"), or what comes before "is the answer"
+    ("Paris is the answer." → "paris")."""
     sentence = _first_sentence(candidate)
+    subject = _SUBJECT_ANSWER.match(sentence)
+    if subject:
+        said = normalize_text(subject.group("subject"))
+        if said and len(said.split()) <= 4:
+            return said
     short = normalize_text(sentence)
     if short and len(short.split()) <= 3:
         return short

@@ -66,6 +66,14 @@ def _version() -> str:
 
 def _run_tui() -> int:
     import gc
+    import os
+
+    if sys.stdout.isatty():
+        # Textual takes COLUMNS/LINES over the terminal's own size; left in the
+        # environment (readline exports them, so do scripts) they describe another
+        # terminal and the app would draw in a corner of this one.
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
 
     # Importing Textual creates ~30k objects that all live on: with the collector
     # paused they are not walked again and again (the app turns it back on once it has

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import signal
 import sys
 from typing import Any
 
@@ -83,8 +85,16 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
     request = TurnRequest(
         prompt=prompt, history=tuple(history), preset=preset_name, preset_config=preset_cfg
     )
+    stopped_by = _stop_on_signals()
     try:
         outcome = await engine.run_turn(request, sink)
+    except asyncio.CancelledError:
+        # SIGTERM / SIGHUP: the engine has already kept the answer so far (cancelled).
+        if not stopped_by:
+            raise  # Ctrl+C: asyncio.run turns this back into KeyboardInterrupt
+        printer.finish("")
+        err(f"stopped by {signal.Signals(stopped_by[0]).name}; what arrived is kept in history")
+        return 128 + stopped_by[0]
     finally:
         await session.aclose()
     if args.json:
@@ -99,6 +109,25 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         kept = "; what arrived is kept in history" if outcome.message_id else ""
         err(f"the answer above is incomplete ({outcome.status}){kept}")
     return 130 if outcome.status == "cancelled" else 1
+
+
+def _stop_on_signals() -> list[int]:
+    """SIGTERM and SIGHUP (a closed terminal, ``kill``, a service manager) stop the turn
+    the way Ctrl+C does: requests cancelled, the answer so far kept and marked. Returns
+    the list the signal's number is put in when one arrives."""
+    received: list[int] = []
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+
+    def stop(signum: int) -> None:
+        if task is not None and not received:
+            received.append(signum)
+            task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on this platform
+            loop.add_signal_handler(signum, stop, signum)
+    return received
 
 
 def _preset_problem(session: Any, preset_name: str, preset_cfg: Any) -> str | None:

@@ -21,6 +21,7 @@ RUNS = int(os.environ.get("MMCHAT_CRASH_RUNS", "20"))
 SEED = int(os.environ.get("MMCHAT_CRASH_SEED", "0")) or int.from_bytes(os.urandom(4), "big")
 
 
+@pytest.mark.integration
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the crash driver forks")
 @pytest.mark.timeout(300)
 def test_sigkill_while_streaming(fake_server: FakeServer, tmp_path: Path) -> None:
