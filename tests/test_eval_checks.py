@@ -110,3 +110,25 @@ def test_judge_items_need_a_model() -> None:
 )
 def test_judge_verdict_read_leniently(verdict: str, reading: bool | None) -> None:
     assert read_verdict(verdict) is reading
+
+
+@pytest.mark.parametrize(
+    ("reply", "correct", "extracted"),
+    [
+        ("144 ÷ 12 = 12.", True, "12"),
+        ("12", True, "12"),  # only the question's numbers: then they count
+        ("144 ÷ 12 is the answer, yes/no.", False, "144"),  # echoes the question: no answer
+        ("Let me see.\n144 ÷ 12 = 12", True, "12"),  # the last line with digits
+    ],
+)
+def test_number_the_question_holds_is_not_taken_for_the_answer(
+    reply: str, correct: bool, extracted: str
+) -> None:
+    verdict = score(item("number", "12", "What is 144 ÷ 12? End with the number alone."), reply)
+    assert (verdict.correct, verdict.extracted) == (correct, extracted)
+
+
+def test_number_on_a_long_last_line() -> None:
+    reply = "Tom had 7 apples and bought 5 more apples at the shop, so now he has 12 apples left"
+    verdict = score(item("number", "12", "Tom has 7 apples and buys 5. How many?"), reply)
+    assert (verdict.correct, verdict.extracted) == (True, "12")

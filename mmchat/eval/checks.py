@@ -9,10 +9,13 @@ What each check assumes is stated in ``datasets/README.md``:
 
 - ``exact``: the reply equals the answer once both are normalised (case, accents,
   punctuation, spacing, a leading "the answer is");
-- ``number``: a closing ``Answer:`` line if there is one, else the *last* number in
-  the reply (the sets ask the model to end with the number alone), equals the answer
-  by value: ``12.50`` = ``12.5``, ``1,000`` = ``1000``, a unit or ``%`` after it does
-  not matter (``100 °C`` against ``212 °F`` compares as temperatures);
+- ``number``: the number a closing ``Answer:`` line gives, else the number stated on
+  the reply's last line with digits (the sets ask the model to end with the number
+  alone): the one after "=" or "is", and not one the question holds unless there is
+  no other ("7 + 5 = 12" gives 12; "144 ÷ 12 is the answer" gives 144, not 12), else
+  that line's last number. It equals the answer by value: ``12.50`` = ``12.5``,
+  ``1,000`` = ``1000``, a unit or ``%`` after it does not matter (``100 °C`` against
+  ``212 °F`` compares as temperatures);
 - ``choice``: the option letter the reply picks (or the option it names) is the answer;
 - ``contains``: the answer appears in the reply as whole words, ignoring case and
   accents ("Fe" is not found inside "safe"; "blue whale" matches "Blue  whale");
@@ -66,24 +69,27 @@ def score(item: Item, reply: str) -> Verdict:
 _DIGITS = re.compile(r"(?<![\w.])[-−–]?[$€£]?\d(?:[\d,.]*\d)?")
 
 
-def _last_number(reply: str) -> Extracted | None:
-    starts = list(_DIGITS.finditer(reply))
+def _last_number(text: str) -> Extracted | None:
+    starts = list(_DIGITS.finditer(text))
     if not starts:
         return None
-    start = starts[-1].start()
-    line_end = reply.find("\n", start)
-    tail = reply[start : line_end if line_end >= 0 else len(reply)]
-    found = extract_answer(tail)
+    found = extract_answer(text[starts[-1].start() :])
     return found if found.kind == "number" else None
 
 
 def _number(item: Item, reply: str) -> Verdict:
     whole = extract_answer(reply, item.prompt)
+    lines = [line for line in reply.splitlines() if _DIGITS.search(line)]
     if whole.kind == "number" and whole.from_answer_line:
         found: Extracted | None = whole
+    elif lines:
+        # The number the last line with digits states: after "=" or "is", and not one
+        # the question itself holds ("144 ÷ 12 is the answer" does not answer 12),
+        # else simply the line's last number (a long sentence).
+        stated = extract_answer(lines[-1], item.prompt)
+        found = stated if stated.kind == "number" else _last_number(lines[-1])
     else:
-        # "twelve" has no digits: then whatever number the reply states.
-        found = _last_number(reply) or (whole if whole.kind == "number" else None)
+        found = whole if whole.kind == "number" else None  # "twelve"
     if found is None:
         return Verdict(False, "(no number)")
     expected = extract_answer(item.answer)

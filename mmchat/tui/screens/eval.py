@@ -19,7 +19,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
@@ -40,13 +39,15 @@ class EvalScreen(Screen[None]):
         Binding("escape", "close", "Close", id="eval.close"),
         Binding("r", "reload", "Reload", id="eval.reload"),
     ]
+    # A grid, not nested containers: the plots are the screen's own children, so they
+    # are mounted when the screen is and the loaded runs can be drawn at once.
     DEFAULT_CSS = """
-    EvalScreen { layout: vertical; }
-    EvalScreen #eval-title { padding: 0 1; background: $panel; text-style: bold; }
-    EvalScreen #eval-note { padding: 0 1; color: $text-muted; }
-    EvalScreen DataTable { height: auto; max-height: 45%; margin: 0 1; }
-    EvalScreen #eval-plots { height: 1fr; min-height: 12; margin: 1 1 0 1; }
-    EvalScreen #eval-plots > * { width: 1fr; height: 1fr; }
+    EvalScreen { layout: grid; grid-size: 2 4; grid-rows: auto auto auto 1fr; }
+    EvalScreen #eval-title { column-span: 2; padding: 0 1; background: $panel;
+                             text-style: bold; }
+    EvalScreen #eval-note { column-span: 2; padding: 0 1; color: $text-muted; }
+    EvalScreen DataTable { column-span: 2; height: auto; max-height: 20; margin: 0 1; }
+    EvalScreen PlotextPlot { height: 1fr; min-height: 12; margin: 1 1 0 1; }
     """
 
     def __init__(self, store: EvalRecords | None) -> None:
@@ -61,9 +62,8 @@ class EvalScreen(Screen[None]):
         yield Static("Eval runs", id="eval-title")
         yield Static("Loading…", id="eval-note", markup=False)
         yield DataTable(id="eval-runs", cursor_type="row", zebra_stripes=True)
-        with Horizontal(id="eval-plots"):
-            yield PlotextPlot(id="eval-cost")
-            yield PlotextPlot(id="eval-latency")
+        yield PlotextPlot(id="eval-cost")
+        yield PlotextPlot(id="eval-latency")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -158,8 +158,8 @@ def _scatter(
         if presets.count(label) > 1:  # the same preset, configured differently
             label += f" #{stored.run.config_hash[:4]}"
         low, high = figures.interval
-        plt.plot([x, x], [low * 100, high * 100], color=colour)
-        plt.scatter([x], [figures.accuracy * 100], color=colour, label=label)
+        plt.plot([x, x], [low * 100, high * 100], color=colour, marker="braille")
+        plt.scatter([x], [figures.accuracy * 100], color=colour, label=label, marker="dot")
     xs = [x for _, x in shown]
     if xs:
         plt.xlim(0, max(xs) * 1.15 or 1)
