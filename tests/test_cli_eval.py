@@ -191,3 +191,38 @@ def test_model_text_is_inert_on_the_terminal(
     assert result.returncode == 0
     assert "\x1b" not in result.stderr and "^[]52;c;aGk=^G boom" in result.stderr
     assert row(result.stdout, "single")[1:3] == ["1/1", "0 % (0–79 %)"]
+
+
+def test_a_terminal_gets_a_progress_bar_instead_of_lines(
+    fake_server: FakeServer, configured: Path, dataset: Path
+) -> None:
+    import pty
+    import select
+
+    fake_server.script_fn("model-a", adder(0.1))
+    main, secondary = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "mmchat", "eval", str(dataset), "--presets", "single"],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        text=True,
+    ) as proc:
+        os.close(secondary)
+        seen = b""
+        while True:  # read the terminal until the process closes it
+            ready, _, _ = select.select([main], [], [], 20)
+            assert ready, "no output from the terminal for 20 s"
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the other end is closed
+                break
+            if not chunk:
+                break
+            seen += chunk
+        out, _ = proc.communicate(timeout=20)
+    os.close(main)
+    assert proc.returncode == 0
+    terminal = seen.decode()
+    assert "5/5" in terminal and "━" in terminal  # rich's bar, counting items
+    assert "[1/5]" not in terminal  # not the plain lines a pipe gets
+    assert row(out, "single")[1] == "5/5"
