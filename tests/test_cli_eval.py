@@ -226,3 +226,13 @@ def test_a_terminal_gets_a_progress_bar_instead_of_lines(
     assert "5/5" in terminal and "━" in terminal  # rich's bar, counting items
     assert "[1/5]" not in terminal  # not the plain lines a pipe gets
     assert row(out, "single")[1] == "5/5"
+
+
+def test_bad_options_are_clear_errors(configured: Path, dataset: Path) -> None:
+    for option, message in (
+        (["--concurrency", "0"], "--concurrency must be at least 1"),
+        (["--limit", "0"], "--limit must be at least 1"),
+        (["--budget", "-1"], "--budget must not be negative"),
+    ):
+        result = mmchat("eval", str(dataset), *option)
+        assert (result.returncode, result.stderr) == (2, f"mmchat: {message}\n")

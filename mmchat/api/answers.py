@@ -86,7 +86,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
 
 def _fold(text: str) -> str:
     """Lower case without accents (Unicode NFKD), for comparing words."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    # Case-folded after decomposing too: "ℙ" decomposes to an upper-case "P".
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import signal
+import sqlite3
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -82,7 +83,7 @@ async def _eval(args: argparse.Namespace) -> int:
             dataset,
             [p for p in presets if p],
             limit=args.limit,
-            concurrency=args.concurrency or DEFAULT_CONCURRENCY,
+            concurrency=DEFAULT_CONCURRENCY if args.concurrency is None else args.concurrency,
             budget=args.budget,
             judge=args.judge,
             retry_failed=args.retry_failed,
@@ -92,6 +93,9 @@ async def _eval(args: argparse.Namespace) -> int:
     except EvalError as exc:
         err(for_terminal(str(exc)))
         return 2
+    except sqlite3.Error as exc:  # the disk is full, the database locked for too long…
+        err(f"cannot store the results in {store.path}: {exc}; finished items are kept")
+        return 1
     finally:
         progress.close()
         await session.aclose()

@@ -112,7 +112,8 @@ def _choice(item: Item, reply: str) -> Verdict:
 def _fold(text: str) -> str:
     """Lower case without accents, one character for one (positions stay valid)."""
     return "".join(
-        unicodedata.normalize("NFKD", ch)[:1] if not ch.isascii() else ch for ch in text.lower()
+        unicodedata.normalize("NFKD", ch)[:1].lower()[:1] if not ch.isascii() else ch
+        for ch in text.lower()
     )
 
 
