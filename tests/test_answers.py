@@ -111,3 +111,15 @@ def test_different_numbers_never_agree(x: int, y: int) -> None:
 def test_normalize_is_idempotent_and_extraction_never_raises(text: str) -> None:
     assert normalize_text(normalize_text(text)) == normalize_text(text)
     extract_answer(text, text)
+
+
+def test_the_number_after_an_equals_sign_is_the_answer() -> None:
+    # "=" then a space has no word boundary: the marker was missed and the first number won.
+    assert extract_answer("7 + 5 = 12", "What is it?").value == "12"
+    assert extract_answer("144 ÷ 12 = 12.", "What is 144 ÷ 12?").value == "12"
+    assert extract_answer("π ≈ 3.14", "What is pi to two places?").value == "3.14"
+
+
+def test_folding_is_idempotent_for_letters_that_decompose_to_capitals() -> None:
+    # "ℙ" decomposes (NFKD) to "P": folded once it must already be lower case.
+    assert normalize_text("ℙ") == normalize_text(normalize_text("ℙ")) == "p"

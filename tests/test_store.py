@@ -31,7 +31,7 @@ def _raw(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
 
 
 def test_pragmas_and_schema_version(store: Store, db: Path) -> None:
-    assert store.schema_version == len(MIGRATIONS) == 2
+    assert store.schema_version == len(MIGRATIONS) == 3
     assert store.integrity_check() == "ok"
     assert _raw(db, "PRAGMA journal_mode") == [("wal",)]
     assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -41,7 +41,22 @@ def test_pragmas_and_schema_version(store: Store, db: Path) -> None:
 def test_reopen_does_not_rerun_migrations(db: Path) -> None:
     Store.open(db).close()
     with Store.open(db) as again:
-        assert again.schema_version == 2
+        assert again.schema_version == len(MIGRATIONS)
+
+
+def test_a_version_1_database_gains_the_eval_tables_and_keeps_its_history(db: Path) -> None:
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as conn:  # what mmchat before `mmchat eval` wrote
+        conn.executescript(MIGRATIONS[0] + "\nPRAGMA user_version = 1;")
+        conn.execute("INSERT INTO conversations(title, created, updated) VALUES ('old chat', 1, 1)")
+    with Store.open(db) as store:
+        assert store.schema_version == len(MIGRATIONS) == 3
+        assert [c.title for c in store.list_conversations()] == ["old chat"]
+        run = store.eval_run(
+            dataset="builtin:facts", dataset_hash="abc", dataset_size=40, preset="vote",
+            strategy="voting", config_hash="123",
+        )  # fmt: skip
+        assert store.eval_results(run.id) == [] and store.eval_runs() == []
 
 
 def test_newer_schema_refused(db: Path) -> None:

@@ -382,7 +382,8 @@ def _pick_number(candidate: str, question: str, from_line: bool) -> _Number | No
     # "…, so the answer is 20." / "x = 5": the number after the last such marker.
     markers = list(
         re.finditer(
-            r"(?:answer|result|total|therefore|thus|so|hence|=|≈|equals|is)\b\s*:?",
+            # "=" and "≈" outside the \b: "7 + 5 = 12" has no word boundary after "=".
+            r"(?:(?:answer|result|total|therefore|thus|so|hence|equals|is)\b|=|≈)\s*:?",
             candidate,
             re.IGNORECASE,
         )

@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "plugins": "plugins_cmd",
     "config": "config_cmd",
     "keys": "keys_cmd",
+    "eval": "eval_cmd",
 }
 
 # The one-line help each module's add_parser gives (tests check they stay equal).
@@ -28,6 +29,7 @@ SUBCOMMAND_HELP = {
     "plugins": "list strategies, their options and presets",
     "config": "show, check or edit the configuration file",
     "keys": "store, list or delete API keys (OS keyring)",
+    "eval": "measure presets on a dataset of questions with known answers",
 }
 
 

@@ -95,7 +95,50 @@ CREATE TABLE corrections (
 CREATE INDEX corrections_by_kind ON corrections(kind, id);
 """
 
-MIGRATIONS: list[str] = [_INITIAL, _CORRECTIONS]
+
+# 3: `mmchat eval`. A run is one preset (as configured: config_hash covers its options
+# and the models it names) on one dataset (by content); a result is one item of it.
+# Eval turns are not conversations: nothing of them goes into messages or lanes.
+_EVAL = """
+CREATE TABLE eval_runs (
+    id            INTEGER PRIMARY KEY,
+    dataset       TEXT NOT NULL,                   -- as named: builtin:facts, a path
+    dataset_hash  TEXT NOT NULL,                   -- sha256 of the items
+    dataset_size  INTEGER NOT NULL,
+    preset        TEXT NOT NULL,
+    strategy      TEXT NOT NULL DEFAULT '',
+    config_hash   TEXT NOT NULL,
+    judge         TEXT NOT NULL DEFAULT '',        -- judge alias ('' = none needed)
+    created       REAL NOT NULL,
+    updated       REAL NOT NULL,
+    UNIQUE (dataset_hash, preset, config_hash, judge)
+);
+
+CREATE TABLE eval_results (
+    run_id            INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+    item_id           TEXT NOT NULL,
+    position          INTEGER NOT NULL,            -- the item's line in the dataset
+    check_kind        TEXT NOT NULL,
+    expected          TEXT NOT NULL,
+    status            TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    correct           INTEGER NOT NULL DEFAULT 0,
+    extracted         TEXT NOT NULL DEFAULT '',
+    reply             TEXT NOT NULL DEFAULT '',
+    error             TEXT,
+    models            TEXT NOT NULL DEFAULT '[]',  -- JSON list of aliases
+    prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    tokens_estimated  INTEGER NOT NULL DEFAULT 0,
+    cost              REAL,                        -- NULL = unknown price
+    latency           REAL NOT NULL,
+    judge_verdict     TEXT,                        -- NULL = not judged
+    judge_cost        REAL,
+    created           REAL NOT NULL,
+    PRIMARY KEY (run_id, item_id)
+);
+"""
+
+MIGRATIONS: list[str] = [_INITIAL, _CORRECTIONS, _EVAL]
 
 
 class StoreError(Exception):

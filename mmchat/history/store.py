@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mmchat.api import Usage
+from mmchat.history.eval_store import EvalRecords
 from mmchat.history.schema import (
     ConversationRow,
     EventRow,
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 
-class Store:
+class Store(EvalRecords):
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._lock = threading.RLock()

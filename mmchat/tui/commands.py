@@ -28,7 +28,9 @@ class MMChatCommands(Provider):
             ("Settings", "Edit providers, models and presets", app.action_open_settings),
             ("API keys", "Store or remove provider keys", app.action_open_keys),
             ("Theme", "Choose a colour theme", app.action_change_theme),
-        ]
+            ("Eval results", "Accuracy, cost and latency of stored `mmchat eval` runs",
+             partial(_open_eval, app)),
+        ]  # fmt: skip
         return commands
 
     async def discover(self) -> Hits:
@@ -79,6 +81,12 @@ def _chat_commands(app: MMChatApp, chat: ChatScreen) -> list[Command]:
                  partial(_use_model, chat, alias))
             )  # fmt: skip
     return commands
+
+
+def _open_eval(app: MMChatApp) -> None:
+    from mmchat.tui.screens.eval import EvalScreen  # only when asked: it loads plotext
+
+    app.push_screen(EvalScreen(app.store))
 
 
 def _use_preset(chat: ChatScreen, name: str) -> None:

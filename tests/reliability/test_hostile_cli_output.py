@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,7 +34,10 @@ HOSTILE = (
 )
 SEEN = ("^[]52;c;cm0gLXJmIH4v^G", "<U+009B>31m")  # what the user sees instead
 CONTROL = {chr(c) for c in [*range(0x20), 0x7F, *range(0x80, 0xA0)]} - {"\n", "\t"}
-OWN_STYLE = ("\x1b[2m", "\x1b[0m")  # mmchat's own: `ask` dims its progress lines
+# mmchat's own sequences on stderr: `ask` dims its progress lines; `eval`'s progress bar
+# (rich) hides the cursor, colours, clears and redraws its line. Only these exact forms
+# are allowed: the planted ones (clear screen, OSC, C1 CSI) are none of them.
+OWN_STYLE = re.compile(r"\x1b\[(?:\?25[lh]|[0-9]*[AK]|[0-9;]*m)|\r(?=\x1b\[)")
 
 
 def toml_str(text: str) -> str:
@@ -177,6 +181,16 @@ CASES: dict[str, Case] = {
     "ask --json: the answer": Case(
         ["ask", "--json", "hi"], setup=_server_answers_hostile, seen=("\\u009b31m",)
     ),
+    # An evaluation: the server's error text and answers, in the table and as JSON.
+    "eval: server error text": Case(
+        ["eval", "builtin:arithmetic", "--presets", "one", "--limit", "1"],
+        setup=_server_fails_answer,
+    ),
+    "eval --json: the answers": Case(
+        ["eval", "builtin:arithmetic", "--presets", "one", "--limit", "1", "--json"],
+        setup=_server_answers_hostile,
+        seen=("\\u009b31m",),
+    ),
     # The keyring: names stored there, a key's value (masked) from the environment.
     "keys list: names and masked values": Case(
         ["keys", "list"],
@@ -216,10 +230,11 @@ def test_output_path_writes_no_control_byte(
     code, out, err = run_cli(case.argv)
 
     captured(f"hostile {name}", out + err)
-    for style in OWN_STYLE:
-        err = err.replace(style, "")
+    err = OWN_STYLE.sub("", err)
     raw = sorted({f"U+{ord(c):04X}" for c in out + err if c in CONTROL})
-    assert not raw, f"{name}: raw control characters {raw} in\n{out}\n{err}"
+    at = [repr((out + err)[max(0, i - 15) : i + 15]) for i, c in enumerate(out + err)
+          if c in CONTROL][:3]  # fmt: skip
+    assert not raw, f"{name}: raw control characters {raw} at {at} in\n{out}\n{err}"
     assert any(seen in out + err for seen in case.seen), f"{name}: not shown:\n{out}\n{err}"
     assert "Traceback" not in out + err
     if case.argv[:2] == ["ask", "--json"]:
