@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -20,6 +21,8 @@ from pydantic import (
     PositiveInt,
     model_validator,
 )
+
+from mmchat.netconfig import check_ca_path, check_config_proxy
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
@@ -45,6 +48,16 @@ class HttpProviderConfig(_Strict):
     )
     max_retries: Annotated[int, Field(ge=0, le=10)] = Field(
         default=2, description="Retries before any text arrives (429, 5xx, timeouts)"
+    )
+    proxy: Annotated[str, AfterValidator(check_config_proxy)] | None = Field(
+        default=None,
+        description="HTTP(S) proxy URL for this provider (no password: give that in "
+        'HTTPS_PROXY); unset: HTTP(S)_PROXY / ALL_PROXY / NO_PROXY; "none": direct',
+    )
+    ca_bundle: Annotated[str, AfterValidator(check_ca_path)] | None = Field(
+        default=None,
+        description="PEM file (or directory) of the CAs to trust for this provider instead "
+        "of the system store (a TLS-inspecting proxy's root, a self-signed server)",
     )
 
 

@@ -49,6 +49,7 @@ from mmchat.turn import EventSink, Turn, TurnContext
 if TYPE_CHECKING:
     import httpx
 
+    from mmchat.providers.network import Clients
     from mmchat.store import Store
 
 KeyLookup = Callable[[str, str | None], str | None]
@@ -106,8 +107,8 @@ class Engine:
         self.config = config
         self.registry = registry
         self.store = store
-        self._client = client
-        self._owns_client = client is None
+        self._client = client  # the default client: given, or built on first use
+        self._clients: Clients | None = None  # one per network set-up (proxy, CA)
         self._key_lookup = key_lookup
         self._retry_sleep = retry_sleep
         self._providers: dict[str, Provider] = {}
@@ -117,11 +118,14 @@ class Engine:
     # -- providers -------------------------------------------------------------------
     @property
     def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            from mmchat.providers.http import make_client
+        return self._clients_by_setup().default
 
-            self._client = make_client()
-        return self._client
+    def _clients_by_setup(self) -> Clients:
+        if self._clients is None:
+            from mmchat.providers.network import Clients
+
+            self._clients = Clients(self._client)
+        return self._clients
 
     async def provider(self, name: str) -> Provider:
         if name in self._providers:
@@ -155,7 +159,7 @@ class Engine:
                     f"no API key: run `mmchat keys set {key_name}` or set {env}",
                     provider=name,
                 )
-        return make_provider(name, cfg, self.client, key)
+        return make_provider(name, cfg, self._clients_by_setup().for_provider(cfg), key)
 
     async def stream(self, provider_name: str, request: ChatRequest) -> AsyncIterator[StreamPart]:
         from mmchat.providers.retry import RetryPolicy, stream_with_retries
@@ -175,8 +179,8 @@ class Engine:
         for provider in self._providers.values():
             with contextlib.suppress(Exception):
                 await provider.aclose()
-        if self._client is not None and self._owns_client:
-            await self._client.aclose()
+        if self._clients is not None:
+            await self._clients.aclose()  # not a client the engine was given
 
     # -- presets ----------------------------------------------------------------------
     def preset_config(self, name: str) -> PresetConfig:
