@@ -81,13 +81,22 @@ SCENARIOS = [
     ),
 ]
 
-Result = tuple[float, float, float, int]  # ttft, total, cpu, chars
+Result = tuple[float, float, float, int, float]  # ttft, total, cpu, chars, end (monotonic)
 MAX_ADDED_TTFT_MS = 1.0
 
 
 @dataclass(frozen=True)
 class Server:
     url: str
+    proc: subprocess.Popen[str]
+
+    def finished_at(self) -> list[float]:
+        """When the server wrote the last byte of each response since the last call
+        (``time.monotonic()``: one clock for both processes)."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("timings\n")
+        self.proc.stdin.flush()
+        return [float(row[2]) for row in json.loads(self.proc.stdout.readline())]
 
     @property
     def openai_url(self) -> str:
@@ -155,7 +164,8 @@ async def bare(client: httpx.AsyncClient, server: Server, proto: str, model: str
                 if ttft is None:
                     ttft = time.perf_counter() - t0
                 chars += len(text)
-    return ttft or 0.0, time.perf_counter() - t0, time.thread_time() - cpu0, chars
+    end = time.perf_counter()
+    return ttft or 0.0, end - t0, time.thread_time() - cpu0, chars, time.monotonic()
 
 
 def mmchat_runner(
@@ -178,7 +188,8 @@ def mmchat_runner(
                 if ttft is None:
                     ttft = time.perf_counter() - t0
                 chars += len(part.text)
-        return ttft or 0.0, time.perf_counter() - t0, time.thread_time() - cpu0, chars
+        end = time.perf_counter()
+        return ttft or 0.0, end - t0, time.thread_time() - cpu0, chars, time.monotonic()
 
     return run
 
@@ -187,22 +198,29 @@ async def bench(server: Server, sc: Scenario) -> bool:
     ok = True
     print(
         f"\n{sc.title}: {sc.chunks} chunks per stream, {sc.rounds} alternating rounds per"
-        " client, loopback; median (best) per figure\n"
+        " client, loopback; median (best) per figure; tail: from the server's last byte"
+        " to the stream's end in the client\n"
     )
     print(
         f"{'protocol':<10} {'client':<7} {'ttft ms':>14} {'total ms':>15} {'cpu ms':>15}"
-        f"   {'Δttft ms':>13} {'total ×':>13} {'cpu ×':>6}"
+        f" {'tail ms':>13}   {'Δttft ms':>13} {'total ×':>13} {'cpu ×':>6}"
     )
     for proto in ("openai", "anthropic", "ollama"):
         async with httpx.AsyncClient(timeout=30, trust_env=False) as plain, make_client() as ours:
             run_ours = mmchat_runner(ours, server, proto, sc.model)
             await bare(plain, server, proto, sc.model)  # warm up both connection pools
             await run_ours()
+            server.finished_at()  # forget the warm-up
             results: dict[str, list[Result]] = {"bare": [], "mmchat": []}
             for _ in range(sc.rounds):
                 results["bare"].append(await bare(plain, server, proto, sc.model))
                 results["mmchat"].append(await run_ours())
         assert {r[3] for r in results["bare"] + results["mmchat"]} == {sc.chunks * 4}
+        sent = server.finished_at()  # in request order: bare, mmchat, bare, mmchat...
+        tails = {
+            name: [r[4] - sent[2 * i + k] for i, r in enumerate(results[name])]
+            for k, name in enumerate(("bare", "mmchat"))
+        }
         med = {
             n: [statistics.median(r[i] for r in rs) for i in range(3)] for n, rs in results.items()
         }
@@ -211,6 +229,8 @@ async def bench(server: Server, sc: Scenario) -> bool:
             cells = "".join(
                 f" {med[name][i] * 1000:>7.1f} ({best[name][i] * 1000:>5.1f})" for i in range(3)
             )
+            tail = tails[name]
+            cells += f" {statistics.median(tail) * 1000:>5.1f} ({min(tail) * 1000:>5.1f})"
             extra = ""
             if name == "mmchat":
                 d_med = (med["mmchat"][0] - med["bare"][0]) * 1000
@@ -242,7 +262,7 @@ def main() -> int:
     )
     try:
         assert proc.stdout is not None
-        server = Server(proc.stdout.readline().strip())
+        server = Server(proc.stdout.readline().strip(), proc)
         ok = all([asyncio.run(bench(server, sc)) for sc in SCENARIOS])
     finally:
         assert proc.stdin is not None

@@ -14,8 +14,8 @@ from mmchat.providers.paced_transport import PacedBackend
 from tests.fakeserver import FakeServer, Reply
 from tests.fakeserver.clients import openai_cfg, req
 
-# 800 SSE events, one every ~1.2 ms (the server sleeps 1 ms between them): ~1 s
-TEXT = "".join(f"word{n} " for n in range(800))
+# 1,200 SSE events, one every ~1.2 ms (the server sleeps 1 ms between them): ~1.5 s
+TEXT = "".join(f"word{n} " for n in range(1200))
 
 
 async def _stream_with(server: FakeServer, backend: PacedBackend) -> tuple[str, float]:
@@ -41,9 +41,9 @@ async def test_a_trickling_stream_is_read_in_batches_and_arrives_whole(
         fake_server.script("test-model", Reply(text=TEXT, chunk_chars=8, delay=0.001))
         text, _ = await _stream_with(fake_server, backend)
         assert text == TEXT
-    # about one read per event unpaced; paced, no pause in the first 0.1 s, then 1 % of
-    # the time so far (1 ms at 0.1 s, 10 ms at 1 s): ~300 reads
-    assert unpaced.reads > 500
+    # about one read per event unpaced; paced, no pause in the first 0.2 s, then 0.5 %
+    # of the time so far (1 ms at 0.2 s, 7.5 ms at 1.5 s)
+    assert unpaced.reads > 800
     assert paced.reads * 2 < unpaced.reads, (paced.reads, unpaced.reads)
 
 
