@@ -31,6 +31,7 @@ also trusts what certifi loads into it, so nothing trusted before stops working.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import ssl
 from collections.abc import Mapping
@@ -144,13 +145,15 @@ def environment_proxies(
     """
     environ = os.environ if env is None else env
     found = getproxies() if env is None else _proxies_in(env)
-    names = {key.lower(): key for key in environ}
     routes: dict[str, ProxyRoute] = {}
     for scheme in ("http", "https", "all"):
         url = found.get(scheme)
         if not url:
             continue
-        var = names.get(f"{scheme}_proxy", "the system proxy settings")
+        lower = f"{scheme}_proxy"  # the name urllib took it from: lower case first
+        var = next(
+            (n for n in (lower, lower.upper()) if environ.get(n)), "the system proxy settings"
+        )
         url = url if "://" in url else f"http://{url}"
         try:
             check_proxy_url(url)
@@ -161,17 +164,24 @@ def environment_proxies(
     for host in (h.strip() for h in found.get("no", "").split(",")):
         if host == "*":
             return {}, []
-        if not host:
-            continue
-        if "://" in host:
-            bypass.append(host)
-        elif ":" in host and not host.startswith("["):  # an IPv6 address
-            bypass.append(f"all://[{host}]")
-        elif host.lower() == "localhost" or host.replace(".", "").isdigit():
-            bypass.append(f"all://{host}")
-        else:
-            bypass.append(f"all://*{host}")
+        if host:
+            bypass.append(_bypass_pattern(host))
     return routes, bypass
+
+
+def _bypass_pattern(host: str) -> str:
+    """The httpx mount pattern for one NO_PROXY entry (as httpx maps them)."""
+    if "://" in host:
+        return host
+    try:
+        address = ipaddress.ip_address(host.split("/")[0].strip("[]"))
+    except ValueError:
+        address = None
+    if address is not None:
+        return f"all://[{address}]" if address.version == 6 else f"all://{host}"
+    if host.lower() == "localhost":
+        return f"all://{host}"
+    return f"all://*{host}"
 
 
 def _proxies_in(env: Mapping[str, str]) -> dict[str, str]:
