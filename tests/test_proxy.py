@@ -132,6 +132,32 @@ def test_the_proxy_shown_in_messages_has_no_password() -> None:
     assert route.shown == "http://corp:3128 (HTTPS_PROXY)"
 
 
+def test_bad_proxy_settings_in_the_config_are_refused_at_load(tmp_path: Path) -> None:
+    from mmchat.config import ConfigError, parse_config
+
+    toml = (
+        '[providers.a]\nkind = "openai"\nbase_url = "https://a.example/v1"\n'
+        f'proxy = "http://alice:{SECRET}@proxy.corp:3128"\n\n'
+        '[providers.b]\nkind = "anthropic"\nproxy = "proxy.corp:3128"\n\n'
+        '[providers.c]\nkind = "ollama"\nproxy = "socks5://proxy.corp:1080"\n'
+        f'ca_bundle = "{tmp_path}/missing.pem"\n'
+    )
+    with pytest.raises(ConfigError) as caught:
+        parse_config(toml, tmp_path / "config.toml")
+    text = str(caught.value)
+    assert SECRET not in text
+    for expected in (
+        "line 4: providers.a.proxy: Value error, a proxy password does not belong in the "
+        "config file: give it in the environment instead",
+        "line 8: providers.b.proxy: Value error, the proxy must be a URL like "
+        "http://proxy.example.com:3128, not 'proxy.corp:3128'",
+        "line 12: providers.c.proxy: Value error, SOCKS proxies are not supported",
+        f"line 13: providers.c.ca_bundle: Value error, no such CA file or directory: "
+        f"{tmp_path}/missing.pem",
+    ):
+        assert expected in text, text
+
+
 # ------------------------------------------------------------------ through the proxy
 
 
