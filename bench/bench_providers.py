@@ -19,9 +19,10 @@ median over rounds of mmchat's run against the bare run just before it: <= 1 ms 
 to the first token; total <= 1.10x bare unthrottled, <= 1.01x paced. "tail" is the
 time from the server's last byte to the stream's end in the client (what the read
 pacing adds, whatever the server's own speed), and each scenario says how long the
-server took to send its streams to each client: on this 2-core machine the co-located
-server itself sends 1-3 % slower to a client that reads in batches (its CPU bursts
-delay the server's 1 ms timers), which a remote server would not.
+server took to send its streams to each client. On this 2-core machine the co-located
+server itself sends 1-3 % slower to mmchat's batching client (measured 2026-12-04; a
+raw socket client pausing the same way does not slow it, so most likely the batches'
+CPU bursts delay the server's 1 ms timers); a remote server would not be.
 
 Run: .venv/bin/python bench/bench_providers.py
 """
@@ -102,6 +103,16 @@ class Server:
         self.proc.stdin.write("timings\n")
         self.proc.stdin.flush()
         return [(float(row[1]), float(row[2])) for row in json.loads(self.proc.stdout.readline())]
+
+    @property
+    def openai_url(self) -> str:
+        return f"{self.url}/v1"
+
+    anthropic_url = openai_url
+
+    @property
+    def ollama_url(self) -> str:
+        return self.url
 
 
 def request_body(proto: str, model: str) -> dict[str, Any]:
