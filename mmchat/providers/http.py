@@ -26,17 +26,11 @@ import httpx
 
 from mmchat.netconfig import scrub_url
 from mmchat.providers.base import ErrorKind, ProviderError
-from mmchat.providers.network import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_READ_TIMEOUT,
-    USER_AGENT,
-    ProxyRoute,
-    build_client,
-    request_of,
-    route_of,
-)
+from mmchat.providers.network import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
+from mmchat.providers.network import DEFAULT_READ_TIMEOUT as DEFAULT_READ_TIMEOUT
+from mmchat.providers.network import USER_AGENT as USER_AGENT
+from mmchat.providers.network import ProxyRoute, build_client, request_of, route_of
 
-__all__ = ["DEFAULT_CONNECT_TIMEOUT", "DEFAULT_READ_TIMEOUT", "USER_AGENT"]
 # A server may ask for any wait; we keep the number sane. The retry policy applies
 # its own (smaller) cap to how long it actually sleeps.
 RETRY_AFTER_MAX = 24 * 3600.0

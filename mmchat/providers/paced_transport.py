@@ -55,10 +55,11 @@ class PacedStream(httpcore.AsyncNetworkStream):
         self._pause = 0.0  # before the next read
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        backend = self._backend
         if self._pause:
+            backend.slept += self._pause
             await asyncio.sleep(self._pause)
         data = await self._inner.read(max_bytes, timeout)
-        backend = self._backend
         backend.reads += 1
         now = time.monotonic()
         if self._began is None:
@@ -100,6 +101,7 @@ class PacedBackend(httpcore.AsyncNetworkBackend):
         self.share = share
         self.pace_max = pace_max
         self.reads = 0  # socket reads by all its streams: the figure pacing cuts
+        self.slept = 0.0  # seconds of pauses they took, all together
 
     async def connect_tcp(
         self,
