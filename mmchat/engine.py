@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
     from mmchat.history.protocol import HistoryStore
     from mmchat.history.recorder import TurnRecorder
+    from mmchat.providers.network import Clients
 
 KeyLookup = Callable[[str, str | None], str | None]
 
@@ -113,8 +114,8 @@ class Engine:
         self.config = config
         self.registry = registry
         self.store = store
-        self._client = client
-        self._owns_client = client is None
+        self._client = client  # the default client: given, or built on first use
+        self._clients: Clients | None = None  # one per network set-up (proxy, CA)
         self._key_lookup = key_lookup
         self._retry_sleep = retry_sleep
         self._providers: dict[str, Provider] = {}
@@ -125,11 +126,14 @@ class Engine:
     # -- providers -------------------------------------------------------------------
     @property
     def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            from mmchat.providers.http import make_client
+        return self._clients_by_setup().default
 
-            self._client = make_client()
-        return self._client
+    def _clients_by_setup(self) -> Clients:
+        if self._clients is None:
+            from mmchat.providers.network import Clients
+
+            self._clients = Clients(self._client)
+        return self._clients
 
     async def provider(self, name: str) -> Provider:
         if name in self._providers:
@@ -161,7 +165,7 @@ class Engine:
                     f"no API key: run `mmchat keys set {source.name}` or set {source.env}",
                     provider=name,
                 )
-        return make_provider(name, cfg, self.client, key)
+        return make_provider(name, cfg, self._clients_by_setup().for_provider(cfg), key)
 
     async def stream(self, provider_name: str, request: ChatRequest) -> AsyncIterator[StreamPart]:
         from mmchat.providers.retry import RetryPolicy, stream_with_retries
@@ -203,8 +207,8 @@ class Engine:
         for provider in self._providers.values():
             with contextlib.suppress(Exception):
                 await provider.aclose()
-        if self._client is not None and self._owns_client:
-            await self._client.aclose()
+        if self._clients is not None:
+            await self._clients.aclose()  # not a client the engine was given
 
     # -- presets ----------------------------------------------------------------------
     def preset_config(self, name: str) -> PresetConfig:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AnyHttpUrl,
     BaseModel,
     ConfigDict,
@@ -39,6 +40,7 @@ from pydantic import (
 from pydantic_core import CoreSchema
 
 from mmchat.config_types import EnvVarName, HeaderMap, KeyName
+from mmchat.netconfig import check_ca_path, check_config_proxy
 
 if TYPE_CHECKING:
     import httpx
@@ -99,6 +101,16 @@ class HttpProviderConfig(ProviderConfigBase):
     )
     max_retries: Annotated[int, Field(ge=0, le=10)] = Field(
         default=2, description="Retries before any text arrives (429, 5xx, timeouts)"
+    )
+    proxy: Annotated[str, AfterValidator(check_config_proxy)] | None = Field(
+        default=None,
+        description="HTTP(S) proxy URL for this provider (no password: give that in "
+        'HTTPS_PROXY); unset: HTTP(S)_PROXY / ALL_PROXY / NO_PROXY; "none": direct',
+    )
+    ca_bundle: Annotated[str, AfterValidator(check_ca_path)] | None = Field(
+        default=None,
+        description="PEM file (or directory) of the CAs to trust for this provider instead "
+        "of the system store (a TLS-inspecting proxy's root, a self-signed server)",
     )
 
 

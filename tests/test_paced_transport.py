@@ -1,53 +1,74 @@
 """The shared client reads a trickling body in batches (mmchat.providers.paced_transport):
-far fewer socket reads, the same text, over real loopback sockets."""
+far fewer socket reads, the same text, no later first token, over real loopback sockets."""
 
 from __future__ import annotations
+
+import time
 
 import httpx
 
 from mmchat.providers import make_provider
 from mmchat.providers.base import TextPart
-from mmchat.providers.paced_transport import PACE_SECONDS, PacedBackend, paced_transport
+from mmchat.providers.network import build_client
+from mmchat.providers.paced_transport import PacedBackend
 from tests.fakeserver import FakeServer, Reply
-from tests.fakeserver.clients import collect, openai_cfg, req
+from tests.fakeserver.clients import openai_cfg, req
 
-TEXT = "".join(f"word{n} " for n in range(150))  # 150 SSE events, one every 2 ms
+# 1,200 SSE events, one every ~1.2 ms (the server sleeps 1 ms between them): ~1.5 s
+TEXT = "".join(f"word{n} " for n in range(1200))
 
 
-async def _stream_with(server: FakeServer, pace: float) -> tuple[str, int]:
-    backend = PacedBackend(pace)
-    transport = paced_transport(httpx.Limits(), backend)
-    async with httpx.AsyncClient(transport=transport) as client:
+async def _stream_with(server: FakeServer, backend: PacedBackend) -> tuple[str, float]:
+    """The text streamed through a client over ``backend``, and its first token's time."""
+    async with build_client(backend=backend) as client:
         provider = make_provider("openai", openai_cfg(server), client, "sk-test-key")
-        parts, err = await collect(provider.stream(req("hi")))
-    assert err is None
-    return "".join(p.text for p in parts if isinstance(p, TextPart)), backend.reads
+        t0 = time.perf_counter()
+        first: float | None = None
+        text = []
+        async for part in provider.stream(req("hi")):
+            if isinstance(part, TextPart):
+                first = first if first is not None else time.perf_counter() - t0
+                text.append(part.text)
+    assert first is not None
+    return "".join(text), first
 
 
 async def test_a_trickling_stream_is_read_in_batches_and_arrives_whole(
     fake_server: FakeServer,
 ) -> None:
-    fake_server.script("test-model", Reply(text=TEXT, chunk_chars=7, delay=0.002))
-    unpaced_text, unpaced_reads = await _stream_with(fake_server, pace=0.0)
-    fake_server.script("test-model", Reply(text=TEXT, chunk_chars=7, delay=0.002))
-    paced_text, paced_reads = await _stream_with(fake_server, pace=PACE_SECONDS)
-    assert paced_text == unpaced_text == TEXT
-    # ~150 reads as events land; with a 20 ms pause after a small read, ~10 at a time
-    assert unpaced_reads > 100
-    assert paced_reads * 3 < unpaced_reads, (paced_reads, unpaced_reads)
+    unpaced, paced = PacedBackend(share=0), PacedBackend()
+    for backend in (unpaced, paced):
+        fake_server.script("test-model", Reply(text=TEXT, chunk_chars=8, delay=0.001))
+        text, _ = await _stream_with(fake_server, backend)
+        assert text == TEXT
+    # about one read per event unpaced; paced, no pause in the first 0.2 s, then 0.5 %
+    # of the time so far (1 ms at 0.2 s, 7.5 ms at 1.5 s)
+    assert unpaced.reads > 800
+    assert paced.reads * 2 < unpaced.reads, (paced.reads, unpaced.reads)
 
 
-async def test_the_app_client_is_paced(fake_server: FakeServer) -> None:
-    """make_client (the client every provider shares) goes through the paced backend."""
-    from mmchat.providers.http import make_client
+async def test_the_first_token_is_not_held_back(fake_server: FakeServer) -> None:
+    """A fast stream is read without a single pause, so its first token arrives as
+    unpaced (it used to wait 20 ms: the pause followed the response head's read)."""
+    firsts: dict[str, list[float]] = {"unpaced": [], "paced": []}
+    for _ in range(3):
+        paced = PacedBackend()
+        for name, backend in (("unpaced", PacedBackend(share=0)), ("paced", paced)):
+            fake_server.script("test-model", Reply(text=TEXT, chunk_chars=8))
+            text, first = await _stream_with(fake_server, backend)
+            assert text == TEXT
+            firsts[name].append(first)
+        assert paced.slept == 0.0 and paced.reads > 1
+    # timing, with room for a busy machine: the old pacing added 20 ms every time
+    assert min(firsts["paced"]) < min(firsts["unpaced"]) + 0.015, firsts
 
-    fake_server.script("test-model", Reply(text=TEXT, chunk_chars=7, delay=0.002))
-    async with make_client() as client:
-        transport = client._transport
-        assert isinstance(transport, httpx.AsyncHTTPTransport)
-        backend = transport._pool._network_backend
-        assert isinstance(backend, PacedBackend) and backend.pace == PACE_SECONDS
-        provider = make_provider("openai", openai_cfg(fake_server), client, "sk-test-key")
-        parts, err = await collect(provider.stream(req("hi")))
-    assert err is None and "".join(p.text for p in parts if isinstance(p, TextPart)) == TEXT
-    assert 0 < backend.reads < 50
+
+async def test_plain_httpx_errors_still_map_through_the_paced_pool() -> None:
+    """The replaced pool sits under httpx's own transport: a refused connection is
+    still httpx.ConnectError (what error_from_exception maps)."""
+    async with build_client() as client:
+        try:
+            await client.get("http://127.0.0.1:9/")
+        except httpx.ConnectError:
+            return
+    raise AssertionError("expected httpx.ConnectError")

@@ -65,6 +65,7 @@ from mmchat.providers.http import (
     open_stream,
     parse_retry_after,
 )
+from mmchat.providers.network import ProxyRoute
 from mmchat.providers.openai import prompt_estimate
 
 # Gemini's finish reasons in the vocabulary the other kinds use (OpenAI's); the
@@ -157,7 +158,11 @@ def gemini_error(
 
 
 def error_from_gemini_response(
-    status: int, body: bytes, headers: Mapping[str, str], ctx: ErrorContext
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    ctx: ErrorContext,
+    proxy: ProxyRoute | None = None,
 ) -> ProviderError:
     """A non-2xx reply: Google's error shape, else whatever a proxy sent."""
     try:
@@ -165,7 +170,7 @@ def error_from_gemini_response(
     except ValueError:
         err = None
     if err is None:
-        return error_from_response(status, body, headers, ctx)
+        return error_from_response(status, body, headers, ctx, proxy)
     return gemini_error(status, err, ctx, headers)
 
 

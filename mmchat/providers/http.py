@@ -1,9 +1,12 @@
-"""The one shared httpx client and the mapping of HTTP failures to ProviderError.
+"""The shared httpx client and the mapping of HTTP failures to ProviderError.
 
 Every HTTP provider kind funnels its requests through :func:`open_stream` /
 :func:`get_json`, so a 429 or a refused connection reads the same whatever the wire
 protocol. Messages are one line a user can act on and never carry a key: server text
-is scrubbed of the key (some servers echo part of it back) before it is shown.
+is scrubbed of the key (some servers echo part of it back) before it is shown, and
+URLs (base URLs, proxies) lose any ``user:password@`` part. A failure on the way
+through a proxy names the proxy (mmchat.providers.network marks the request), and an
+untrusted certificate says which setting adds a CA.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
@@ -20,12 +24,13 @@ from typing import Any, Protocol
 
 import httpx
 
+from mmchat.netconfig import scrub_url
 from mmchat.providers.base import ErrorKind, ProviderError
-from mmchat.providers.paced_transport import paced_transport
+from mmchat.providers.network import DEFAULT_CONNECT_TIMEOUT as DEFAULT_CONNECT_TIMEOUT
+from mmchat.providers.network import DEFAULT_READ_TIMEOUT as DEFAULT_READ_TIMEOUT
+from mmchat.providers.network import USER_AGENT as USER_AGENT
+from mmchat.providers.network import ProxyRoute, build_client, request_of, route_of
 
-USER_AGENT = "mmchat/0.1"
-DEFAULT_CONNECT_TIMEOUT = 10.0
-DEFAULT_READ_TIMEOUT = 180.0
 # A server may ask for any wait; we keep the number sane. The retry policy applies
 # its own (smaller) cap to how long it actually sleeps.
 RETRY_AFTER_MAX = 24 * 3600.0
@@ -33,18 +38,13 @@ _MAX_DETAIL = 160
 
 
 def make_client() -> httpx.AsyncClient:
-    """The one AsyncClient the app shares (connection pool reused across lanes).
+    """The AsyncClient the providers without their own proxy / CA set-up share.
 
+    Proxies from the environment, the OS trust store (mmchat.providers.network).
     Timeouts are set per request from each provider's config (:func:`timeout_for`);
     the client default only guards requests that forget to pass one.
     """
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=DEFAULT_CONNECT_TIMEOUT),
-        transport=paced_transport(limits),
-        headers={"User-Agent": USER_AGENT},
-        follow_redirects=False,  # a redirect means a wrong base_url: say so instead
-    )
+    return build_client()
 
 
 class _TimeoutConfig(Protocol):
@@ -66,7 +66,7 @@ def base_url_of(url: object) -> str:
 
 def display_url(url: str) -> str:
     """A URL fit for messages: any ``user:password@`` part removed."""
-    return re.sub(r"//[^/@]*@", "//", url)
+    return scrub_url(url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,17 +156,24 @@ def error_from_status(
     *,
     retry_after: float | None = None,
     body_is_json: bool = True,
+    proxy: ProxyRoute | None = None,
 ) -> ProviderError:
     """Map a status and/or an error type to the right ErrorKind and one-line message.
 
     Branches on the error *type* first (Anthropic's overloaded_error may come as 429,
     OpenAI's insufficient_quota is a 429 that must not be retried), then on status.
+    ``proxy`` is the proxy the request went through: a 407 is its answer, and a
+    gateway error (502-504) may be.
     """
     t = f"{etype} {code}".lower()
     detail = clean_text(detail, ctx.secrets)
     tail = f": {detail}" if detail else ""
     where = f" ({status})" if status else ""
     kw: dict[str, Any] = {"status": status, "retry_after": retry_after}
+    if status == 407:
+        return _proxy_auth_required(ctx, proxy, status=407, retry_after=retry_after)
+    if proxy is not None and status in (502, 503, 504):
+        tail = f"{tail} (through the proxy {proxy.shown})"
     if "insufficient_quota" in t or "billing" in t or status == 402:
         return ctx.fail(
             ErrorKind.QUOTA, f"out of credits or quota{where}: check your plan and billing", **kw
@@ -214,8 +221,25 @@ def error_from_status(
     return ctx.fail(ErrorKind.BAD_RESPONSE, f"unexpected status{where}{tail}", **kw)
 
 
+def _proxy_auth_required(
+    ctx: ErrorContext, proxy: ProxyRoute | None, *, status: int, **kw: Any
+) -> ProviderError:
+    shown = f" {proxy.shown}" if proxy else ""
+    return ctx.fail(
+        ErrorKind.AUTH,
+        f"the proxy{shown} asks for a user and password ({status}): give them in the "
+        "proxy URL in the environment (http://USER:PASSWORD@HOST:PORT), or check them",
+        status=status,
+        **kw,
+    )
+
+
 def error_from_response(
-    status: int, body: bytes, headers: Mapping[str, str], ctx: ErrorContext
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str],
+    ctx: ErrorContext,
+    proxy: ProxyRoute | None = None,
 ) -> ProviderError:
     """A non-2xx HTTP response (status, body, headers) as a ProviderError."""
     text = body.decode("utf-8", "replace")
@@ -236,11 +260,15 @@ def error_from_response(
         ctx,
         retry_after=parse_retry_after(headers),
         body_is_json=is_json,
+        proxy=proxy,
     )
 
 
-# How a protocol reads a non-2xx response: (status, body, headers, ctx) -> the error.
-ErrorMapper = Callable[[int, bytes, Mapping[str, str], ErrorContext], ProviderError]
+# How a protocol reads a non-2xx response: (status, body, headers, ctx, the proxy it
+# went through) -> the error.
+ErrorMapper = Callable[
+    [int, bytes, Mapping[str, str], ErrorContext, "ProxyRoute | None"], ProviderError
+]
 
 
 def error_from_payload(payload: Any, ctx: ErrorContext) -> ProviderError:
@@ -258,8 +286,25 @@ def error_from_exception(
 ) -> ProviderError:
     """A transport failure (no usable response) as a ProviderError."""
     base = display_url(ctx.base_url)
+    proxy = route_of(request_of(exc))
+    via = f" through the proxy {proxy.shown}" if proxy else ""
+    untrusted = _certificate_error(exc)
+    if untrusted is not None:
+        return ctx.fail(
+            ErrorKind.AUTH,
+            f"the TLS certificate of {base} is not trusted{via} ({untrusted}): if a proxy "
+            "inspects TLS, set the provider's ca_bundle (or SSL_CERT_FILE) to its root CA",
+        )
+    if isinstance(exc, httpx.ProxyError):  # the proxy answered CONNECT with an error
+        status, _, reason = str(exc).partition(" ")
+        if status in ("401", "407"):  # tinyproxy answers 401 to a wrong password
+            return _proxy_auth_required(ctx, proxy, status=int(status))
+        what = f"{status} {reason}".strip() or type(exc).__name__
+        kind = ErrorKind.AUTH if status in ("401", "403") else ErrorKind.CONNECTION
+        shown = proxy.shown if proxy else "the proxy"
+        return ctx.fail(kind, f"the proxy {shown} would not connect to {base}: {what}")
     if isinstance(exc, httpx.ConnectTimeout):
-        return ctx.fail(ErrorKind.TIMEOUT, f"timed out connecting to {base}")
+        return ctx.fail(ErrorKind.TIMEOUT, f"timed out connecting to {base}{via}")
     if isinstance(exc, httpx.ReadTimeout):
         secs = f" within {ctx.read_timeout:g}s" if ctx.read_timeout else ""
         return ctx.fail(
@@ -267,14 +312,36 @@ def error_from_exception(
             f"no data from {base}{secs}: the model may be slow (raise read_timeout)",
         )
     if isinstance(exc, httpx.TimeoutException):
-        return ctx.fail(ErrorKind.TIMEOUT, f"timed out talking to {base}")
+        return ctx.fail(ErrorKind.TIMEOUT, f"timed out talking to {base}{via}")
     if isinstance(exc, httpx.ConnectError):
+        if proxy is not None:
+            return ctx.fail(
+                ErrorKind.CONNECTION,
+                f"cannot reach the proxy {proxy.shown} — is it running? (on the way to {base})",
+            )
         return ctx.fail(ErrorKind.CONNECTION, f"cannot reach {base} — is the server running?")
     if in_stream and isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
         return ctx.fail(ErrorKind.STREAM_INTERRUPTED, f"connection to {base} closed mid-answer")
     if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+        if proxy is not None:
+            return ctx.fail(
+                ErrorKind.CONNECTION,
+                f"the proxy {proxy.shown} closed the connection before {base} replied",
+            )
         return ctx.fail(ErrorKind.CONNECTION, f"{base} closed the connection before replying")
-    return ctx.fail(ErrorKind.CONNECTION, f"request to {base} failed ({type(exc).__name__})")
+    return ctx.fail(ErrorKind.CONNECTION, f"request to {base} failed{via} ({type(exc).__name__})")
+
+
+def _certificate_error(exc: BaseException) -> str | None:
+    """OpenSSL's reason if a certificate check failed somewhere under ``exc``."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # causes are short chains; never loop on a cycle
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return str(seen.verify_message or seen.reason or "verification failed")
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 # ---------------------------------------------------------------- requests
@@ -315,7 +382,9 @@ async def open_stream(
         ) as response:
             if not 200 <= response.status_code < 300:
                 raw = await response.aread()
-                raise error_mapper(response.status_code, raw, response.headers, ctx)
+                raise error_mapper(
+                    response.status_code, raw, response.headers, ctx, route_of(response.request)
+                )
             yield response
     except httpx.HTTPError as exc:
         raise error_from_exception(exc, ctx, in_stream=state.started) from exc
@@ -378,7 +447,13 @@ async def get_json(
     except httpx.HTTPError as exc:
         raise error_from_exception(exc, ctx, in_stream=False) from exc
     if not 200 <= response.status_code < 300:
-        raise error_mapper(response.status_code, response.content, response.headers, ctx)
+        raise error_mapper(
+            response.status_code,
+            response.content,
+            response.headers,
+            ctx,
+            route_of(response.request),
+        )
     try:
         return response.json()
     except ValueError as exc:

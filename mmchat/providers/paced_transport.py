@@ -5,26 +5,41 @@ A streamed answer arrives as one small SSE event per token. Read as it lands, ev
 token costs a full trip through the event loop, anyio, httpcore and h11 (most of the
 CPU of reading a stream), and eight fan-out lanes at 500 tokens/s make 4,000 such
 reads a second in the process that also draws the screen. After a small read from the
-socket this transport waits ``PACE_SECONDS`` before the next one, so that read takes
-every event that arrived meanwhile. Text reaches the screen at most that much later,
-under one frame of the flush clock; large reads (data already waiting) are not delayed.
+socket this transport pauses before the next one, so that read takes every event that
+arrived meanwhile; large reads (data already waiting) are not delayed.
+
+The pause grows with the response: it is ``PACE_SHARE`` (0.5 %) of the time since the
+response began, at most ``PACE_MAX``, and none below ``PACE_MIN``. So the first token
+is never held back (no pause in a response's first 200 ms), a short or fast stream is
+read as plain httpx reads it, and the last event waits at most 0.5 % of the stream's
+time (until 2026-12 the pause was a fixed 20 ms from the first read on: +20 ms to every
+first token of a fast stream, and 1.8-2.6x the time of a 30 ms stream). A long stream
+is read every 20 ms from its 4th second on: a fan-out lane of 2,000 tokens at 500/s
+makes ~600 reads instead of ~2,000.
 
 The pause sits in the network stream (httpcore's public backend API) because above
 httpcore a body is already cut into one piece per chunk of the chunked encoding, so
-there is no telling a buffered event from a fresh read.
+there is no telling a buffered event from a fresh read. Handing the backend to httpx
+takes one private attribute: see httpx_seam. Connections through a proxy use httpx's
+own proxy transport and are not paced (mmchat.providers.network).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+import time
 from collections.abc import Iterable
 from typing import Any
 
 import httpcore
 import httpx
 
-PACE_SECONDS = 0.02
+from mmchat.providers.httpx_seam import with_connection_pool
+
+PACE_SHARE = 0.005  # the pause: this share of the time since the response began...
+PACE_MAX = 0.02  # ...at most this (the flush clock's frame is 30 ms or more)...
+PACE_MIN = 0.001  # ...and none when it would be shorter than this
 # A read this small means the body is trickling in (one or a few SSE events); a larger
 # read means data is waiting, so read on at once.
 SMALL_READ = 4096
@@ -36,18 +51,27 @@ class PacedStream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream, backend: PacedBackend) -> None:
         self._inner = inner
         self._backend = backend
-        self._trickling = False
+        self._began: float | None = None  # first read of the current response
+        self._pause = 0.0  # before the next read
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        if self._trickling:
-            await asyncio.sleep(self._backend.pace)
+        backend = self._backend
+        if self._pause:
+            backend.slept += self._pause
+            await asyncio.sleep(self._pause)
         data = await self._inner.read(max_bytes, timeout)
-        self._backend.reads += 1
-        self._trickling = 0 < len(data) < SMALL_READ
+        backend.reads += 1
+        now = time.monotonic()
+        if self._began is None:
+            self._began = now
+        pause = 0.0
+        if 0 < len(data) < SMALL_READ:
+            pause = min(backend.pace_max, (now - self._began) * backend.share)
+        self._pause = pause if pause >= PACE_MIN else 0.0
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._trickling = False  # a new request: its reply should not wait
+        self._began, self._pause = None, 0.0  # a new request: its reply starts afresh
         await self._inner.write(buffer, timeout)
 
     async def aclose(self) -> None:
@@ -67,12 +91,17 @@ class PacedStream(httpcore.AsyncNetworkStream):
 
 
 class PacedBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's default asyncio backend, with every stream wrapped in PacedStream."""
+    """httpcore's default asyncio backend, with every stream wrapped in PacedStream.
 
-    def __init__(self, pace: float = PACE_SECONDS) -> None:
+    ``share=0`` turns the pacing off (the streams still count their reads).
+    """
+
+    def __init__(self, share: float = PACE_SHARE, pace_max: float = PACE_MAX) -> None:
         self._inner = httpcore.AnyIOBackend()
-        self.pace = pace
+        self.share = share
+        self.pace_max = pace_max
         self.reads = 0  # socket reads by all its streams: the figure pacing cuts
+        self.slept = 0.0  # seconds of pauses they took, all together
 
     async def connect_tcp(
         self,
@@ -99,22 +128,15 @@ class PacedBackend(httpcore.AsyncNetworkBackend):
 
 
 def paced_transport(
-    limits: httpx.Limits, backend: PacedBackend | None = None
+    limits: httpx.Limits, ssl_context: ssl.SSLContext, backend: PacedBackend | None = None
 ) -> httpx.AsyncHTTPTransport:
-    """httpx's own transport (TLS verification, pooling, error mapping) over PacedBackend.
-
-    httpx 0.28 has no public way to pass a network backend (encode/httpx#3749 adds
-    one), so the transport's connection pool is replaced by one built with httpcore's
-    public constructor and the same settings httpx would use.
-    """
-    # One TLS context for both: building one loads the CA bundle (~30 ms).
-    ssl_context = httpx.create_ssl_context()
+    """httpx's own transport (TLS verification, pooling, error mapping) over PacedBackend."""
     transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
-    transport._pool = httpcore.AsyncConnectionPool(
+    pool = httpcore.AsyncConnectionPool(
         ssl_context=ssl_context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
         network_backend=backend or PacedBackend(),
     )
-    return transport
+    return with_connection_pool(transport, pool)

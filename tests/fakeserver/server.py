@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import re
+import ssl
 import threading
 import time
 from collections import deque
@@ -102,7 +103,9 @@ class _Gone(Exception):
 
 
 class FakeServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> None:
+        self.host = host  # another loopback address (127.0.0.2) is one mmchat may proxy
+        self._tls = tls  # a server-side context: https:// (tests of trust and CONNECT)
         self._lock = threading.Lock()
         self._scripts: dict[str, deque[Reply]] = {}
         self._fns: dict[str, ReplyFn] = {}
@@ -123,7 +126,7 @@ class FakeServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self._tls else 'http'}://{self.host}:{self.port}"
 
     @property
     def openai_url(self) -> str:
@@ -146,7 +149,7 @@ class FakeServer:
             loop = asyncio.new_event_loop()
             self._loop = loop
             self._server = loop.run_until_complete(
-                asyncio.start_server(self._handle, "127.0.0.1", 0)
+                asyncio.start_server(self._handle, self.host, 0, ssl=self._tls)
             )
             self.port = self._server.sockets[0].getsockname()[1]
             ready.set()
