@@ -3,9 +3,10 @@ shown on request, and there again when the conversation is reopened."""
 
 from __future__ import annotations
 
+from textual.widgets import Markdown
+
 from mmchat.tui.widgets.assistant_message import AssistantMessage
 from mmchat.tui.widgets.lane_pane import LanePane
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.sidebar import Sidebar
 from mmchat.tui.widgets.thinking_view import ThinkingView
 from tests.fakeserver import FakeServer, Reply
@@ -38,7 +39,7 @@ async def test_thinking_is_counted_live_then_folded_away_from_the_answer(
         # Expanding it shows the thinking, rendered.
         await pilot.click(view.query_one("CollapsibleTitle"))
         await wait_for(pilot, lambda: "Adding them gives four." in screen_text(app)[0])
-        assert view.query_one(LeanMarkdown).source == THOUGHT
+        assert view.query_one(Markdown).source == THOUGHT
 
 
 async def test_reopened_conversation_keeps_the_thinking(fake_server: FakeServer) -> None:

@@ -10,11 +10,10 @@ from textual.containers import Vertical
 from textual.widgets import Collapsible, Static
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
+from mmchat.tui import markdown
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import STATUS_MARKS
 from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
-from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
 __all__ = ["TallyView", "agreement_bar"]
 
@@ -87,7 +86,7 @@ class _Member(Collapsible):
 
     def __init__(self, opened: LaneOpened) -> None:
         self.info = LaneInfo(opened)
-        self.body = StreamedMarkdown(LeanMarkdown())
+        self.body = markdown.streamed(self.app)
         self.title_throttle = Throttle()
         super().__init__(self.body.markdown, title="", collapsed=True)
         self.retitle()
