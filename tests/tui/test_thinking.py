@@ -3,6 +3,7 @@ shown on request, and there again when the conversation is reopened."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import Markdown
 
 from mmchat.tui.widgets.assistant_message import AssistantMessage
@@ -12,6 +13,8 @@ from mmchat.tui.widgets.thinking_view import ThinkingView
 from tests.fakeserver import FakeServer, Reply
 from tests.reliability.test_tui_faults import screen_text
 from tests.tui.conftest import build_app, idle, send, wait_for
+
+pytestmark = pytest.mark.usefixtures("markdown_mode")  # lean and stock Markdown
 
 THOUGHT = "The user asks for the sum of two and two. Adding them gives four."
 
