@@ -708,7 +708,8 @@ def main() -> None:
     sections = (args - {"--profile"}) or {"single", "fanout", "startup", "history"}
     print(
         f"bench_tui (headless) · python {sys.version.split()[0]} · "
-        f"textual {version('textual')} · {os.cpu_count()} cpus"
+        f"textual {version('textual')} · {os.cpu_count()} cpus · "
+        f"markdown {os.environ.get('MMCHAT_MARKDOWN') or 'lean'}"
     )
     if "startup" in sections:
         bench_startup()
