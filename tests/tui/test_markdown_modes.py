@@ -169,3 +169,34 @@ async def test_an_unknown_mode_in_the_environment_is_reported_and_lean_is_used(
         await wait_for(pilot, idle(app))
         assert app.runtime.markdown == "lean"
         assert app.screen.query_one(AssistantMessage).text == "hello"
+
+
+async def test_a_stock_stream_says_what_is_pending_and_ends_with_the_whole_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the views and the bench read of a stream (pending, appending, text)."""
+    from textual.app import App, ComposeResult
+
+    monkeypatch.setenv("MMCHAT_MARKDOWN", "stock")
+    flushed: list[str] = []
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            self.stream = markdown.streamed(self, on_flush=lambda: flushed.append("x"))
+            yield self.stream.markdown
+
+    app = One()
+    async with app.run_test() as pilot:
+        stream = app.stream
+        assert type(stream.markdown) is Markdown
+        assert not stream.pending and stream.appending is False
+        for chunk in ("A list:\n\n", "- one\n", "- two\n"):
+            await stream.write(chunk)
+        assert stream.text == "A list:\n\n- one\n- two\n" and flushed
+        await wait_for(pilot, lambda: not stream.pending and not stream.appending)
+        assert stream.markdown.source == stream.text
+        await stream.stop("A list:\n\n- one\n- two\n- three\n")  # the stored text wins
+        assert stream.stopped and not stream.pending
+        assert stream.markdown.source.endswith("- three\n")
+        await pilot.pause()
+        assert len(stream.markdown.query("MarkdownBullet")) == 3  # shown once each

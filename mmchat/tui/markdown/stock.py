@@ -63,7 +63,7 @@ class StockStream:
 
     @property
     def appending(self) -> bool:
-        return bool(self.markdown.lock.is_locked())
+        return bool(self.markdown.lock.is_locked)
 
     async def write(self, chunk: str) -> None:
         if not chunk:
