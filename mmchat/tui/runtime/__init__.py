@@ -20,7 +20,6 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmchat.tui.runtime.gc_policy import Collector
-from mmchat.tui.runtime.prefetch import Prefetch
 from mmchat.tui.runtime.typing_hold import TypingHold
 
 if TYPE_CHECKING:
@@ -28,6 +27,7 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from mmchat.tui.runtime.flush_clock import FlushClock
+    from mmchat.tui.runtime.prefetch import Prefetch
 
 __all__ = [
     "MARKDOWN_ENV",
@@ -106,17 +106,27 @@ class Runtime:
         self.problems = list(problems)
         self.typing = TypingHold()
         self.collector = Collector(app, busy=busy, since_key=self.typing.since_key)
-        self.prefetch = Prefetch(
-            app,
-            provider_kinds=provider_kinds,
-            views=[f"mmchat.tui.markdown.{markdown}"],
-        )
+        self._provider_kinds = provider_kinds
+        self._prefetch: Prefetch | None = None
         self._clock: FlushClock | None = None
 
     @property
     def lean(self) -> bool:
         """Is the lean machinery on (LeanMarkdown, the flush clock, paint_now …)?"""
         return self.markdown == "lean"
+
+    @property
+    def prefetch(self) -> Prefetch:
+        """The first turn's imports, in the background (built after the first frame)."""
+        if self._prefetch is None:
+            from mmchat.tui.runtime.prefetch import Prefetch
+
+            self._prefetch = Prefetch(
+                self.app,
+                provider_kinds=self._provider_kinds,
+                views=[f"mmchat.tui.markdown.{self.markdown}"],
+            )
+        return self._prefetch
 
     @property
     def clock(self) -> FlushClock:
