@@ -318,11 +318,11 @@ def _full_gc_pauses(since: float) -> list[float]:
 
 
 async def _wait_for_gc_after_turn() -> None:
-    """The app runs a full collection shortly after a turn (mmchat.tui.heap): let it
-    happen here, so it is reported (not counted as rendering, nor in the next turn)."""
-    from mmchat.tui import heap
+    """The app runs a full collection shortly after a turn (mmchat.tui.runtime.gc_policy):
+    let it happen here, so it is reported (not counted as rendering, nor in the next turn)."""
+    from mmchat.tui.runtime.tuning import AFTER_TURN
 
-    await asyncio.sleep(heap.AFTER_TURN + 0.3)
+    await asyncio.sleep(AFTER_TURN + 0.3)
 
 
 async def run_turn(app: Any, pilot: Any, preset: str, *, probe: bool) -> dict[str, Any]:
@@ -708,7 +708,8 @@ def main() -> None:
     sections = (args - {"--profile"}) or {"single", "fanout", "startup", "history"}
     print(
         f"bench_tui (headless) · python {sys.version.split()[0]} · "
-        f"textual {version('textual')} · {os.cpu_count()} cpus"
+        f"textual {version('textual')} · {os.cpu_count()} cpus · "
+        f"markdown {os.environ.get('MMCHAT_MARKDOWN') or 'lean'}"
     )
     if "startup" in sections:
         bench_startup()

@@ -76,6 +76,8 @@ def start_app(home: Path, argv: tuple[str, ...] = ()) -> float:
         "-e", f"MMCHAT_DATA_DIR={home / 'data'}",
         "-e", f"MMCHAT_CACHE_DIR={home / 'cache'}",
         "-e", "TERM=xterm-256color",
+        # the Markdown mode asked of the bench (README: "Markdown modes"); lean if unset
+        "-e", f"MMCHAT_MARKDOWN={os.environ.get('MMCHAT_MARKDOWN', '')}",
     ]  # fmt: skip
     started = time.perf_counter()
     subprocess.run(

@@ -8,7 +8,7 @@ in ``config.py``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -103,6 +103,15 @@ class UIConfig(_Strict):
         default_factory=dict, description='Binding id → keys, e.g. send = "ctrl+s"'
     )
     sidebar: bool = Field(default=True, description="Show the conversation list")
+    markdown: Literal["lean", "stock"] = Field(
+        default="lean",
+        description=(
+            "How answers are drawn: lean (fast; reaches into Textual's internals) or "
+            "stock (Textual's own Markdown widget, slower with long answers and many "
+            "panes). The MMCHAT_MARKDOWN environment variable overrides it; a change "
+            "applies when mmchat starts"
+        ),
+    )
 
 
 class Config(_Strict):

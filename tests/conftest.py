@@ -36,7 +36,17 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
         monkeypatch.setenv(name, str(home / sub))
     for var in _KEY_ENV_VARS:
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("MMCHAT_MARKDOWN", raising=False)  # lean unless a test asks
     yield home
+
+
+@pytest.fixture(params=["lean", "stock"])
+def markdown_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test runs twice: with mmchat's lean Markdown machinery and with Textual's
+    stock Markdown (MMCHAT_MARKDOWN); what the user sees must be the same."""
+    mode = str(request.param)
+    monkeypatch.setenv("MMCHAT_MARKDOWN", mode)
+    return mode
 
 
 @pytest.fixture(autouse=True)

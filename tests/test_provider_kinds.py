@@ -204,3 +204,18 @@ def test_mmchat_plugins_lists_third_party_kinds_and_broken_ones(third_party_kind
     assert "✗ provider kind broken failed to load (entry point acme_broken:KIND): " in (done.stdout)
     assert "Traceback" not in done.stdout + done.stderr
     assert done.returncode == 1  # like a broken strategy plugin
+
+
+def test_the_tui_prefetches_the_modules_of_the_configured_kinds() -> None:
+    # The TUI's background imports ask the registry, so a new kind (Gemini, or one from
+    # an entry point) is imported ahead of the first turn like the built-in ones.
+    from mmchat.tui.runtime.prefetch import Prefetch
+
+    class NoClock:
+        def set_timer(self, delay: float, callback: object, *, name: str) -> object:
+            return None
+
+    prefetch = Prefetch(NoClock(), provider_kinds=lambda: {"gemini"}, views=[])
+    modules = prefetch.modules({"gemini", "local"})
+    assert "mmchat.providers.gemini" in modules and "mmchat.providers.openai" in modules
+    assert "mmchat.providers.local" not in modules

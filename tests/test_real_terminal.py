@@ -162,7 +162,7 @@ def test_chat_switch_and_quit_in_a_real_terminal(
 
 def test_typed_keys_show_while_frames_are_held() -> None:
     """A flush tick of streaming panes holds the screen's frames (a Textual batch);
-    the prompt is painted on its own meanwhile (mmchat.tui.paint_now). Here the batch
+    the prompt is painted on its own meanwhile (mmchat.tui.runtime.paint_now). Here the batch
     is held for a minute: without that, the keys would show only after it."""
     root = Path(__file__).resolve().parent.parent
     with open_terminal(f"cd {root} && {sys.executable} -m tests.tui.held_frame_app") as terminal:

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from mmchat.tui import heap, typing_hold
 from mmchat.tui.commands import MMChatCommands
 from mmchat.tui.early_config import EarlyConfig
 from mmchat.tui.inert import InertControls
+from mmchat.tui.runtime import Runtime, markdown_mode
 
 _INERT = InertControls()
 
@@ -73,12 +73,27 @@ class MMChatApp(App[int]):
         self._starting = False
         self._themes_registered = False
         self.early_config = EarlyConfig(config_path)
-        self.collector = heap.Collector(
-            self,
-            busy=lambda: self.chat_screen is not None and self.chat_screen.streaming,
-            since_key=lambda: typing_hold.since_key(self),
-        )
+        self.runtime = self._make_runtime()
         self._early_theme()
+
+    def _make_runtime(self) -> Runtime:
+        """The app's speed machinery (see :mod:`mmchat.tui.runtime`), in the Markdown
+        mode MMCHAT_MARKDOWN or the config asks for (the raw TOML before it is
+        validated: a change in the settings applies at the next start)."""
+        config = self.config
+        configured = config.ui.markdown if config is not None else self.early_config.markdown
+        mode, problem = markdown_mode(configured)
+        return Runtime(
+            self,
+            markdown=mode,
+            busy=lambda: self.chat_screen is not None and self.chat_screen.streaming,
+            provider_kinds=self._provider_kinds,
+            problems=[problem] if problem else [],
+        )
+
+    def _provider_kinds(self) -> set[str]:
+        config = self.config
+        return {p.kind for p in config.providers.values()} if config is not None else set()
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         # Model output is untrusted: none of its control characters reach the terminal.
@@ -195,14 +210,14 @@ class MMChatApp(App[int]):
     def pause_gc(self, *, freeze: bool = False) -> None:
         """Pause the garbage collector until the deferred loading is done; ``freeze``
         (the ``mmchat`` command) also hands full collections to the app, which runs
-        them between turns. See :mod:`mmchat.tui.heap`."""
-        self.collector.pause(freeze=freeze)
+        them between turns. See :mod:`mmchat.tui.runtime.gc_policy`."""
+        self.runtime.collector.pause(freeze=freeze)
 
     def resume_gc(self) -> None:
-        self.collector.resume()
+        self.runtime.collector.resume()
 
     def turn_ended(self) -> None:
-        self.collector.after_turn()
+        self.runtime.collector.after_turn()
 
     @property
     def early_sidebar(self) -> bool:

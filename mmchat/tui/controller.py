@@ -24,7 +24,6 @@ from mmchat.api import (
     TurnStarted,
 )
 from mmchat.config_schema import PresetConfig
-from mmchat.tui import prefetch
 from mmchat.tui.event_pump import pump_events
 
 if TYPE_CHECKING:
@@ -75,7 +74,7 @@ class ChatController:
         self.adhoc_label = ""
         # The first turn's imports (message views, httpx, providers) load in the
         # background once start-up is over.
-        prefetch.soon(app)
+        app.runtime.prefetch.soon()
 
     # -- presets ---------------------------------------------------------------------
     @property

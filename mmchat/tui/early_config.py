@@ -2,8 +2,8 @@
 
 The first frame is painted before pydantic and the config schema are imported (see
 ``MMChatApp.on_mount``). What it needs from the config (theme, sidebar, the default
-preset's name) is read here, without validation; anything odd falls back to the
-defaults, and the validated config is applied right after that frame.
+preset's name, the Markdown mode) is read here, without validation; anything odd falls
+back to the defaults, and the validated config is applied right after that frame.
 """
 
 from __future__ import annotations
@@ -58,3 +58,9 @@ class EarlyConfig:
     def theme(self) -> str:
         theme = self._section("ui").get("theme", "mmchat-dark")
         return theme if isinstance(theme, str) else ""
+
+    @property
+    def markdown(self) -> str:
+        """The Markdown mode (``lean`` | ``stock``; anything else: lean)."""
+        mode = self._section("ui").get("markdown", "lean")
+        return mode if mode in ("lean", "stock") else "lean"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from mmchat.api import Event
 from mmchat.tui.coalesce import coalesce_text
-from mmchat.tui.one_frame import one_frame
+from mmchat.tui.runtime.one_frame import one_frame
 
 if TYPE_CHECKING:
     from textual.app import App

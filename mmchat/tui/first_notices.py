@@ -1,5 +1,6 @@
-"""What the app tells the user once the first screen is up: plugins that did not load,
-presets with problems, answers a crash interrupted, and onboarding on a first run."""
+"""What the app tells the user once the first screen is up: an unknown MMCHAT_MARKDOWN,
+plugins that did not load, presets with problems, answers a crash interrupted, and
+onboarding on a first run."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ __all__ = ["maybe_onboard", "report_problems"]
 
 
 def report_problems(app: MMChatApp) -> None:
+    for problem in app.runtime.problems:
+        app.notify(problem, title="Markdown mode", severity="warning")
     if app.registry is not None and app.registry.failures:
         lines = [f"{f.name}: {f.error}" for f in app.registry.failures]
         app.notify("\n".join(lines), title="Some plugins did not load", severity="warning")

@@ -26,6 +26,8 @@ from tests.reliability.common import plain_sentence_problems
 from tests.reliability.test_inert_output import HOSTILE
 from tests.tui.conftest import build_app, idle, send, wait_for
 
+pytestmark = pytest.mark.usefixtures("markdown_mode")  # lean and stock Markdown
+
 PARTIAL = "partial words from c that stop"
 FAULTS: dict[str, tuple[Reply, str, bool]] = {
     # name: (reply for the faulty model, phrase its error must contain, text kept?)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mmchat.tui.widgets.assistant_message import AssistantMessage
 from mmchat.tui.widgets.user_message import UserMessage
 from tests.fakeserver import FakeServer, Reply
 from tests.tui.conftest import build_app, idle, send, wait_for
+
+pytestmark = pytest.mark.usefixtures("markdown_mode")  # lean and stock Markdown
 
 
 async def test_send_shows_streamed_answer(fake_server: FakeServer) -> None:

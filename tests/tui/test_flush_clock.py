@@ -6,24 +6,26 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from mmchat.tui.widgets.streamed_markdown import SLOWEST_FLUSH, next_interval
+from mmchat.tui.runtime import runtime_of
+from mmchat.tui.runtime.flush_clock import next_interval
+from mmchat.tui.runtime.tuning import SLOWEST_FLUSH
 
 if TYPE_CHECKING:
     from textual.app import App
     from textual.pilot import Pilot
 
-    from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
+    from mmchat.tui.markdown.lean_stream import LeanStream
 
 FASTEST = 1 / 6  # eight streams
 
 
-async def _two_streams_begun(pilot: Pilot[None]) -> tuple[StreamedMarkdown, StreamedMarkdown]:
+async def _two_streams_begun(pilot: Pilot[None]) -> tuple[LeanStream, LeanStream]:
     """Streams into the app's documents #one and #two, each shown with a first piece."""
-    from mmchat.tui.widgets.lean_markdown import LeanMarkdown
-    from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
+    from mmchat.tui.markdown.lean_markdown import LeanMarkdown
+    from mmchat.tui.markdown.lean_stream import LeanStream
 
-    one = StreamedMarkdown(pilot.app.query_one("#one", LeanMarkdown))
-    two = StreamedMarkdown(pilot.app.query_one("#two", LeanMarkdown))
+    one = LeanStream(pilot.app.query_one("#one", LeanMarkdown))
+    two = LeanStream(pilot.app.query_one("#two", LeanMarkdown))
     await one.write("first answer, ")
     await two.write("second answer, ")
     await pilot.pause(0.3)  # the clock has shown the beginnings
@@ -34,7 +36,7 @@ async def _two_streams_begun(pilot: Pilot[None]) -> tuple[StreamedMarkdown, Stre
 def _two_documents() -> App[None]:
     from textual.app import App, ComposeResult
 
-    from mmchat.tui.widgets.lean_markdown import LeanMarkdown
+    from mmchat.tui.markdown.lean_markdown import LeanMarkdown
 
     class Two(App[None]):
         def compose(self) -> ComposeResult:
@@ -73,16 +75,16 @@ async def test_a_stopped_streams_last_text_shows_at_once_even_while_the_user_typ
     LAST_FLUSH_AFTER (with any other stream stopping then), then says so."""
     import time
 
-    from mmchat.tui import typing_hold
-    from mmchat.tui.widgets.streamed_markdown import LAST_FLUSH_AFTER
+    from mmchat.tui.runtime.tuning import LAST_FLUSH_AFTER
 
     app = _two_documents()
     async with app.run_test() as pilot:
         one, two = await _two_streams_begun(pilot)
         for stream, end in ((one, "the end of one."), (two, "the end of two.")):
             await stream.write(end)
-        typing_hold.typed(app)  # the user types: streamed text would now wait
-        assert typing_hold.is_typing(app)
+        typing = runtime_of(app).typing
+        typing.typed()  # the user types: streamed text would now wait
+        assert typing.is_typing()
         assert one.pending and two.pending
         flushed: list[str] = []
         started = time.monotonic()
@@ -90,7 +92,7 @@ async def test_a_stopped_streams_last_text_shows_at_once_even_while_the_user_typ
         await two.stop_soon(two.text, then=lambda: flushed.append("two"))
         assert one.stopped and one.pending  # not appended by stop_soon itself
         while len(flushed) < 2 and time.monotonic() - started < 2:
-            typing_hold.typed(app)  # still typing
+            typing.typed()  # still typing
             await pilot.pause(0.01)
         took = time.monotonic() - started
         assert sorted(flushed) == ["one", "two"]
@@ -110,8 +112,8 @@ async def test_a_flush_that_fails_says_so_and_the_app_runs_on(
     Textual's error handling: a failure is shown as a notification, as a view error is."""
     from textual.app import App, ComposeResult
 
-    from mmchat.tui.widgets.lean_markdown import LeanMarkdown
-    from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
+    from mmchat.tui.markdown.lean_markdown import LeanMarkdown
+    from mmchat.tui.markdown.lean_stream import LeanStream
 
     class One(App[None]):
         def compose(self) -> ComposeResult:
@@ -129,7 +131,7 @@ async def test_a_flush_that_fails_says_so_and_the_app_runs_on(
 
         monkeypatch.setattr(markdown, "append", broken_append)
         monkeypatch.setattr(app, "notify", lambda message, **_: notes.append(message))
-        stream = StreamedMarkdown(markdown)
+        stream = LeanStream(markdown)
         await stream.write("some text")
         for _ in range(100):
             if notes:

@@ -1,4 +1,4 @@
-"""Full garbage collections wait for the end of a turn (mmchat.tui.heap)."""
+"""Full garbage collections wait for the end of a turn (mmchat.tui.runtime.gc_policy)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from mmchat.tui import heap
+from mmchat.tui.runtime import gc_policy
 from tests.fakeserver import FakeServer, Reply
 from tests.tui.conftest import build_app, idle, send, wait_for
 
@@ -31,7 +31,7 @@ async def test_full_collections_run_between_turns_not_during_them(
             # What survived is frozen, so the next turn's collection walks only newer
             # objects; the idle clock's collection reclaims frozen garbage as well.
             assert gc.get_freeze_count() > frozen
-            app.collector.collect_if_idle()
+            app.runtime.collector.collect_if_idle()
             assert gc.get_freeze_count() > 0
     finally:
         gc.set_threshold(*saved)
@@ -53,7 +53,7 @@ async def test_the_collection_after_a_turn_waits_until_the_user_stops_typing(
     """A full collection after a fan-out stops the app for up to ~0.7 s, and a key
     pressed then waits for all of it: not while keys are coming in, even 0.6 s apart
     (someone typing slowly, or between words). It runs once they stop for KEY_QUIET."""
-    monkeypatch.setattr(heap, "AFTER_TURN", 0.2)
+    monkeypatch.setattr(gc_policy, "AFTER_TURN", 0.2)
     fake_server.script("model-a", "short answer")
     app = build_app(fake_server)
     app.pause_gc(freeze=True)
@@ -73,7 +73,7 @@ async def test_the_collection_after_a_turn_waits_until_the_user_stops_typing(
             await wait_for(
                 pilot,
                 lambda: gc.get_stats()[2]["collections"] > full,
-                within=heap.KEY_QUIET + 2 * heap.POSTPONE_STEP + 1,
+                within=gc_policy.KEY_QUIET + 2 * gc_policy.POSTPONE_STEP + 1,
             )
             assert app.chat_screen is not None
             assert app.chat_screen.prompt.text == "x" * keys

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 
+import pytest
+
 from mmchat.tui.widgets.assistant_message import AssistantMessage
 from mmchat.tui.widgets.lane_pane import LanePane
 from mmchat.tui.widgets.sidebar import Sidebar
@@ -12,6 +14,8 @@ from mmchat.tui.widgets.transcript import Transcript
 from mmchat.tui.widgets.user_message import UserMessage
 from tests.fakeserver import FakeServer
 from tests.tui.conftest import build_app, idle, send, wait_for
+
+pytestmark = pytest.mark.usefixtures("markdown_mode")  # lean and stock Markdown
 
 
 async def test_reopen_conversation_replays_lanes_and_choice(fake_server: FakeServer) -> None:

@@ -4,9 +4,10 @@ the user turns to it."""
 
 from __future__ import annotations
 
-from textual.widgets._markdown import MarkdownBlock
+from textual.widgets.markdown import MarkdownBlock
 
-from mmchat.tui.widgets.lane_pane import TAIL_LINES, LanePane
+from mmchat.tui.runtime.tuning import TAIL_LINES
+from mmchat.tui.widgets.lane_pane import LanePane
 from tests.fakeserver import FakeServer, Reply
 from tests.reliability.test_tui_faults import screen_text
 from tests.tui.conftest import build_app, idle, send, wait_for
@@ -46,7 +47,7 @@ async def test_streaming_pane_mounts_the_tail_and_shows_everything_when_focused(
         assert pane is not None and pane.info.status == "done"
         # 40 paragraphs of 3-4 lines were streamed; about TAIL_LINES lines stayed shown
         assert most < 40 and len(blocks(pane)) <= TAIL_LINES // 2
-        assert pane._doc.hidden_blocks > 0
+        assert pane.body.hidden_blocks > 0
         text, _ = screen_text(app)
         assert "earlier text" in text  # the pane says some text is not shown yet
         assert "omega" in text  # the newest text is what the pane shows, to its end:
@@ -58,7 +59,7 @@ async def test_streaming_pane_mounts_the_tail_and_shows_everything_when_focused(
         await wait_for(pilot, lambda: len(pane.body.markdown.children) <= TAIL_LINES // 2)
         pane.focus()
         await wait_for(pilot, lambda: len(blocks(pane)) == 41)
-        assert pane._doc.hidden_blocks == 0
+        assert pane.body.hidden_blocks == 0
         await pilot.press("home")  # read back from the start, with the pane's own keys
         await pilot.pause()
         text, _ = screen_text(app)
@@ -87,7 +88,7 @@ async def test_a_reopened_fan_out_mounts_the_tail_of_each_pane(fake_server: Fake
         pane = pane_a()
         assert pane is not None
         await pilot.pause()
-        assert 0 < len(blocks(pane)) <= TAIL_LINES // 2 and pane._doc.hidden_blocks > 0
+        assert 0 < len(blocks(pane)) <= TAIL_LINES // 2 and pane.body.hidden_blocks > 0
         text, _ = screen_text(app)
         assert "omega" in text  # the pane shows the end of the answer
         assert text.count("earlier text") == 1  # only the long pane hides any

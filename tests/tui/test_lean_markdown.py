@@ -11,8 +11,8 @@ from textual.selection import Selection
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownTable
 
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
-from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
+from mmchat.tui.markdown.lean_markdown import LeanMarkdown
+from mmchat.tui.markdown.lean_stream import LeanStream
 from tests.reliability.test_tui_faults import screen_text
 
 DOC = """## Plan
@@ -77,7 +77,7 @@ async def test_streamed_text_looks_exactly_like_a_one_shot_render() -> None:
         for seed in range(8):
             rnd = random.Random(seed)
             await streamed.update("")
-            stream = StreamedMarkdown(streamed)  # the app's path: batched ticks, append
+            stream = LeanStream(streamed)  # the app's path: batched ticks, append
             at = 0
             while at < len(DOC):
                 size = rnd.choice([1, 2, 3, 5, 8, 21, 80])

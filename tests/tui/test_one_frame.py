@@ -1,5 +1,5 @@
 """A change made during an async batch is drawn right after the batch
-(mmchat.tui.one_frame): Textual's own end of a batch did not wake the screen."""
+(mmchat.tui.runtime.one_frame): Textual's own end of a batch did not wake the screen."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult
 from textual.content import Content
 from textual.widgets import Static
 
-from mmchat.tui.one_frame import one_frame
+from mmchat.tui.runtime.one_frame import one_frame
 
 
 class Counted(Static):

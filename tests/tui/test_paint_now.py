@@ -1,4 +1,4 @@
-"""The prompt is painted at once while frames are held (mmchat.tui.paint_now).
+"""The prompt is painted at once while frames are held (mmchat.tui.runtime.paint_now).
 ``tests/test_real_terminal.py`` checks the same in tmux, on the screen, and that
 nothing else changed in the held batch shows early."""
 

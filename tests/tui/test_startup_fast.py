@@ -179,13 +179,13 @@ async def test_store_failure_shows_error_then_retry() -> None:
 
 AFTER_START_UP_CHILD = """
 import asyncio, sys
-from mmchat.tui import prefetch
+from mmchat.tui.runtime.tuning import PREFETCH_AFTER
 from mmchat.tui.app import make_app
 
 async def main():
     app = make_app(onboarding=False)
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause(prefetch.PREFETCH_AFTER + 0.2)
+        await pilot.pause(PREFETCH_AFTER + 0.2)
         for _ in range(200):  # the imports run in a thread: give it up to 10 s
             if all(name in sys.modules for name in {needed!r}):
                 break

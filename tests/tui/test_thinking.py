@@ -3,14 +3,18 @@ shown on request, and there again when the conversation is reopened."""
 
 from __future__ import annotations
 
+import pytest
+from textual.widgets import Markdown
+
 from mmchat.tui.widgets.assistant_message import AssistantMessage
 from mmchat.tui.widgets.lane_pane import LanePane
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.sidebar import Sidebar
 from mmchat.tui.widgets.thinking_view import ThinkingView
 from tests.fakeserver import FakeServer, Reply
 from tests.reliability.test_tui_faults import screen_text
 from tests.tui.conftest import build_app, idle, send, wait_for
+
+pytestmark = pytest.mark.usefixtures("markdown_mode")  # lean and stock Markdown
 
 THOUGHT = "The user asks for the sum of two and two. Adding them gives four."
 
@@ -38,7 +42,7 @@ async def test_thinking_is_counted_live_then_folded_away_from_the_answer(
         # Expanding it shows the thinking, rendered.
         await pilot.click(view.query_one("CollapsibleTitle"))
         await wait_for(pilot, lambda: "Adding them gives four." in screen_text(app)[0])
-        assert view.query_one(LeanMarkdown).source == THOUGHT
+        assert view.query_one(Markdown).source == THOUGHT
 
 
 async def test_reopened_conversation_keeps_the_thinking(fake_server: FakeServer) -> None:

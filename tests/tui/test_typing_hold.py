@@ -1,4 +1,4 @@
-"""Keystrokes first: streamed text waits while the user types (mmchat.tui.typing_hold)."""
+"""Keystrokes first: streamed text waits while the user types (mmchat.tui.runtime.typing_hold)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any, ClassVar
 import pytest
 from textual.app import App, ComposeResult
 from textual.strip import Strip
-from textual.widgets._markdown import MarkdownBlock
+from textual.widgets.markdown import MarkdownBlock
 
-from mmchat.tui import typing_hold
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
+from mmchat.tui.markdown.lean_markdown import LeanMarkdown
+from mmchat.tui.markdown.lean_stream import LeanStream
+from mmchat.tui.runtime import runtime_of, typing_hold
 from mmchat.tui.widgets.prompt_input import PromptInput
-from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 from tests.tui.conftest import wait_for
 
 
@@ -40,9 +40,9 @@ class Typing(App[None]):
         yield CountingMarkdown(id="answer")
 
 
-async def key_then_text(pilot: Any, text: str) -> StreamedMarkdown:
+async def key_then_text(pilot: Any, text: str) -> LeanStream:
     """A key in the prompt, then streamed text arrives for the answer."""
-    answer = StreamedMarkdown(pilot.app.query_one("#answer", LeanMarkdown))
+    answer = LeanStream(pilot.app.query_one("#answer", LeanMarkdown))
     pilot.app.query_one("#prompt", PromptInput).focus()
     await pilot.press("h")
     await answer.write(text)
@@ -57,7 +57,7 @@ async def test_streamed_text_waits_while_the_prompt_gets_keys_then_shows(
     monkeypatch.setattr(typing_hold, "MAX_HOLD", 60.0)
     app = Typing()
     async with app.run_test() as pilot:
-        answer = StreamedMarkdown(app.query_one("#answer", LeanMarkdown))
+        answer = LeanStream(app.query_one("#answer", LeanMarkdown))
         app.query_one("#prompt", PromptInput).focus()
         await pilot.press("h", "i")
         assert app.query_one("#prompt", PromptInput).text == "hi"
@@ -67,7 +67,7 @@ async def test_streamed_text_waits_while_the_prompt_gets_keys_then_shows(
         assert answer.text == "streamed **text**"  # kept, not dropped
         # the user stopped typing: shown once the hold is over
         await wait_for(pilot, lambda: answer.markdown.source == "streamed **text**")
-        assert not typing_hold.is_typing(app)
+        assert not runtime_of(app).typing.is_typing()
 
 
 async def test_typing_without_end_still_shows_streamed_text_now_and_then(
@@ -79,7 +79,7 @@ async def test_typing_without_end_still_shows_streamed_text_now_and_then(
     async with app.run_test() as pilot:
         answer = await key_then_text(pilot, "streamed anyway")
         await wait_for(pilot, lambda: answer.markdown.source == "streamed anyway")
-        assert typing_hold.is_typing(app)  # shown although the user is still typing
+        assert runtime_of(app).typing.is_typing()  # shown although the user is still typing
 
 
 async def test_past_the_longest_hold_streamed_text_still_lets_each_key_show_first(
@@ -96,7 +96,7 @@ async def test_past_the_longest_hold_streamed_text_still_lets_each_key_show_firs
         await pilot.pause(0.3)
         assert answer.markdown.source == ""  # not in the frame that shows the key
         await wait_for(pilot, lambda: answer.markdown.source == "streamed anyway")
-        assert typing_hold.is_typing(app)
+        assert runtime_of(app).typing.is_typing()
 
 
 async def test_a_key_is_handled_while_a_flush_is_still_mounting(
@@ -118,7 +118,7 @@ async def test_a_key_is_handled_while_a_flush_is_still_mounting(
         monkeypatch.setattr(markdown, "append", slow_append)
         prompt = app.query_one("#prompt", PromptInput)
         prompt.focus()
-        await StreamedMarkdown(markdown).write("streamed")
+        await LeanStream(markdown).write("streamed")
         await asyncio.wait_for(mounting.wait(), 10)
         try:
             await pilot.press("h")
@@ -127,7 +127,7 @@ async def test_a_key_is_handled_while_a_flush_is_still_mounting(
             mounted.set()
 
 
-async def held_frame(monkeypatch: pytest.MonkeyPatch, pilot: Any) -> StreamedMarkdown:
+async def held_frame(monkeypatch: pytest.MonkeyPatch, pilot: Any) -> LeanStream:
     """Streamed text appended while the user types past the longest hold, and its
     frame not drawn yet."""
     monkeypatch.setattr(typing_hold, "HOLD", 30.0)
@@ -162,4 +162,4 @@ async def test_a_frame_held_for_the_next_key_is_drawn_when_a_stream_ends(
         answer = await held_frame(monkeypatch, pilot)
         await answer.stop()
         await wait_for(pilot, lambda: DrawnParagraph.lines_drawn > 0)
-        assert typing_hold.is_typing(app)
+        assert runtime_of(app).typing.is_typing()

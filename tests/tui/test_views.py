@@ -22,6 +22,8 @@ from mmchat.tui.widgets.tally_view import TallyView
 from tests.fakeserver import FakeServer, Reply
 from tests.tui.conftest import build_app, idle, send, wait_for
 
+pytestmark = pytest.mark.usefixtures("markdown_mode")  # lean and stock Markdown
+
 PLAN = json.dumps(
     [
         {"id": "s1", "title": "find the facts", "type": "search"},

@@ -1,5 +1,5 @@
 """An assistant turn: the strategy's view (lanes, tally, plan tree, stages), the
-answer streamed through Markdown.append (see streamed_markdown), and a footer with preset, models,
+answer streamed through Markdown.append (see tui.markdown), and a footer with preset, models,
 tokens, cost and time. Driven only by engine events (:meth:`handle`).
 
 A stored turn (a reopened conversation) gets its events with :meth:`restore`: they
@@ -44,17 +44,16 @@ from mmchat.api import (
     View,
 )
 from mmchat.debug_log import log
+from mmchat.tui import markdown
 from mmchat.tui.widgets import fmt
 from mmchat.tui.widgets.decision_list import DecisionList
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import LanePane
 from mmchat.tui.widgets.lane_state import LaneInfo
 from mmchat.tui.widgets.lanes_grid import LanesGrid
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 from mmchat.tui.widgets.plan_tree import PlanTree
 from mmchat.tui.widgets.route_badge import RouteBadge
 from mmchat.tui.widgets.stage_list import StageList
-from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 from mmchat.tui.widgets.tally_view import TALLY_DETAILS, TallyView
 from mmchat.tui.widgets.thinking_view import ThinkingView
 
@@ -130,7 +129,7 @@ class AssistantMessage(Vertical):
         self._stages = StageList()
         self._main_slot = Vertical(classes="msg-slot")
         self._decisions = DecisionList()
-        self.answer = StreamedMarkdown(LeanMarkdown(classes="answer"))
+        self.answer = markdown.streamed(self.app, classes="answer")
         self._status = Static(classes="msg-status")
         self._footer = Static(classes="msg-footer")
         self._grid: LanesGrid | None = None

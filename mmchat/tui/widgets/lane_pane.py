@@ -13,20 +13,13 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
-from mmchat.tui.quiet_resize import QuietResize
+from mmchat.tui import markdown
+from mmchat.tui.runtime import runtime_of
+from mmchat.tui.runtime.tuning import COMPACT_AFTER, TAIL_LINES
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
-from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
-__all__ = ["STATUS_MARKS", "TAIL_LINES", "LanePane"]
-
-# Seconds after the panes settle to unmount a pane's hidden blocks, and between two
-# panes: after the turn's last frames, before the post-turn garbage collection
-# (mmchat.tui.heap.AFTER_TURN) that reclaims them.
-COMPACT_AFTER = 0.5
-COMPACT_STAGGER = 0.15
-TAIL_LINES = 40  # lines of newest text kept shown while a pane streams (it shows ~15)
+__all__ = ["STATUS_MARKS", "LanePane"]
 
 STATUS_MARKS = {
     "queued": "○",
@@ -40,8 +33,9 @@ STATUS_MARKS = {
 }
 
 
-class _PaneScroll(VerticalScroll, QuietResize):
-    """The pane's scroll view: its growing text needs one layout per flush, not two.
+class _PaneScroll(VerticalScroll):
+    """The pane's scroll view: its growing text needs one layout per flush, not two
+    (in lean mode: see ``Runtime.quiet_resizing``).
 
     No scrollbar while the pane follows its streaming text: the thumb moved on every
     flush, so eight scrollbars were redrawn every frame for nothing to read (the
@@ -113,10 +107,9 @@ class LanePane(Vertical, can_focus=True):
         # The pane shows the tail of its answer while streaming: older blocks are
         # unmounted (eight growing documents re-laid out every frame are what made
         # fan-out slow) and come back when the user turns to the pane.
-        self._doc = LeanMarkdown(keep_lines=TAIL_LINES)
-        self.body = StreamedMarkdown(self._doc, on_flush=self._text_flushed)
+        self.body = markdown.streamed(self.app, tail_lines=TAIL_LINES, on_flush=self._text_flushed)
         self._earlier = Static("⋯ earlier text: focus or scroll up to show", classes="lane-earlier")
-        self._scroll = _PaneScroll(self.body.markdown)
+        self._scroll = runtime_of(self.app).quiet_resizing(_PaneScroll)(self.body.markdown)
         self._scroll.can_focus = False  # Tab moves pane to pane; the pane itself scrolls
         self._shown_error: str | None = None
         self._settled = False
@@ -152,7 +145,7 @@ class LanePane(Vertical, can_focus=True):
         """The flush clock appended text: redraw the counters in the same frame (a
         head redrawn on a timer of its own was a frame of its own, for eight panes)."""
         self._refresh_head()
-        if self._doc.hidden_blocks and not self._earlier.display:
+        if self.body.hidden_blocks and not self._earlier.display:
             self._earlier.display = True
         # Follow the newest text once it overflows (anchoring earlier would push a
         # short answer to the bottom of the pane); a user scroll releases it.
@@ -182,8 +175,8 @@ class LanePane(Vertical, can_focus=True):
     def _keep_the_tail(self) -> None:
         # Blocks a flush adds have no height yet when it trims, so a pane's last flush
         # could leave twice the tail shown (and mounted, once the pane compacts).
-        self._doc.trim()
-        if self._doc.hidden_blocks:  # e.g. a stored answer: its tail, which overflows
+        self.body.trim()
+        if self.body.hidden_blocks:  # e.g. a stored answer: its tail, which overflows
             self._earlier.display = True
             if not self._scroll.is_anchored:  # (a user scroll keeps its place)
                 self._scroll.anchor()
@@ -206,7 +199,7 @@ class LanePane(Vertical, can_focus=True):
         """
         self._settled = True
         self.call_after_refresh(self._fit_to_text)  # once the last text is laid out
-        self.set_timer(compact_in, self._doc.compact)
+        self.set_timer(compact_in, self.body.compact)
 
     def _fit_to_text(self) -> None:
         """(Settled) shrink to a short text; say when there is more than is shown.
@@ -222,7 +215,7 @@ class LanePane(Vertical, can_focus=True):
             self.call_after_refresh(self._fit_to_text)
         elif scroll.max_scroll_y > 0:
             self._earlier.display = True
-        elif not self._shrunk and self._doc.outer_size.height < scroll.size.height:
+        elif not self._shrunk and self.body.markdown.outer_size.height < scroll.size.height:
             self._shrunk = True
             self.styles.height = "auto"
             self.styles.min_height = 0
@@ -260,9 +253,9 @@ class LanePane(Vertical, can_focus=True):
     async def show_all(self) -> None:
         """Mount the blocks hidden while streaming (the user turned to this pane)."""
         self._scroll.show_scrollbar()
-        if self._earlier.display or self._doc.hidden_blocks:
+        if self._earlier.display or self.body.hidden_blocks:
             self._earlier.display = False
-            await self._doc.show_all()
+            await self.body.show_all()
             self._scroll.scroll_end(animate=False)
 
     async def on_focus(self) -> None:

@@ -6,11 +6,10 @@ from textual import events
 from textual.containers import Grid
 
 from mmchat.api import LaneOpened
-from mmchat.tui.widgets.lane_pane import COMPACT_AFTER, COMPACT_STAGGER, LanePane
+from mmchat.tui.runtime.tuning import COMPACT_AFTER, COMPACT_STAGGER, MIN_PANE_WIDTH
+from mmchat.tui.widgets.lane_pane import LanePane
 
 __all__ = ["LanesGrid"]
-
-MIN_PANE_WIDTH = 36
 
 
 class LanesGrid(Grid):

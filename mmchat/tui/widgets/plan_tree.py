@@ -12,8 +12,8 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from mmchat.api import PlanNode, PlanState
+from mmchat.tui import markdown
 from mmchat.tui.widgets.fmt import escape
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 
 __all__ = ["PlanTree"]
 
@@ -46,7 +46,7 @@ class PlanTree(Vertical):
         self._events: dict[str, PlanNode] = {}
         self._selected: str | None = None
         self._node_lanes: dict[str, str] = {}
-        self._output = LeanMarkdown(classes="plan-output")
+        self._output = markdown.document(self.app, classes="plan-output")
 
     def compose(self) -> ComposeResult:
         yield self.plan

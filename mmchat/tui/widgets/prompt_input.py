@@ -15,8 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import TextArea
 
-from mmchat.tui import typing_hold
-from mmchat.tui.paint_now import paint_now
+from mmchat.tui.runtime import runtime_of
 
 __all__ = ["NEWLINE_KEYS", "PromptInput"]
 
@@ -35,7 +34,7 @@ class PromptInput(TextArea):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # Enter is handled in _on_key, in order with the typed keys: a priority binding
+        # Enter is handled in on_key, in order with the typed keys: a priority binding
         # runs before earlier keys reach the TextArea, so "abc⏎" arriving in one write
         # (fast typing, tmux send-keys) would submit an empty box. This binding shows
         # the key in the footer; remapping `send` adds keys (Enter keeps sending).
@@ -62,20 +61,20 @@ class PromptInput(TextArea):
     def action_newline(self) -> None:
         self.insert("\n")
 
-    async def _on_key(self, event: events.Key) -> None:
-        # Both handled here, in order with the typed keys (see BINDINGS).
+    def on_key(self, event: events.Key) -> None:
+        # Both handled here, in order with the typed keys (see BINDINGS). Textual calls
+        # this before TextArea's own key handler (a subclass's handler comes first);
+        # prevent_default() keeps that one from also inserting the key.
         if event.key == "enter":
             event.prevent_default()
             event.stop()
             self.action_submit()
             return
-        typing_hold.typed(self.app)  # streamed text waits while the user types
+        runtime_of(self.app).key_typed()  # streamed text waits while the user types
         if event.key in NEWLINE_KEYS:
             event.prevent_default()
             event.stop()
             self.action_newline()
-            return
-        await super()._on_key(event)
 
     # Every change, typed or from a binding (backspace, arrows), is drawn at once:
     # the next frame may be held behind a flush tick and a layout of streaming panes.
@@ -86,5 +85,4 @@ class PromptInput(TextArea):
         self._echo()
 
     def _echo(self) -> None:
-        paint_now(self)
-        typing_hold.key_shown(self.app)
+        runtime_of(self.app).key_changed(self)

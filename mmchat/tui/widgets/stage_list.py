@@ -5,8 +5,8 @@ from __future__ import annotations
 from textual.containers import Vertical
 from textual.widgets import Collapsible, Markdown
 
+from mmchat.tui import markdown
 from mmchat.tui.widgets.lane_state import LaneInfo
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 
 __all__ = ["StageList"]
 
@@ -25,7 +25,9 @@ class StageList(Vertical):
     async def add_stage(self, info: LaneInfo) -> None:
         """A collapsed entry for a lane that is no longer the one on show."""
         stage = Collapsible(
-            LeanMarkdown(info.text or "_(no text)_"), title=self._title(info), collapsed=True
+            markdown.document(self.app, info.text or "_(no text)_"),
+            title=self._title(info),
+            collapsed=True,
         )
         self._stages[info.lane] = stage
         await self.mount(stage)

@@ -23,11 +23,10 @@ from mmchat.api import (
 )
 from mmchat.api.answers import normalize_text
 from mmchat.api.decisions import method_words
+from mmchat.tui import markdown
 from mmchat.tui.widgets.fmt import escape
 from mmchat.tui.widgets.lane_pane import STATUS_MARKS
 from mmchat.tui.widgets.lane_state import LaneInfo, Throttle
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
-from mmchat.tui.widgets.streamed_markdown import StreamedMarkdown
 
 __all__ = ["TALLY_DETAILS", "TallyView", "agreement_bar"]
 
@@ -88,7 +87,7 @@ class _Member(Collapsible):
 
     def __init__(self, opened: LaneOpened) -> None:
         self.info = LaneInfo(opened)
-        self.body = StreamedMarkdown(LeanMarkdown())
+        self.body = markdown.streamed(self.app)
         self.title_throttle = Throttle()
         super().__init__(self.body.markdown, title="", collapsed=True)
         self.retitle()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from textual.widgets import Collapsible
 
+from mmchat.tui import markdown
 from mmchat.tui.widgets import fmt
 from mmchat.tui.widgets.lane_state import Throttle
-from mmchat.tui.widgets.lean_markdown import LeanMarkdown
 
 __all__ = ["ThinkingView"]
 
@@ -22,12 +22,12 @@ class ThinkingView(Collapsible):
     ThinkingView { border: none; padding: 0; margin: 0 0 1 0; background: $boost; }
     ThinkingView > CollapsibleTitle { color: $text-muted; }
     ThinkingView > Contents { padding: 0 1 0 3; height: auto; color: $text-muted; }
-    ThinkingView LeanMarkdown { padding: 0; margin: 0; }
-    ThinkingView LeanMarkdown > *:last-child { margin-bottom: 0; }
+    ThinkingView Markdown { padding: 0; margin: 0; }
+    ThinkingView Markdown > *:last-child { margin-bottom: 0; }
     """
 
     def __init__(self, lane: str, name: str) -> None:
-        self._doc = LeanMarkdown()
+        self._doc = markdown.document(self.app)
         super().__init__(self._doc, title=f"thinking… {name}", collapsed=True)
         self.lane = lane
         self.model_name = name

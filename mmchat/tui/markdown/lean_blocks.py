@@ -2,7 +2,7 @@
 
 Upstream, a list item is four widgets, a table cell is one, a code fence two. Here a
 list, a table or a fence is a single block that draws itself (see
-``mmchat.tui.markdown_layout``), and the parts it draws from (items, rows, cells) are
+``mmchat.tui.markdown.layout``), and the parts it draws from (items, rows, cells) are
 parsed as data, not widgets. Blocks also carry no component classes of their own:
 Textual styles every component class of a new widget with a full pass over the
 stylesheet, so inline styles (``.em``, ``.code_inline`` …) are resolved on the document.
@@ -40,7 +40,7 @@ from textual.widgets._markdown import (
     MarkdownUnorderedListItem,
 )
 
-from mmchat.tui.markdown_layout import (
+from mmchat.tui.markdown.layout import (
     Body,
     Code,
     LinesVisual,
@@ -48,7 +48,7 @@ from mmchat.tui.markdown_layout import (
     ListVisual,
     TableVisual,
 )
-from mmchat.tui.quiet_resize import QuietResize
+from mmchat.tui.runtime.quiet_resize import QuietResize
 
 if TYPE_CHECKING:
     from markdown_it.token import Token

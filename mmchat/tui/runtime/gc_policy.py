@@ -15,7 +15,9 @@ ends (freezing what survives, so each walks one turn's objects), and on a slow c
 while nothing streams (a whole-heap pass that reclaims frozen garbage too). A
 collection that falls due while the user types waits for a pause in the typing:
 ``KEY_QUIET`` without a key, longer than the gaps between words, since a key pressed
-during the collection waits for all of it.
+during the collection waits for all of it. One per app (``app.runtime.collector``);
+the timings are in :mod:`mmchat.tui.runtime.tuning`. Public ``gc`` API only: both
+Markdown modes use it.
 """
 
 from __future__ import annotations
@@ -25,28 +27,16 @@ from collections.abc import Callable
 from functools import partial
 from typing import Protocol
 
-__all__ = [
-    "AFTER_TURN",
-    "IDLE_COLLECT_EVERY",
-    "KEY_QUIET",
-    "POSTPONE_AT_MOST",
-    "POSTPONE_STEP",
-    "Collector",
-]
+from mmchat.tui.runtime.tuning import (
+    AFTER_TURN,
+    IDLE_COLLECT_EVERY,
+    KEY_QUIET,
+    POSTPONE_AT_MOST,
+    POSTPONE_STEP,
+)
 
-# Seconds after a turn ends to collect: its last frames must be out first (an
-# eight-pane turn still appends and lays out ~0.4 s of final text after it ends),
-# and its panes have unmounted their hidden blocks (lane_pane.COMPACT_AFTER).
-AFTER_TURN = 2.5
-IDLE_COLLECT_EVERY = 120.0  # seconds between full collections while the app is idle
-# While the user types, a due collection waits for a pause in steps of POSTPONE_STEP,
-# for POSTPONE_AT_MOST seconds in all (young collections go on meanwhile). A pause is
-# KEY_QUIET seconds without a key: a collection after a fan-out takes 0.36-0.7 s, and
-# with the 0.25 s that counted before, it started between two words of the next
-# question and held the next key for all of it.
-KEY_QUIET = 2.0
-POSTPONE_STEP = 0.5
-POSTPONE_AT_MOST = 30.0
+__all__ = ["Collector"]
+
 _NEVER = 1_000_000_000  # young collections before an automatic full one: never
 
 

@@ -7,7 +7,8 @@ layout after the key was handled, and longer when the tick (an async batch of
 region from the last layout is still right: painting just that region now shows the
 key without waiting for the layout or the batch. The next full frame draws it again.
 
-This reaches into Textual 8.2's compositor (pinned in pyproject.toml);
+This reaches into Textual 8.2's compositor (pinned in pyproject.toml; the names are in
+``PRIVATE_TEXTUAL_NAMES`` of :mod:`mmchat.tui.runtime`; lean mode only);
 ``tests/tui/test_paint_now.py`` and ``tests/test_real_terminal.py`` check it.
 """
 

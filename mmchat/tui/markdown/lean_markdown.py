@@ -4,8 +4,11 @@ Same parser, same streaming (``Markdown.append``), same look for headings and
 paragraphs; what changes is the widget count. Upstream, every frame re-arranges every
 list item, table cell and fence part, so streaming slows down as an answer grows (an
 8,000-character answer with lists and tables was 211 widgets and took about 1.1 s to
-render). The blocks are in ``mmchat.tui.widgets.lean_blocks``; this is the document:
+render). The blocks are in :mod:`mmchat.tui.markdown.lean_blocks`; this is the document:
 streaming appends, and a fan-out pane's view of only its newest lines.
+
+This subclasses Textual 8.2's Markdown internals (the names are in
+``PRIVATE_TEXTUAL_NAMES`` of :mod:`mmchat.tui.markdown`): lean mode only.
 """
 
 from __future__ import annotations
@@ -18,9 +21,10 @@ from textual.await_complete import AwaitComplete
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownHeader
 
-from mmchat.tui.one_frame import one_frame
-from mmchat.tui.quiet_resize import QuietResize
-from mmchat.tui.widgets.lean_blocks import LEAN_BLOCKS
+from mmchat.tui.markdown.lean_blocks import LEAN_BLOCKS
+from mmchat.tui.runtime.one_frame import one_frame
+from mmchat.tui.runtime.quiet_resize import QuietResize
+from mmchat.tui.runtime.tuning import CHARS_PER_LINE
 
 if TYPE_CHECKING:
     from markdown_it.token import Token
@@ -35,8 +39,8 @@ def _tail_start(ranges: list[tuple[int, int]], source_lines: list[str], keep_lin
     """Index of the first of the newest blocks (given by their source line ranges)
     that fill ``keep_lines`` lines on screen.
 
-    Lines are guessed before layout: a source line per ~50 characters (panes are 36+
-    columns wide, so this errs towards keeping a little more).
+    Lines are guessed before layout: a source line per CHARS_PER_LINE characters (see
+    its relations to the pane widths in :mod:`mmchat.tui.runtime.tuning`).
     """
     kept = len(ranges)
     lines = 0
@@ -44,7 +48,7 @@ def _tail_start(ranges: list[tuple[int, int]], source_lines: list[str], keep_lin
         kept -= 1
         start, end = ranges[kept]
         chars = sum(len(line) for line in source_lines[start:end])
-        lines += max(1, end - start, chars // 50)
+        lines += max(1, end - start, chars // CHARS_PER_LINE)
     return kept
 
 
