@@ -1,7 +1,7 @@
 """The provider kinds mmchat ships: each one's config model and its declaration.
 
 A kind is its config table (a pydantic model whose ``kind`` is a Literal) plus one
-:class:`~mmchat.provider_kinds.ProviderKind`; the protocol code lives in
+:class:`~mmchat.provider_declaration.ProviderKind`; the protocol code lives in
 ``mmchat/providers/<kind>.py`` and is imported only when a provider of that kind is
 first used. A third-party kind looks exactly like one block below, registered through
 the ``mmchat.providers`` entry-point group instead of this list.
@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import AnyHttpUrl, Field, PositiveFloat, PositiveInt
 
 from mmchat.config_types import HeaderValue
-from mmchat.provider_kinds import HttpProviderConfig, ProviderConfigBase, ProviderKind
+from mmchat.provider_declaration import HttpProviderConfig, ProviderConfigBase, ProviderKind
 
 __all__ = [
     "BUILTIN",

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from mmchat import provider_kinds
 from mmchat.builtin_kinds import (
     AnthropicProviderConfig,
     LocalProviderConfig,
@@ -45,6 +46,7 @@ __all__ = [
     "ProviderConfig",
     "ProviderConfigBase",
     "UIConfig",
+    "reload_kinds",
 ]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -150,3 +152,10 @@ class Config(_Strict):
 
 # Validation context key: the caller checks cross-references itself (config.py).
 REFERENCES_CHECKED_BY_CALLER = "references_checked_by_caller"
+
+
+def reload_kinds() -> None:
+    """Read the provider kinds' entry points again and rebuild ``Config`` so validation
+    follows them (for a process that installed or removed a package)."""
+    provider_kinds.reload()
+    Config.model_rebuild(force=True)

@@ -107,6 +107,16 @@ def _load_file(path: Path, registry: Registry) -> None:
         registry.add(cls, origin)
 
 
+def plugin_dirs(plugins_dir: str | None) -> list[Path]:
+    """Where user strategy plugins live: the config dir's plugins/ and ``plugins_dir``."""
+    from mmchat import paths
+
+    dirs = [paths.user_plugins_dir()]
+    if plugins_dir:
+        dirs.append(Path(plugins_dir).expanduser())
+    return dirs
+
+
 def discover(user_dirs: list[Path] | None = None) -> Registry:
     registry = Registry()
     _load_entry_points(registry)

@@ -153,7 +153,8 @@ def _walk(
 def problems_in_data(data: Mapping[str, Any], lines: Lines) -> list[ConfigProblem]:
     """The presets' problems in TOML data the schema refused: every preset that is
     itself valid is checked against the models and presets the file names."""
-    from mmchat.wiring import build_engine, discover_strategies
+    from mmchat.engine import Engine
+    from mmchat.plugins import discover, plugin_dirs
 
     raw = data.get("presets")
     raw_presets = raw if isinstance(raw, Mapping) else {}
@@ -174,5 +175,5 @@ def problems_in_data(data: Mapping[str, Any], lines: Lines) -> list[ConfigProble
         models=dict.fromkeys(models) if isinstance(models, Mapping) else {},
         plugins_dir=plugins_dir if isinstance(plugins_dir, str) else None,
     )
-    engine = build_engine(config, discover_strategies(config), None)
+    engine = Engine(config, discover(plugin_dirs(config.plugins_dir)), store=None)
     return preset_problems(engine, lines, list(valid))

@@ -8,7 +8,8 @@ first request. Config validation (the discriminated union and its errors), the
 settings form, the generated reference, the client factory and the key look-up all
 read the one list this module keeps.
 
-The built-in kinds are declared in ``mmchat/builtin_kinds.py``; packages add kinds
+The declaration types live in ``mmchat/provider_declaration.py`` (re-exported here);
+the built-in kinds are declared in ``mmchat/builtin_kinds.py``; packages add kinds
 through the ``mmchat.providers`` entry-point group (``name = "pkg.module:KIND"``,
 where ``KIND`` is a ProviderKind). Entry points are read once, on first use (the first
 config validation). A kind that fails to load, or is not a valid declaration, is
@@ -20,32 +21,22 @@ Importing this module costs only pydantic, which the config already needs.
 
 from __future__ import annotations
 
-import importlib
 import re
 import threading
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-from pydantic import (
-    AfterValidator,
-    AnyHttpUrl,
-    BaseModel,
-    ConfigDict,
-    Field,
-    GetCoreSchemaHandler,
-    PositiveFloat,
-)
+from pydantic import Field, GetCoreSchemaHandler
 from pydantic_core import CoreSchema
 
-from mmchat.config_types import EnvVarName, HeaderMap, KeyName
-from mmchat.netconfig import check_ca_path, check_config_proxy
-
-if TYPE_CHECKING:
-    import httpx
-
-    from mmchat.providers.base import Provider
+from mmchat.provider_declaration import (
+    HttpProviderConfig,
+    ProviderConfigBase,
+    ProviderFactory,
+    ProviderKind,
+)
 
 __all__ = [
     "GROUP",
@@ -69,86 +60,6 @@ __all__ = [
 GROUP = "mmchat.providers"
 _KIND_NAME = re.compile(r"^[a-z][a-z0-9_\-]{0,31}$")
 _FACTORY = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-
-
-# ------------------------------------------------------------------ config bases
-
-
-class ProviderConfigBase(BaseModel):
-    """What every ``[providers.NAME]`` table is: a ``kind`` plus that kind's keys."""
-
-    # Deferred: the bases are never validated themselves, and each kind's schema is
-    # built with Config's (on the first validation), not on import.
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-    kind: str
-
-
-class HttpProviderConfig(ProviderConfigBase):
-    """Keys shared by every provider spoken to over HTTP (subclass it for a new kind)."""
-
-    base_url: AnyHttpUrl = Field(description="Root URL of the API")
-    key: KeyName | None = Field(
-        default=None,
-        description="Name of the API key in the OS keyring (set with `mmchat keys set NAME`)",
-    )
-    key_env: EnvVarName | None = Field(
-        default=None, description="Environment variable to read the key from when not in keyring"
-    )
-    headers: HeaderMap = Field(default_factory=dict, description="Extra HTTP headers")
-    connect_timeout: PositiveFloat = Field(default=10.0, description="Seconds to connect")
-    read_timeout: PositiveFloat = Field(
-        default=180.0, description="Longest silence between streamed chunks, in seconds"
-    )
-    max_retries: Annotated[int, Field(ge=0, le=10)] = Field(
-        default=2, description="Retries before any text arrives (429, 5xx, timeouts)"
-    )
-    proxy: Annotated[str, AfterValidator(check_config_proxy)] | None = Field(
-        default=None,
-        description="HTTP(S) proxy URL for this provider (no password: give that in "
-        'HTTPS_PROXY); unset: HTTP(S)_PROXY / ALL_PROXY / NO_PROXY; "none": direct',
-    )
-    ca_bundle: Annotated[str, AfterValidator(check_ca_path)] | None = Field(
-        default=None,
-        description="PEM file (or directory) of the CAs to trust for this provider instead "
-        "of the system store (a TLS-inspecting proxy's root, a self-signed server)",
-    )
-
-
-# ------------------------------------------------------------------ declarations
-
-# Called as factory(provider_name, config, shared_client, key_or_None) -> Provider.
-ProviderFactory = Callable[[str, Any, "httpx.AsyncClient", "str | None"], "Provider"]
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderKind:
-    """One wire protocol, declared once.
-
-    ``factory`` is ``"module:attr"``; ``attr(name, cfg, client, key)`` returns the
-    Provider. ``key_env`` is the environment variable read when a ``[providers.NAME]``
-    table names neither ``key`` nor ``key_env`` (None: such a provider sends no key).
-    ``prefetch`` lists the modules the first request imports (default: the factory's).
-    The default ``base_url`` is the config model's field default (none: required).
-    """
-
-    name: str
-    config: type[ProviderConfigBase]
-    factory: str
-    summary: str
-    key_env: str | None = None
-    prefetch: tuple[str, ...] | None = None
-
-    @property
-    def prefetch_modules(self) -> tuple[str, ...]:
-        if self.prefetch is not None:
-            return self.prefetch
-        return (self.factory.partition(":")[0],)
-
-    def load_factory(self) -> ProviderFactory:
-        """Import the factory (raises whatever the import raises)."""
-        module, _, attr = self.factory.partition(":")
-        found: ProviderFactory = getattr(importlib.import_module(module), attr)
-        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,16 +133,14 @@ def registry() -> KindRegistry:
 
 
 def reload() -> KindRegistry:
-    """Read the entry points again and rebuild ``Config`` so validation follows them.
+    """Read the entry points again (for a process that installed or removed a package).
 
-    For a process that installed or removed a package after validating a config.
+    ``mmchat.config_schema.reload_kinds`` also rebuilds ``Config``, whose provider union
+    was built from the kinds known at its first validation.
     """
     global _registry
     with _lock:
         _registry = _load()
-    from mmchat.config_schema import Config
-
-    Config.model_rebuild(force=True)
     return _registry
 
 

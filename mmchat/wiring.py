@@ -29,7 +29,6 @@ __all__ = [
     "discover_strategies",
     "open_session",
     "open_store",
-    "plugin_dirs",
 ]
 
 
@@ -46,19 +45,11 @@ class Session:
             self.store.close()
 
 
-def plugin_dirs(config: Config | None) -> list[Path]:
-    """Where user strategy plugins live: the config dir's plugins/ and `plugins_dir`."""
-    dirs = [paths.user_plugins_dir()]
-    if config is not None and config.plugins_dir:
-        dirs.append(Path(config.plugins_dir).expanduser())
-    return dirs
-
-
 def discover_strategies(config: Config | None) -> Registry:
     """Built-in and installed strategies, and the user's plugin files."""
-    from mmchat.plugins import discover
+    from mmchat.plugins import discover, plugin_dirs
 
-    return discover(plugin_dirs(config))
+    return discover(plugin_dirs(config.plugins_dir if config is not None else None))
 
 
 def open_store() -> Store:

@@ -75,13 +75,13 @@ def third_party_kinds(tmp_path: Path) -> Iterator[Path]:
     See tests/third_party_kind.py; the registry (and Config's union) are rebuilt on the
     way in and, without the package, on the way out.
     """
-    from mmchat import provider_kinds
+    from mmchat.config_schema import reload_kinds
     from tests.third_party_kind import MODULES, write_distribution
 
     site = str(write_distribution(tmp_path / "site"))
     sys.path.insert(0, site)
     importlib.invalidate_caches()
-    provider_kinds.reload()
+    reload_kinds()
     try:
         yield Path(site)
     finally:
@@ -89,4 +89,4 @@ def third_party_kinds(tmp_path: Path) -> Iterator[Path]:
         for module in MODULES:
             sys.modules.pop(module, None)
         importlib.invalidate_caches()
-        provider_kinds.reload()
+        reload_kinds()

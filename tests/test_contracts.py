@@ -2,10 +2,11 @@
 
 The import-linter contracts in pyproject.toml ([tool.importlinter]) say that plugins
 see only ``mmchat.api``, that the core, history and providers never import the TUI,
-the CLI or Textual, and how the layers stack. This runs them, and checks two things
+the CLI or Textual, and how the layers stack. This runs them, and checks three things
 import-linter does not: every ``mmchat`` module a plugin imports is part of the API
-(so a new internal module is covered without editing the contract), and the API
-itself imports nothing else of mmchat.
+(so a new internal module is covered without editing the contract), that the API
+itself imports nothing else of mmchat, and that no module imports itself through
+others (TYPE_CHECKING and function-level imports count: a loop is a loop).
 """
 
 from __future__ import annotations
@@ -53,3 +54,40 @@ def test_the_api_imports_nothing_else_of_mmchat() -> None:
         if imported.startswith("mmchat") and imported not in api and imported != "mmchat"
     }
     assert outside == set()
+
+
+def _first_cycle(graph: grimp.ImportGraph) -> list[str] | None:
+    """A cycle of direct imports (graphlib names the first it meets), or None."""
+    from graphlib import CycleError, TopologicalSorter
+
+    order = TopologicalSorter(
+        {module: graph.find_modules_directly_imported_by(module) for module in graph.modules}
+    )
+    try:
+        order.prepare()
+    except CycleError as exc:
+        return list(exc.args[1])
+    return None
+
+
+def test_no_import_cycles() -> None:
+    """No module imports itself through others: not at import time, not in a function,
+    not for type checking."""
+    cycle = _first_cycle(_graph())
+    assert cycle is None, f"import cycle: {' -> '.join(cycle or [])}"
+
+
+def test_the_cycle_check_can_fail(tmp_path: Path) -> None:
+    # A two-module package whose cycle goes through an import inside a function.
+    package = tmp_path / "loopy"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("def f():\n    from loopy import b\n")
+    (package / "b.py").write_text("from loopy import a\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        graph = grimp.build_graph("loopy")
+    finally:
+        sys.path.remove(str(tmp_path))
+    cycle = _first_cycle(graph)
+    assert cycle is not None and set(cycle) == {"loopy.a", "loopy.b"}

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 
 from mmchat.tui.commands import MMChatCommands
 from mmchat.tui.early_config import EarlyConfig
+from mmchat.tui.host import ChatHost
 from mmchat.tui.inert import InertControls
 from mmchat.tui.runtime import Runtime, markdown_mode
 
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["MMChatApp", "make_app", "run"]
 
 
-class MMChatApp(App[int]):
+class MMChatApp(ChatHost):
     TITLE = "mmchat"
     COMMANDS = App.COMMANDS | {MMChatCommands}
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from mmchat.engine import TurnOutcome, TurnRequest
-    from mmchat.tui.app import MMChatApp
+    from mmchat.tui.host import ChatHost
     from mmchat.tui.widgets.assistant_message import AssistantMessage
     from mmchat.tui.widgets.transcript import Transcript
     from mmchat.tui.widgets.user_message import UserMessage
@@ -62,7 +62,7 @@ class TurnRecord:
 
 
 class ChatController:
-    def __init__(self, app: MMChatApp, surface: ChatSurface) -> None:
+    def __init__(self, app: ChatHost, surface: ChatSurface) -> None:
         self.app = app
         self.surface = surface
         self.conversation_id: int | None = None

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from mmchat.config_schema import Config
-    from mmchat.tui.app import MMChatApp
+    from mmchat.tui.host import ChatHost
 
 __all__ = ["maybe_onboard", "report_problems"]
 
 
-def report_problems(app: MMChatApp) -> None:
+def report_problems(app: ChatHost) -> None:
     for problem in app.runtime.problems:
         app.notify(problem, title="Markdown mode", severity="warning")
     if app.registry is not None and app.registry.failures:
@@ -36,7 +36,7 @@ def report_problems(app: MMChatApp) -> None:
         )
 
 
-def maybe_onboard(app: MMChatApp, config: Config) -> None:
+def maybe_onboard(app: ChatHost, config: Config) -> None:
     """The onboarding screen, when the config has no model that can answer."""
     try:
         from mmchat.tui.screens.onboarding import OnboardingScreen, needs_onboarding

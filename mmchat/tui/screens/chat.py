@@ -6,6 +6,7 @@ palette and tests all go through the same code.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
@@ -23,8 +24,8 @@ from mmchat.tui.widgets.transcript import Transcript
 if TYPE_CHECKING:
     from mmchat.engine import TurnOutcome
     from mmchat.providers.local_servers import LocalStatus
-    from mmchat.tui.app import MMChatApp
     from mmchat.tui.controller import ChatController, TurnRecord
+    from mmchat.tui.host import ChatHost, Command
     from mmchat.tui.widgets.assistant_message import AssistantMessage
 
 __all__ = ["ChatScreen"]
@@ -56,7 +57,7 @@ class ChatScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.mm: MMChatApp = self.app  # type: ignore[assignment]
+        self.mm: ChatHost = self.app  # type: ignore[assignment]
         self._controller: ChatController | None = None
         self._listening = False
         self.bar = StrategyBar(id="strategy-bar")
@@ -76,7 +77,7 @@ class ChatScreen(Screen[None]):
     @property
     def controller(self) -> ChatController:
         """Built on first use: the controller module imports the engine's API (pydantic),
-        which the first frame does not need (see :meth:`MMChatApp.on_mount`)."""
+        which the first frame does not need (see :meth:`mmchat.tui.app.MMChatApp.on_mount`)."""
         if self._controller is None:
             from mmchat.tui.controller import ChatController
 
@@ -140,6 +141,52 @@ class ChatScreen(Screen[None]):
             self.notify(f"{status.message} ({status.seconds:.1f} s)", timeout=3)
         elif status.state == "failed":
             self.notify(status.message, title="Local model", severity="error")
+
+    # -- the command palette ---------------------------------------------------------
+    def palette_commands(self) -> list[Command]:
+        """This screen's entries in the command palette (the app adds its own after)."""
+        commands: list[Command] = [
+            ("New chat", "Start an empty conversation (ctrl+o)", self.action_new_chat),
+            ("Switch preset…", "Choose the strategy preset (ctrl+t)", self.action_pick_preset),
+            ("Switch model…", "Talk to one model directly (ctrl+l)", self.action_pick_model),
+            ("Regenerate", "Ask the last question again, as a new branch (ctrl+r)",
+             self.action_regenerate),
+            ("Edit last message", "Change the last question; the answer branches (ctrl+g)",
+             self.action_edit_last),
+            ("Stop the running turn", "Cancel every request, keep partial text (esc)",
+             self.action_cancel),
+            ("Copy last answer", "To the clipboard (f4)", self.action_copy_last),
+            ("Export as Markdown", "Write the conversation to a .md file",
+             partial(self.action_export, "md")),
+            ("Export as JSON", "Write the conversation with lanes and events to a .json file",
+             partial(self.action_export, "json")),
+            ("Rename conversation", "Give this conversation a title", self.action_rename),
+            ("Delete conversation", "Remove it from the history", self.action_delete),
+            ("Search conversations…", "Find past conversations by words", self.action_search),
+            ("Toggle sidebar", "Show or hide the conversation list (f2)",
+             self.action_toggle_sidebar),
+            ("Toggle session panel", "Tokens, cost and time by strategy (f3)",
+             self.action_toggle_session),
+        ]  # fmt: skip
+        config = self.mm.config
+        if config is not None:
+            for name, preset in config.presets.items():
+                about = " — ".join(filter(None, (preset.strategy, preset.description)))
+                commands.append((f"Preset: {name}", about, partial(self.use_preset, name)))
+            for alias, model in config.models.items():
+                commands.append(
+                    (f"Model: {alias}", f"single model {model.provider}/{model.model}",
+                     partial(self.use_model, alias))
+                )  # fmt: skip
+        return commands
+
+    def use_preset(self, name: str) -> None:
+        self.controller.use_preset(name)
+        self.refresh_bar()
+
+    def use_model(self, alias: str) -> None:
+        self.controller.use_model(alias)
+        self.refresh_bar()
 
     # -- hooks used by the controller and by other screens ---------------------------
     def refresh_bar(self) -> None:
