@@ -26,7 +26,13 @@ def total_cost(costs: Iterable[float | None]) -> float | None:
     return total
 
 
-def estimate_call_cost(model: ModelConfig, prompt_tokens: int, default_max: int = 1024) -> float:
+# A model without max_tokens is assumed to answer at most this much (for estimates).
+DEFAULT_MAX_TOKENS = 1024
+
+
+def estimate_call_cost(
+    model: ModelConfig, prompt_tokens: int, default_max: int = DEFAULT_MAX_TOKENS
+) -> float:
     """Worst-case cost of one call, used to refuse a turn before sending it."""
     out_tokens = model.max_tokens or default_max
     return (prompt_tokens * (model.price_in or 0.0) + out_tokens * (model.price_out or 0.0)) / 1e6

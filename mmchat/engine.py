@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from mmchat.accounting import estimate_call_cost, total_cost
+from mmchat.accounting import DEFAULT_MAX_TOKENS, estimate_call_cost, total_cost
 from mmchat.api import (
     Answer,
     Event,
@@ -273,12 +273,33 @@ class Engine:
             found += [f"preset {name!r}: {text}" for text in type(strategy).warnings(options)]
         return found
 
-    def _estimate(self, strategy: Strategy, options: StrategyOptions, prompt_tokens: int) -> float:
+    def _estimate(
+        self,
+        strategy: Strategy,
+        options: StrategyOptions,
+        prompt_tokens: int,
+        seen: frozenset[str] = frozenset(),
+    ) -> float:
+        """The most a turn can cost: every call the strategy plans (a prompt that holds
+        earlier answers counts them at their max_tokens), plus the presets it runs."""
+        models = self.config.models
         total = 0.0
-        for alias in type(strategy).model_refs(options):
-            spec = self.config.models.get(alias)
-            if spec is not None:
-                total += estimate_call_cost(spec, prompt_tokens)
+        for call in type(strategy).planned_calls(options):
+            spec = models.get(call.model)
+            if spec is None:
+                continue
+            read = sum(
+                models[a].max_tokens or DEFAULT_MAX_TOKENS for a in call.reads if a in models
+            )
+            total += estimate_call_cost(spec, prompt_tokens + read)
+        for name in type(strategy).preset_refs(options):
+            if name in seen:
+                continue  # a cycle: refused by the preset check, not counted twice here
+            try:
+                step, step_options = self.resolve_preset(name)
+            except PresetError:
+                continue  # reported when the step runs
+            total += self._estimate(step, step_options, prompt_tokens, seen | {name})
         return total
 
     # -- turns ------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from mmchat.config_schema import Config
 from mmchat.engine import Engine, TurnRequest
 from mmchat.history.store import Store
 from mmchat.plugins import discover
+from mmchat.providers.base import estimate_tokens
 from tests.fakeserver import Reply
 from tests.fakeserver.server import FakeServer
 
@@ -221,6 +222,63 @@ async def test_budget_refuses_before_sending(fake_server: FakeServer) -> None:
     assert outcome.status == "failed"
     assert (outcome.error or "").startswith("refused")
     assert fake_server.requests_to("/chat/completions") == []
+
+
+# Each call of these models costs at most $0.01 (10 tokens out at $1000 per million;
+# prompts are free, so the estimate is a count of calls).
+PER_CALL = {
+    alias: {"provider": "fake", "model": "model-p", "price_in": 0.0, "price_out": 1000.0,
+            "max_tokens": 10}
+    for alias in ("p1", "p2", "p3")
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("options", "strategy", "calls"),
+    [
+        # 2 proposers, a layer of the same 2 reading them, the aggregator: 5 calls
+        ({"proposers": ["p1", "p2"], "layers": 1, "aggregator": "p3"}, "moa", 5),
+        # 3 answers, 3 rankings, the chair: 7 calls
+        ({"models": ["p1", "p2", "p3"], "chair": "p3"}, "council", 7),
+        # draft, then refine going back to draft twice more: 2 + 2 × 2 calls
+        ({"stages": [{"name": "draft", "model": "p1"},
+                     {"model": "p2", "repeat_from": "draft", "max_repeats": 2}]},
+         "pipeline", 6),
+        # 2 debaters × 3 rounds plus the arbiter each round: 9 calls
+        ({"models": ["p1", "p2"], "arbiter": "p3", "max_rounds": 3}, "debate", 9),
+        # a preset run as a step is estimated as that preset
+        ({"inner": "moa5"}, "nest", 5),
+    ],
+)  # fmt: skip
+async def test_the_budget_estimate_counts_every_call_a_strategy_plans(
+    fake_server: FakeServer, options: dict[str, Any], strategy: str, calls: int
+) -> None:
+    """Strategies that call a model several times are refused by their whole plan, not
+    by one call per model named (which let a council through at 3 of its 7 calls)."""
+    moa5 = {"strategy": "moa", "options": {"proposers": ["p1", "p2"], "aggregator": "p3"}}
+    preset = {"strategy": strategy, "options": options, "budget": calls * 0.01 - 0.001}
+    engine = make_engine(fake_server, models=PER_CALL, presets={"plan": preset, "moa5": moa5})
+    outcome, _ = await run(engine, "plan")
+    await engine.aclose()
+    assert outcome.status == "failed"
+    assert (outcome.error or "").startswith(
+        f"refused: this turn could cost up to ${calls / 100:.4f}"
+    )
+    assert fake_server.requests_to("/chat/completions") == []
+
+
+async def test_an_answer_read_by_a_later_call_counts_as_its_prompt(fake_server: FakeServer) -> None:
+    # The aggregator's prompt holds both proposals (10 tokens each at most): with input
+    # at $1000 per million, 20 tokens more than the proposers' prompts.
+    priced_in = {a: {**m, "price_in": 1000.0} for a, m in PER_CALL.items()}
+    plain = {"strategy": "moa", "options": {"proposers": ["p1", "p2"], "layers": 0,
+                                            "aggregator": "p3"}, "budget": 1e-9}  # fmt: skip
+    engine = make_engine(fake_server, models=priced_in, presets={"plan": plain})
+    outcome, _ = await run(engine, "plan", "hi")
+    await engine.aclose()
+    prompt = estimate_tokens("hi")
+    expected = (3 * prompt + 20 + 3 * 10) * 1000.0 / 1e6
+    assert (outcome.error or "").startswith(f"refused: this turn could cost up to ${expected:.4f}")
 
 
 async def test_budget_stops_a_turn_that_overspends(fake_server: FakeServer) -> None:

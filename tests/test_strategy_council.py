@@ -300,10 +300,12 @@ async def test_a_council_stops_at_its_budget(fake_server: FakeServer) -> None:
     fake_server.script("model-big", "Paris.")
     priced = {
         alias: {"provider": "fake", "model": f"model-{alias}", "price_in": 0.0,
-                "price_out": 1000.0, "max_tokens": 10}
+                "price_out": 1000.0, "max_tokens": 5 if alias != "big" else 10}
         for alias in ("a", "b", "c", "big")
     }  # fmt: skip
-    council = {**presets()["council"], "budget": 0.05}  # the estimate (4 × 10 tokens) fits
+    # The estimate fits: 3 answers and 3 rankings of 5 tokens, the chair's 10 ($0.04);
+    # the fake server ignores max_tokens, and the rankings alone spend more.
+    council = {**presets()["council"], "budget": 0.05}
     engine = make_engine(fake_server, {"council": council}, models=priced)
     outcome, events = await run(engine, "council", "Capital of France?")
     await engine.aclose()

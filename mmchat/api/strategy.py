@@ -22,6 +22,7 @@ __all__ = [
     "Context",
     "LaneResult",
     "ModelRef",
+    "PlannedCall",
     "ReviewCallback",
     "Strategy",
     "StrategyError",
@@ -51,6 +52,16 @@ class LaneResult:
     @property
     def ok(self) -> bool:
         return self.status == "done"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedCall:
+    """One model call a turn may make, for the cost estimate checked against a budget
+    before anything is sent: the alias called, and the aliases whose answers its prompt
+    holds (an aggregator reads the proposers': each up to that model's max_tokens)."""
+
+    model: str
+    reads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +217,14 @@ class Strategy(abc.ABC):
         found: list[str] = []
         _collect_refs(options, "model_ref", found)
         return found
+
+    @classmethod
+    def planned_calls(cls, options: StrategyOptions) -> list[PlannedCall]:
+        """Every model call a turn with these options may make, at most (steps run as
+        presets are estimated by those presets). Default: one call per alias named;
+        strategies that call a model more than once, or feed answers into later prompts,
+        say so here, or a budget's estimate falls short."""
+        return [PlannedCall(alias) for alias in cls.model_refs(options)]
 
     @classmethod
     def preset_refs(cls, options: StrategyOptions) -> list[str]:

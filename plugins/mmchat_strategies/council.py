@@ -25,6 +25,7 @@ from mmchat.api import (
     Message,
     ModelRef,
     Note,
+    PlannedCall,
     RankingRun,
     RankRow,
     Strategy,
@@ -117,6 +118,15 @@ class Council(Strategy):
     summary = "Every member answers and ranks the others' answers; a chair writes the answer."
     view = "tally"
     Options = CouncilOptions
+
+    @classmethod
+    def planned_calls(cls, options: StrategyOptions) -> list[PlannedCall]:
+        # Every member answers, then ranks the others' answers; the chair reads them all.
+        assert isinstance(options, CouncilOptions)
+        members = list(options.models)
+        answers = [PlannedCall(m) for m in members]
+        rankings = [PlannedCall(m, tuple(o for o in members if o != m)) for m in members]
+        return [*answers, *rankings, PlannedCall(options.chair, tuple(members))]
 
     @classmethod
     def warnings(cls, options: StrategyOptions) -> list[str]:

@@ -24,6 +24,7 @@ from mmchat.api import (
     LaneResult,
     ModelRef,
     Note,
+    PlannedCall,
     PlanNode,
     PlanState,
     RoundDetail,
@@ -94,6 +95,20 @@ class Debate(Strategy):
     summary = "Models answer, read each other and revise until they agree (or an arbiter is sure)."
     view = "tree"
     Options = DebateOptions
+
+    @classmethod
+    def planned_calls(cls, options: StrategyOptions) -> list[PlannedCall]:
+        # Round 1: everyone answers; each later round every debater reads all answers;
+        # the arbiter (and a judge comparing answers) take part in every round.
+        assert isinstance(options, DebateOptions)
+        debaters = tuple(options.models)
+        others = [a for a in super().model_refs(options) if a not in debaters]
+        calls: list[PlannedCall] = []
+        for round_number in range(options.max_rounds):
+            reads = debaters if round_number else ()
+            calls += [PlannedCall(m, reads) for m in debaters]
+            calls += [PlannedCall(a, debaters) for a in others]
+        return calls
 
     @classmethod
     def warnings(cls, options: StrategyOptions) -> list[str]:

@@ -23,6 +23,7 @@ from mmchat.api import (
     LayerDetail,
     ModelRef,
     Note,
+    PlannedCall,
     PlanNode,
     PlanState,
     Strategy,
@@ -106,6 +107,21 @@ class MixtureOfAgents(Strategy):
     summary = "Proposers answer; layers of aggregators each see every answer and improve on them."
     view = "tree"
     Options = MoaOptions
+
+    @classmethod
+    def planned_calls(cls, options: StrategyOptions) -> list[PlannedCall]:
+        # Proposers, then each layer reading the layer before, then the aggregator.
+        assert isinstance(options, MoaOptions)
+        calls = [PlannedCall(m) for m in options.proposers]
+        previous = tuple(options.proposers)
+        if isinstance(options.layers, int):
+            layers = [list(options.proposers)] * options.layers
+        else:
+            layers = [list(layer) for layer in options.layers]
+        for layer in layers:
+            calls += [PlannedCall(m, previous) for m in layer]
+            previous = tuple(layer)
+        return [*calls, PlannedCall(options.aggregator, previous)]
 
     async def run(self, ctx: Context, options: MoaOptions) -> Answer:
         layers = plan_layers(options)

@@ -24,6 +24,7 @@ from mmchat.api import (
     Message,
     ModelRef,
     Note,
+    PlannedCall,
     StageDetail,
     Strategy,
     StrategyError,
@@ -181,6 +182,20 @@ class Pipeline(Strategy):
     summary = "Stages in order; each can use the request and any earlier stage's output."
     view = "single"
     Options = PipelineOptions
+
+    @classmethod
+    def planned_calls(cls, options: StrategyOptions) -> list[PlannedCall]:
+        # Each stage once, reading every earlier stage at most; a repeat_from loop runs
+        # its stages max_repeats more times.
+        assert isinstance(options, PipelineOptions)
+        names = stage_names(options)
+        models = [stage.model for stage in options.stages]
+        once = [PlannedCall(m, tuple(models[:i])) for i, m in enumerate(models)]
+        calls = list(once)
+        for index, stage in enumerate(options.stages):
+            if stage.repeat_from:
+                calls += once[names.index(stage.repeat_from) : index + 1] * stage.max_repeats
+        return calls
 
     async def run(self, ctx: Context, options: PipelineOptions) -> Answer:
         names = stage_names(options)
