@@ -251,3 +251,27 @@ def test_a_signal_stops_the_answer_and_keeps_what_arrived(
             "SELECT text, status FROM messages WHERE role = 'assistant'"
         ).fetchone()
     assert status == "cancelled" and text.startswith("word word") and len(text) < 2000
+
+
+def test_ask_route_takes_that_route_and_is_kept_as_a_correction(
+    fake_server: FakeServer, configured: Path
+) -> None:
+    with (configured / "config.toml").open("a") as config:
+        config.write(
+            '\n[presets.route]\nstrategy = "router"\n'
+            'options = { routes = { code = "a", general = "b" }, default = "general", '
+            'deciders = ["rules"], classifier = "a" }\n'
+        )
+    fake_server.script("model-a", "print('hi')")
+    fake_server.script("model-b", "Hello from b.")
+    question = "write python code that says hi"
+    result = mmchat("ask", "-s", "route", "--route", "general", question)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "Hello from b.\n"
+    db = Path(os.environ["MMCHAT_DATA_DIR"]) / "history.sqlite3"
+    with sqlite3.connect(db) as conn:
+        kept = conn.execute("SELECT kind, text, label FROM corrections").fetchall()
+    assert kept == [("route", question, "general")]
+    # Without --route the rules send it to code.
+    again = mmchat("ask", "-s", "route", question)
+    assert again.stdout == "print('hi')\n", again.stderr

@@ -173,3 +173,15 @@ async def test_a_user_re_route_is_kept_and_taught_back_as_an_example(
     route = decisions(events, "route")[0].detail
     assert route.source == "examples" and route.route == "math"
     assert request in route.reason
+    assert set(route.routes) >= {"math", "general"}  # what a user may re-route to
+
+
+async def test_an_unknown_re_route_is_said_and_the_router_decides(fake_server: FakeServer) -> None:
+    fake_server.script("model-c", "the maths answer")
+    engine = make_engine(fake_server, presets())
+    outcome, events = await run(engine, "route", "solve 3x + 7 = 22", hints={"route": "maths"})
+    assert outcome.status == "complete"
+    await engine.aclose()
+    notes = [e.text for e in events if isinstance(e, Note) and e.level == "warning"]
+    assert notes and notes[0].startswith("there is no route 'maths' (routes: ")
+    assert decisions(events, "route")[0].detail.source != "user"

@@ -169,6 +169,8 @@ class RouteDetail(DecisionDetail):
     runner_up: str | None = None
     confidence: float | None = None
     scores: Mapping[str, float] = field(default_factory=dict)
+    # Every route the router could take (what a user may re-route this turn to).
+    routes: tuple[str, ...] = ()
 
     def lines(self) -> list[str]:
         how = {

@@ -31,6 +31,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("-s", "--strategy", help="preset name (or strategy name) to run")
     p.add_argument("-m", "--model", help="model alias (runs `single` with it unless -s is set)")
     p.add_argument("--system", help="a system prompt for this turn")
+    p.add_argument(
+        "--route",
+        metavar="NAME",
+        help="with a router preset: take this route (kept as a correction it learns from)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object with the details")
     p.add_argument("--no-save", action="store_true", help="do not record the turn in history")
 
@@ -83,7 +88,11 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         printer.on_event(event, log)
 
     request = TurnRequest(
-        prompt=prompt, history=tuple(history), preset=preset_name, preset_config=preset_cfg
+        prompt=prompt,
+        history=tuple(history),
+        preset=preset_name,
+        preset_config=preset_cfg,
+        hints={"route": args.route} if args.route else {},
     )
     stopped_by = _stop_on_signals()
     try:

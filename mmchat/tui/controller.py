@@ -11,6 +11,7 @@ the text the conversation continues with.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -115,8 +116,9 @@ class ChatController:
                 messages += [Message("user", record.prompt), Message("assistant", record.answer)]
         return messages
 
-    def send(self, prompt: str) -> bool:
-        """Start a turn; False (and a notification) when it cannot start."""
+    def send(self, prompt: str, hints: Mapping[str, str] | None = None) -> bool:
+        """Start a turn; False (and a notification) when it cannot start. ``hints``: the
+        user's choices for this turn (``{"route": "math"}`` re-routes it)."""
         engine = self.app.engine
         if engine is None:
             self.app.notify("No usable configuration: fix it first.", severity="error")
@@ -140,6 +142,7 @@ class ChatController:
             conversation_id=self.conversation_id,
             parent_id=parent,
             review=self._review,
+            hints=dict(hints or {}),
         )
         record = TurnRecord(prompt=prompt, strategy=strategy)
         record.user = UserMessage(prompt)

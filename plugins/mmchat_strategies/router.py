@@ -151,7 +151,8 @@ class Router(Strategy):
     Options = RouterOptions
 
     async def run(self, ctx: Context, options: RouterOptions) -> Answer:
-        route = await self.choose(ctx, options, route_categories(options))
+        categories = route_categories(options)
+        route = await self.choose(ctx, options, categories)
         preset = options.route_presets.get(route.category)
         target = f"preset {preset}" if preset else options.routes[route.category]
         ctx.emit(
@@ -165,6 +166,7 @@ class Router(Strategy):
                     runner_up=route.runner_up,
                     confidence=route.confidence,
                     scores=route.scores or {},
+                    routes=tuple(categories),
                 ),
             )
         )
@@ -184,6 +186,9 @@ class Router(Strategy):
         chosen = ctx.hints.get("route")
         if chosen in categories:
             return Route(chosen, "user", "you re-routed this request")
+        if chosen:
+            ctx.emit(Note(text=f"there is no route {chosen!r} (routes: {', '.join(categories)}); "
+                               "deciding as usual", level="warning"))  # fmt: skip
         unsure: list[str] = []
         for decider in options.deciders:
             if decider == "rules":

@@ -127,6 +127,58 @@ async def test_router_badge(fake_server: FakeServer) -> None:
         assert "classifier" in str(reply._stages.children[0].title)
 
 
+async def test_re_route_sends_the_last_question_down_the_route_picked(
+    fake_server: FakeServer,
+) -> None:
+    """alt+r on a routed answer: pick another route, the question goes there as a new
+    branch (the old answer stays in the history), and the router learns the correction."""
+    fake_server.script("model-judge", "code")
+    fake_server.script("model-a", "def f(): pass")
+    fake_server.script("model-b", "Hello! How can I help?")
+    app = build_app(fake_server, preset="route")
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None
+        await send(pilot, "hello there")
+        await wait_for(pilot, idle(app))
+        first_id = chat.controller.records[-1].message_id
+        await pilot.press("alt+r")
+        await pilot.pause()
+        from textual.widgets import OptionList
+
+        options = app.screen.query_one(OptionList)
+        ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert ids == ["code", "general"]
+        options.highlighted = ids.index("general")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: idle(app)() and chat.controller.records[-1].message_id
+                       not in (None, first_id))  # fmt: skip
+        replies = list(app.screen.query(AssistantMessage))
+        assert [r.text for r in replies] == ["Hello! How can I help?"]
+        route = replies[0].route
+        assert route is not None and (route.route, route.source) == ("general", "user")
+        assert app.store is not None and app.engine is not None
+        assert app.engine.learned("route") == [("hello there", "general")]
+        conversation = chat.controller.conversation_id
+        assert conversation is not None
+        kept = [m.text for m in app.store.messages(conversation) if m.role == "assistant"]
+        assert kept == ["def f(): pass", "Hello! How can I help?"]
+
+
+async def test_re_route_says_why_when_the_last_answer_was_not_routed(
+    fake_server: FakeServer,
+) -> None:
+    fake_server.script("model-a", "plain")
+    app = build_app(fake_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await send(pilot, "hi")
+        await wait_for(pilot, idle(app))
+        await pilot.press("alt+r")
+        await pilot.pause()
+        shown = [str(n.message) for n in app._notifications]
+        assert any("not routed" in m for m in shown), shown
+
+
 async def test_planner_tree_and_node_output(fake_server: FakeServer) -> None:
     fake_server.script("model-judge", PLAN, "final synthesis")
     fake_server.script("model-a", "step output")

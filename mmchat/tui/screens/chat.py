@@ -53,6 +53,7 @@ class ChatScreen(Screen[None]):
         Binding("f2", "toggle_sidebar", "Chats", id="toggle_sidebar"),
         Binding("f3", "toggle_session", "Session", id="toggle_session"),
         Binding("f4", "copy_last", "Copy answer", id="copy_last", show=False),
+        Binding("alt+r", "reroute", "Re-route", id="reroute", show=False),
     ]
 
     def __init__(self) -> None:
@@ -156,6 +157,8 @@ class ChatScreen(Screen[None]):
             ("Stop the running turn", "Cancel every request, keep partial text (esc)",
              self.action_cancel),
             ("Copy last answer", "To the clipboard (f4)", self.action_copy_last),
+            ("Re-route last answer…", "Send the last question down another route (alt+r)",
+             self.action_reroute),
             ("Export as Markdown", "Write the conversation to a .md file",
              partial(self.action_export, "md")),
             ("Export as JSON", "Write the conversation with lanes and events to a .json file",
@@ -287,6 +290,38 @@ class ChatScreen(Screen[None]):
             self.notify("Nothing to regenerate (or a turn is running).", severity="warning")
             return
         self.controller.send(record.prompt)
+
+    def action_reroute(self) -> None:
+        """Ask the last question again down a route the user picks: a new branch, and a
+        correction the router learns from (its examples)."""
+        from mmchat.tui.screens.pickers import PickerScreen
+
+        records = self.controller.records
+        reply = records[-1].reply if records else None
+        detail = reply.route if reply is not None else None
+        if self.controller.running is not None:
+            self.notify("A turn is running: esc stops it.", severity="warning")
+            return
+        if detail is None or len(detail.routes) < 2:
+            self.notify("The last answer was not routed: re-route works on a router's answer.",
+                        severity="warning")  # fmt: skip
+            return
+        choices = [(r, f"{r} (its route now)" if r == detail.route else r) for r in detail.routes]
+
+        def chosen(route: str | None) -> None:
+            if route and route != detail.route:
+                self.run_worker(self._reroute(route), exit_on_error=False)
+
+        self.app.push_screen(
+            PickerScreen("Re-route the last question", choices, current=detail.route), chosen
+        )
+
+    async def _reroute(self, route: str) -> None:
+        record = await self.controller.take_last()
+        if record is None:
+            return
+        if self.controller.send(record.prompt, hints={"route": route}):
+            self.notify(f"Re-routed to {route}; the earlier answer stays as a branch.")
 
     async def action_edit_last(self) -> None:
         record = await self.controller.take_last()

@@ -334,6 +334,11 @@ class AssistantMessage(Vertical):
         self._refresh_footer()
 
     # -- decisions -----------------------------------------------------------------
+    @property
+    def route(self) -> RouteDetail | None:
+        """The router's decision for this answer, if a router answered."""
+        return self._route.detail if self._route is not None else None
+
     async def _on_decision(self, event: Decision) -> None:
         detail = event.detail
         slot = decision_slot(detail)

@@ -32,10 +32,13 @@ class RouteBadge(Collapsible):
         return f"⤳ route: {detail.route} → {detail.target} (by {detail.source}{sure})"
 
     def show(self, detail: RouteDetail) -> None:
+        self.detail = detail
         self.title = self._heading(detail)
         lines = [escape(line) for line in detail.lines()]
         if detail.scores:
             ranked = sorted(detail.scores.items(), key=lambda kv: -kv[1])
             scores = ", ".join(f"{route} {score:g}" for route, score in ranked)
             lines.append(f"[dim]scores: {escape(scores)}[/dim]")
+        if len(detail.routes) > 1:
+            lines.append("[dim]Wrong route? alt+r sends the last question down another.[/dim]")
         self._detail_widget.update("\n".join(lines))
