@@ -84,6 +84,46 @@ async def test_moa_shows_its_layers_as_a_tree(fake_server: FakeServer) -> None:
         assert message.answer.markdown.display  # the aggregator's answer is the message
 
 
+async def test_a_preset_proposer_stays_in_its_tree_node(fake_server: FakeServer) -> None:
+    """A preset run as a member answers with an 'answer' lane under its node: that lane
+    belongs to the node (select it to read it), not to the message's answer."""
+    fake_server.script_fn(
+        "model-a",
+        lambda body: "better" if "Several assistants" in user_text(body) else "draft from a",
+    )
+    fake_server.script("model-c", "draft from the preset")
+    fake_server.script("model-big", "The final answer.")
+    moa = {
+        "strategy": "moa",
+        "options": {
+            "proposers": ["a"],
+            "proposer_presets": ["solo"],
+            "layers": 0,
+            "aggregator": "big",
+            "seed": 1,
+        },
+    }
+    solo = {"strategy": "single", "options": {"model": "c"}}  # fmt: skip
+    app = make_app(
+        loaded=make_config(fake_server, {"moa": moa, "solo": solo}),
+        store=Store.open(paths.db_file()),
+        registry=discover([]),
+        onboarding=False,
+        hide_timings=True,
+    )
+    async with app.run_test(size=(120, 50)) as pilot:
+        await send(pilot, "capital of France?")
+        await wait_for(pilot, idle(app))
+        message = app.screen.query_one(AssistantMessage)
+        assert message.text == "The final answer."
+        assert not message._stages.display  # no proposer was taken for the answer
+        tree = message.query_one(PlanTree)
+        solo_node = next(n for n, label in tree_labels(tree).items() if "solo" in label)
+        tree.plan.select_node(tree._tree_nodes[solo_node])
+        await pilot.pause()
+        assert tree._output.source == "draft from the preset"
+
+
 async def test_council_shows_its_ranking_table(fake_server: FakeServer) -> None:
     answers = {"a": "Paris.", "b": "Paris, on the Seine.", "c": "Lyon."}
 

@@ -238,7 +238,11 @@ class AssistantMessage(Vertical):
             tally = await self._ensure_tally()
             self.lanes[event.lane] = await tally.add_member(event)
             self._where[event.lane] = "member"
-        elif self.view == "tree" and event.role not in ANSWER_ROLES:
+        elif self.view == "tree" and (
+            event.role not in ANSWER_ROLES
+            # an answer under a node (a preset run as a member): that node's, not the turn's
+            or (event.parent and self._tree is not None and self._tree.has_node(event.parent))
+        ):
             await self._ensure_tree()
             assert self._tree is not None
             self.lanes[event.lane] = LaneInfo(event)

@@ -79,6 +79,9 @@ class PlanTree(Vertical):
             if event.state in ("queued", "running"):
                 self.upsert(dataclasses.replace(event, state=state))
 
+    def has_node(self, node_id: str) -> bool:
+        return node_id in self._tree_nodes
+
     def attach_lane(self, node_id: str, lane: str) -> None:
         """A lane opened under ``node_id`` (e.g. the planner's): show it for that node."""
         self._node_lanes.setdefault(node_id, lane)
