@@ -8,14 +8,16 @@ reads a second in the process that also draws the screen. After a small read fro
 socket this transport pauses before the next one, so that read takes every event that
 arrived meanwhile; large reads (data already waiting) are not delayed.
 
-The pause grows with the response: it is ``PACE_SHARE`` (0.5 %) of the time since the
-response began, at most ``PACE_MAX``, and none below ``PACE_MIN``. So the first token
-is never held back (no pause in a response's first 200 ms), a short or fast stream is
-read as plain httpx reads it, and the last event waits at most 0.5 % of the stream's
-time (until 2026-12 the pause was a fixed 20 ms from the first read on: +20 ms to every
-first token of a fast stream, and 1.8-2.6x the time of a 30 ms stream). A long stream
-is read every 20 ms from its 4th second on: a fan-out lane of 2,000 tokens at 500/s
-makes ~600 reads instead of ~2,000.
+Only streams that share the process with another busy stream are paced: one stream
+alone (a single answer, even at 1,000 events/s) costs little to read event by event,
+and pausing it would only add to its end; several at once (a fan-out, a vote) are what
+make the reads add up. The pause grows with the response: it is ``PACE_SHARE`` (0.5 %)
+of the time since the response began, at most ``PACE_MAX``, and none below
+``PACE_MIN``. So the first token is never held back (no pause in a response's first
+200 ms), a short or fast stream is read as plain httpx reads it, and the last event
+waits at most 0.5 % of the stream's time. A long stream read alongside others is read
+every 20 ms from its 4th second on: a fan-out lane of 2,000 tokens at 500/s makes ~600
+reads instead of ~2,000.
 
 The pause sits in the network stream (httpcore's public backend API) because above
 httpcore a body is already cut into one piece per chunk of the chunked encoding, so
@@ -43,6 +45,9 @@ PACE_MIN = 0.001  # ...and none when it would be shorter than this
 # A read this small means the body is trickling in (one or a few SSE events); a larger
 # read means data is waiting, so read on at once.
 SMALL_READ = 4096
+# Another stream that read this recently counts as busy alongside (the longest pause is
+# 20 ms, so a paced neighbour reads at least every ~20 ms plus its events' handling).
+BUSY_WINDOW = 0.1
 
 
 class PacedStream(httpcore.AsyncNetworkStream):
@@ -65,7 +70,8 @@ class PacedStream(httpcore.AsyncNetworkStream):
         if self._began is None:
             self._began = now
         pause = 0.0
-        if 0 < len(data) < SMALL_READ:
+        busy = backend.busy_alongside(self, now)
+        if 0 < len(data) < SMALL_READ and busy:
             pause = min(backend.pace_max, (now - self._began) * backend.share)
         self._pause = pause if pause >= PACE_MIN else 0.0
         return data
@@ -75,6 +81,7 @@ class PacedStream(httpcore.AsyncNetworkStream):
         await self._inner.write(buffer, timeout)
 
     async def aclose(self) -> None:
+        self._backend.last_reads.pop(id(self), None)
         await self._inner.aclose()
 
     async def start_tls(
@@ -102,6 +109,16 @@ class PacedBackend(httpcore.AsyncNetworkBackend):
         self.pace_max = pace_max
         self.reads = 0  # socket reads by all its streams: the figure pacing cuts
         self.slept = 0.0  # seconds of pauses they took, all together
+        self.last_reads: dict[int, float] = {}  # id(stream) -> its latest read
+
+    def busy_alongside(self, stream: PacedStream, now: float) -> bool:
+        """Record ``stream``'s read; is another stream reading at the same time?"""
+        reads = self.last_reads
+        reads[id(stream)] = now
+        since = now - BUSY_WINDOW
+        if len(reads) > 32:  # streams that ended without aclose (e.g. replaced by TLS)
+            self.last_reads = reads = {k: t for k, t in reads.items() if t >= since}
+        return any(t >= since for key, t in reads.items() if key != id(stream))
 
     async def connect_tcp(
         self,
