@@ -246,6 +246,15 @@ PER_CALL = {
          "pipeline", 6),
         # 2 debaters × 3 rounds plus the arbiter each round: 9 calls
         ({"models": ["p1", "p2"], "arbiter": "p3", "max_rounds": 3}, "debate", 9),
+        # assign; 2 workers and a review in each of 2 rounds; the answer: 1 + 2 × 3 + 1
+        ({"supervisor": "p3", "workers": ["p1", "p2"], "max_rounds": 1}, "supervisor", 8),
+        # the plan, 3 steps, a replan with 3 more, the synthesis: 1 + 3 + 1 + 3 + 1
+        ({"planner": "p3", "executors": {"default": "p1"}, "max_steps": 3}, "planner", 9),
+        ({"planner": "p3", "executors": {"code": "p2"}, "max_steps": 3, "replan": False},
+         "planner", 5),
+        # 2 members, a judge comparing them, the escalation
+        ({"models": ["p1", "p2"], "compare": "judge", "compare_with": "p3",
+          "escalate_to": "p3"}, "consensus", 4),
         # a preset run as a step is estimated as that preset
         ({"inner": "moa5"}, "nest", 5),
     ],

@@ -25,6 +25,7 @@ from mmchat.api import (
     Message,
     ModelRef,
     Note,
+    PlannedCall,
     Strategy,
     StrategyError,
     StrategyOptions,
@@ -153,6 +154,19 @@ class Consensus(Strategy):
                 "agreement the turn goes to a model that already answered, not a stronger one"
             ]
         return []
+
+    @classmethod
+    def planned_calls(cls, options: StrategyOptions) -> list[PlannedCall]:
+        # The members; a judge comparing their answers; the escalation, which reads them.
+        assert isinstance(options, ConsensusOptions)
+        members = tuple(options.models)
+        calls = [PlannedCall(m) for m in members]
+        if options.compare == "judge":
+            calls.append(PlannedCall(options.compare_with, members))
+        if options.escalate_to:
+            reads = members if options.include_answers else ()
+            calls.append(PlannedCall(options.escalate_to, reads))
+        return calls
 
     async def run(self, ctx: Context, options: ConsensusOptions) -> Answer:
         done, cancelled = await collect(ctx, options)

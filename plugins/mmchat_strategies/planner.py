@@ -24,6 +24,7 @@ from mmchat.api import (
     ModelRef,
     Note,
     PlanDetail,
+    PlannedCall,
     PlanNode,
     PlanState,
     Strategy,
@@ -37,8 +38,11 @@ from mmchat_strategies.plans import (
     Step,
     one_step,
     parse_plan,
+    plan_calls,
     plan_prompt,
     replan_prompt,
+    step_messages,
+    synthesis_messages,
     to_steps,
     validate,
 )
@@ -56,39 +60,17 @@ class PlannerOptions(StrategyOptions):
     )
 
 
-def step_messages(ctx: Context, step: Step, results: dict[str, LaneResult]) -> list[Message]:
-    earlier = "".join(
-        f"\n\n### {dep}\n{results[dep].text}" for dep in step.depends_on if dep in results
-    )
-    content = (
-        f"You are doing one step of a larger plan.\n\nOverall request:\n{ctx.prompt}\n\n"
-        f"Your step ({step.title}):\n{step.prompt}"
-        + (f"\n\nResults of the steps this one builds on:{earlier}" if earlier else "")
-    )
-    return [*ctx.messages[:-1], Message("user", content)]
-
-
-def synthesis_messages(
-    ctx: Context, steps: list[Step], state: dict[str, PlanState], results: dict[str, LaneResult]
-) -> list[Message]:
-    done = "".join(
-        f"\n\n### {s.id}: {s.title}\n{results[s.id].text}" for s in steps if state[s.id] == "done"
-    )
-    missing = [f"{s.id} ({s.title}): {state[s.id]}" for s in steps if state[s.id] != "done"]
-    content = (
-        f"{ctx.prompt}\n\n---\nResults of the plan's steps:{done or ' (none)'}\n\n"
-        + (f"Steps that failed or were skipped: {'; '.join(missing)}. " if missing else "")
-        + "Write the final answer to the request using these results"
-        + ("; say what is missing if it matters." if missing else ".")
-    )
-    return [*ctx.messages[:-1], Message("user", content)]
-
-
 class Planner(Strategy):
     name = "planner"
     summary = "A planner writes steps, executors run them (in parallel when independent)."
     view = "tree"
     Options = PlannerOptions
+
+    @classmethod
+    def planned_calls(cls, options: StrategyOptions) -> list[PlannedCall]:
+        assert isinstance(options, PlannerOptions)
+        executors = list(dict.fromkeys(options.executors.values()))
+        return plan_calls(options.planner, executors, options.max_steps, options.replan)
 
     async def run(self, ctx: Context, options: PlannerOptions) -> Answer:
         ctx.emit(PlanNode(node="plan", label="plan", state="running", kind="plan"))

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmchat.api import PlanStepInfo
+from mmchat.api import Context, LaneResult, Message, PlannedCall, PlanState, PlanStepInfo
 from mmchat.api.parsing import extract_json, numbered_items
 
 STEP_TYPES = ("code", "math", "search", "writing", "general")
@@ -163,3 +163,49 @@ def replan_prompt(
         "form as before (id, title, type, prompt, depends_on). Its steps may depend on the "
         "done steps above by their ids. Reply [] if nothing more is needed."
     )
+
+
+def plan_calls(
+    planner: str, executors: list[str], max_steps: int, replan: bool
+) -> list[PlannedCall]:
+    """Every call a plan may make, at most: the plan, ``max_steps`` steps (any executor
+    may take any step; a step may read every earlier one), a replan with as many steps
+    again, and the synthesis reading them all."""
+    models = executors or [planner]
+    calls = [PlannedCall(planner)]
+    steps: list[str] = []
+    for _ in range(2 if replan else 1):
+        if steps:
+            calls.append(PlannedCall(planner, tuple(steps)))  # the replan reads the results
+        for n in range(max_steps):
+            calls.append(PlannedCall(models[n % len(models)], tuple(steps)))
+            steps.append(models[n % len(models)])
+    return [*calls, PlannedCall(planner, tuple(steps))]
+
+
+def step_messages(ctx: Context, step: Step, results: dict[str, LaneResult]) -> list[Message]:
+    earlier = "".join(
+        f"\n\n### {dep}\n{results[dep].text}" for dep in step.depends_on if dep in results
+    )
+    content = (
+        f"You are doing one step of a larger plan.\n\nOverall request:\n{ctx.prompt}\n\n"
+        f"Your step ({step.title}):\n{step.prompt}"
+        + (f"\n\nResults of the steps this one builds on:{earlier}" if earlier else "")
+    )
+    return [*ctx.messages[:-1], Message("user", content)]
+
+
+def synthesis_messages(
+    ctx: Context, steps: list[Step], state: dict[str, PlanState], results: dict[str, LaneResult]
+) -> list[Message]:
+    done = "".join(
+        f"\n\n### {s.id}: {s.title}\n{results[s.id].text}" for s in steps if state[s.id] == "done"
+    )
+    missing = [f"{s.id} ({s.title}): {state[s.id]}" for s in steps if state[s.id] != "done"]
+    content = (
+        f"{ctx.prompt}\n\n---\nResults of the plan's steps:{done or ' (none)'}\n\n"
+        + (f"Steps that failed or were skipped: {'; '.join(missing)}. " if missing else "")
+        + "Write the final answer to the request using these results"
+        + ("; say what is missing if it matters." if missing else ".")
+    )
+    return [*ctx.messages[:-1], Message("user", content)]

@@ -21,6 +21,7 @@ from mmchat.api import (
     Message,
     ModelRef,
     Note,
+    PlannedCall,
     PlanNode,
     PlanState,
     ReviewDetail,
@@ -70,6 +71,15 @@ class Supervisor(Strategy):
     summary = "A supervisor delegates to workers, reviews their work and answers."
     view = "tree"
     Options = SupervisorOptions
+
+    @classmethod
+    def planned_calls(cls, options: StrategyOptions) -> list[PlannedCall]:
+        # Assign; each round every worker works and the supervisor reviews what they
+        # wrote; the supervisor answers from it.
+        assert isinstance(options, SupervisorOptions)
+        boss, workers = options.supervisor, tuple(options.workers)
+        work = [PlannedCall(w) for w in workers] + [PlannedCall(boss, workers)]
+        return [PlannedCall(boss), *work * (1 + options.max_rounds), PlannedCall(boss, workers)]
 
     async def run(self, ctx: Context, options: SupervisorOptions) -> Answer:
         names = pane_labels(options.workers)
