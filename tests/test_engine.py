@@ -255,6 +255,9 @@ PER_CALL = {
         # 2 members, a judge comparing them, the escalation
         ({"models": ["p1", "p2"], "compare": "judge", "compare_with": "p3",
           "escalate_to": "p3"}, "consensus", 4),
+        # 3 voters and the embeddings of their answers
+        ({"models": ["p1", "p2", "p3"], "compare": "embedding", "compare_with": "p1"},
+         "voting", 4),
         # a preset run as a step is estimated as that preset
         ({"inner": "moa5"}, "nest", 5),
     ],

@@ -40,6 +40,7 @@ from mmchat.api.strategy import (
     Context,
     LaneResult,
     ModelRef,
+    PlannedCall,
     StrategyOptions,
     models_option,
     option,
@@ -352,6 +353,13 @@ class AgreementOptions(StrategyOptions):
     answer_line: bool = option(
         True, "Ask each member to end with an 'Answer: …' line (what is compared)"
     )
+
+    def comparison_calls(self, members: Sequence[str]) -> list[PlannedCall]:
+        """The call comparing the members' answers costs: the judge or the embeddings
+        model reads every answer (a budget's estimate counts it)."""
+        if self.compare == "lexical" or not self.compare_with:
+            return []
+        return [PlannedCall(self.compare_with, tuple(members))]
 
     @model_validator(mode="after")
     def _needs_a_model(self) -> AgreementOptions:

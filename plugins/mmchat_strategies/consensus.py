@@ -160,9 +160,7 @@ class Consensus(Strategy):
         # The members; a judge comparing their answers; the escalation, which reads them.
         assert isinstance(options, ConsensusOptions)
         members = tuple(options.models)
-        calls = [PlannedCall(m) for m in members]
-        if options.compare == "judge":
-            calls.append(PlannedCall(options.compare_with, members))
+        calls = [PlannedCall(m) for m in members] + options.comparison_calls(members)
         if options.escalate_to:
             reads = members if options.include_answers else ()
             calls.append(PlannedCall(options.escalate_to, reads))

@@ -19,8 +19,10 @@ from mmchat.api import (
     Excluded,
     LaneResult,
     ModelRef,
+    PlannedCall,
     Strategy,
     StrategyError,
+    StrategyOptions,
     VoteDetail,
     models_option,
 )
@@ -48,6 +50,12 @@ class Voting(Strategy):
     summary = "Several models answer; the largest group of agreeing answers wins."
     view = "tally"
     Options = VotingOptions
+
+    @classmethod
+    def planned_calls(cls, options: StrategyOptions) -> list[PlannedCall]:
+        assert isinstance(options, VotingOptions)
+        calls = [PlannedCall(m) for m in options.models]
+        return calls + options.comparison_calls(options.models)
 
     async def run(self, ctx: Context, options: VotingOptions) -> Answer:
         messages = member_messages(ctx, options)
