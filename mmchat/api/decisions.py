@@ -359,12 +359,15 @@ class StageDetail(DecisionDetail):
     stopped: bool = False  # its output matched stop_when: the pipeline ended here
 
     def lines(self) -> list[str]:
-        who = f"{self.name or 'stage ' + str(self.number)} ({self.model}"
-        who += f", round {self.round})" if self.round > 1 else ")"
-        saw = f", given {', '.join(self.saw)}" if self.saw else ""
+        # The summary already names the stage, its model and what it wrote: say what it
+        # was asked and what it was given.
+        asked = " ".join(self.instruction.split())
+        asked = asked if len(asked) <= 80 else asked[:79] + "…"
+        given = ", ".join(("the request", *self.saw))
+        head = f"Stage {self.number} of {self.of}" + (f" · asked: “{asked}”" if asked else "")
         if self.status == "failed":
-            return [f"Stage {self.number} of {self.of}, {who}{saw}, failed: {self.error}."]
-        out = [f"Stage {self.number} of {self.of}, {who}{saw}, wrote {self.chars} chars."]
+            return [f"{head} · given {given} · failed: {self.error}."]
+        out = [f"{head} · given {given} · wrote {self.chars:,} chars."]
         if self.stopped:
             out.append("Its output matched the stop condition: the pipeline ended here.")
         return out
