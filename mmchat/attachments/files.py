@@ -37,6 +37,7 @@ __all__ = [
     "check_added",
     "from_bytes",
     "human_size",
+    "read_all",
     "read_file",
     "read_stream",
     "sniff_image",
@@ -205,3 +206,22 @@ def check_added(
             f"to {human_size(total)}, over the limit of {human_size(limits.max_message)} "
             "per message (max_message_mb in [attachments] of the config)"
         )
+
+
+def read_all(
+    paths: Sequence[str], limits: Limits | None = None, stdin: IO[bytes] | None = None
+) -> tuple[Attachment, ...]:
+    """Each of ``paths`` (``-``: ``stdin``) as an attachment, within the limits; the
+    first that cannot be attached raises :class:`AttachmentError`."""
+    limits = limits or Limits()
+    found: list[Attachment] = []
+    for path in paths:
+        if path == "-":
+            if stdin is None:
+                raise AttachmentError("cannot attach - : there is no standard input to read")
+            attachment = read_stream(stdin, limits)
+        else:
+            attachment = read_file(path, limits)
+        check_added(found, attachment, limits)
+        found.append(attachment)
+    return tuple(found)
