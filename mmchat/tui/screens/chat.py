@@ -56,7 +56,9 @@ class ChatScreen(Screen[None]):
         Binding("f2", "toggle_sidebar", "Chats", id="toggle_sidebar"),
         Binding("f3", "toggle_session", "Session", id="toggle_session"),
         Binding("f4", "copy_last", "Copy answer", id="copy_last", show=False),
-        Binding("alt+a", "attach", "Attach", id="attach", show=False),
+        # priority: a terminal sends alt+a as ESC a, which Textual reports with the
+        # character "a"; without it the focused prompt types the "a" and stops the key.
+        Binding("alt+a", "attach", "Attach", id="attach", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
