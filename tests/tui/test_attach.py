@@ -175,3 +175,24 @@ async def test_reopened_conversation_shows_chips_and_resends_the_files(
         await pilot.pause()
         assert chat.prompt.text == "What is this?"
         assert [a.name for a in chat.attachments.files] == ["photo.png"]
+
+
+async def test_the_palette_attaches_and_removes_files(
+    fake_server: FakeServer, folder: Path
+) -> None:
+    app = build_app(fake_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None
+        commands = {title: run for title, _, run in chat.palette_commands()}
+        commands["Attach a file…"]()
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, AttachFileScreen) and bool(app.screen.query(Input)),
+        )
+        app.screen.query_one(Input).value = f"{folder}/notes.md"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is chat and bool(chat.attachments.files))
+        await commands["Remove attached files"]()
+        await pilot.pause()
+        assert chat.attachments.files == () and chat.prompt.has_focus
