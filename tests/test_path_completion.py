@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mmchat.tui.path_completion import common_completion, path_matches
 
 
@@ -28,3 +30,15 @@ def test_tab_completes_as_far_as_the_matches_agree(tmp_path: Path) -> None:
     assert common_completion("p", folder) == "photo.png"
     assert common_completion("zzz", folder) == "zzz"  # nothing matches: left as typed
     assert path_matches("missing/x", folder) == []
+
+
+def test_the_list_is_capped_but_tab_looks_at_every_match(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mmchat.tui import path_completion
+
+    for name in ("log_a", "log_b", "log_c"):
+        (tmp_path / name).write_text("x")
+    assert len(path_matches("log_", tmp_path, limit=2)) == 2
+    monkeypatch.setattr(path_completion, "MAX_MATCHES", 1)  # whichever one is listed...
+    assert common_completion("l", tmp_path) == "log_"  # ...tab agrees with all three

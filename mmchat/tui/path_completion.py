@@ -15,7 +15,7 @@ from pathlib import Path
 
 from textual.suggester import Suggester
 
-__all__ = ["PathSuggester", "common_completion", "path_matches"]
+__all__ = ["MAX_MATCHES", "PathSuggester", "common_completion", "path_matches"]
 
 MAX_MATCHES = 200  # a folder of thousands of files is listed no further
 
@@ -26,9 +26,9 @@ def _split(value: str) -> tuple[str, str]:
     return (head + sep, tail) if sep else ("", value)
 
 
-def path_matches(value: str, cwd: Path | None = None) -> list[str]:
-    """Every completion of ``value`` (as typed, relative to ``cwd``), folders first; a
-    hidden entry only when the name typed starts with a dot."""
+def path_matches(value: str, cwd: Path | None = None, limit: int | None = None) -> list[str]:
+    """The completions of ``value`` (as typed, relative to ``cwd``), folders first, at
+    most ``limit`` of them; a hidden entry only when the name typed starts with a dot."""
     folder_typed, prefix = _split(value)
     folder = Path(os.path.expanduser(folder_typed or "."))
     if not folder.is_absolute():
@@ -45,7 +45,7 @@ def path_matches(value: str, cwd: Path | None = None) -> list[str]:
                 except OSError:
                     is_dir = False
                 found.append((not is_dir, name + "/" if is_dir else name))
-                if len(found) >= MAX_MATCHES:
+                if limit is not None and len(found) >= limit:
                     break
     except OSError:  # no such folder, not a folder, no permission: nothing to offer
         return []
@@ -54,7 +54,7 @@ def path_matches(value: str, cwd: Path | None = None) -> list[str]:
 
 def common_completion(value: str, cwd: Path | None = None) -> str:
     """``value`` completed as far as every match agrees (tab in a shell)."""
-    matches = path_matches(value, cwd)
+    matches = path_matches(value, cwd)  # all of them: a part may agree where all do not
     if not matches:
         return value
     # By characters on purpose: "no" completes to "notes" when notes.md and notes.txt match.
@@ -69,5 +69,5 @@ class PathSuggester(Suggester):
         self.cwd = cwd
 
     async def get_suggestion(self, value: str) -> str | None:
-        matches = path_matches(value, self.cwd)
+        matches = path_matches(value, self.cwd, limit=MAX_MATCHES)
         return matches[0] if matches else None

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
+from mmchat.tui import path_completion
 from mmchat.tui.path_completion import PathSuggester, common_completion, path_matches
 
 if TYPE_CHECKING:
@@ -82,7 +83,8 @@ class AttachFileScreen(ModalScreen["Attachment | None"]):
     def _list(self, value: str) -> None:
         entries = self.query_one(OptionList)
         entries.clear_options()
-        entries.add_options(Option(m, id=m) for m in path_matches(value, self.cwd))
+        matches = path_matches(value, self.cwd, limit=path_completion.MAX_MATCHES)
+        entries.add_options(Option(m, id=m) for m in matches)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._list(event.value)
