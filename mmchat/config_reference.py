@@ -24,6 +24,7 @@ LONG_DEFAULT = 120  # characters: a longer default is described, not printed
 SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("[defaults]", cs.DefaultsConfig, "What a new conversation uses."),
     ("[ui]", cs.UIConfig, "Appearance and keys."),
+    ("[attachments]", cs.AttachmentsConfig, "Files attached to a message (`ask -a`, alt+a)."),
 ]
 AFTER_PROVIDERS: list[tuple[str, type[BaseModel], str]] = [
     (

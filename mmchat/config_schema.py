@@ -34,6 +34,7 @@ from mmchat.provider_kinds import HttpProviderConfig, ProviderConfigBase, by_kin
 __all__ = [
     "NAME_PATTERN",
     "AnthropicProviderConfig",
+    "AttachmentsConfig",
     "Config",
     "DefaultsConfig",
     "HttpProviderConfig",
@@ -80,6 +81,13 @@ class ModelConfig(_Strict):
     params: dict[str, Any] = Field(
         default_factory=dict, description="Extra request fields passed through as-is"
     )
+    vision: bool = Field(
+        default=False,
+        description=(
+            "The model takes images (PNG, JPEG, GIF, WebP): attached images are sent to "
+            "it; a model without it is refused images before any request"
+        ),
+    )
 
 
 class PresetConfig(_Strict):
@@ -116,12 +124,22 @@ class UIConfig(_Strict):
     )
 
 
+class AttachmentsConfig(_Strict):
+    max_file_mb: PositiveFloat = Field(
+        default=5.0, description="Largest file that can be attached, in MB (1 MB = 1024² bytes)"
+    )
+    max_message_mb: PositiveFloat = Field(
+        default=20.0, description="Most MB of attachments one message may carry"
+    )
+
+
 class Config(_Strict):
     # Built on first validation: the provider union reads the installed kinds then.
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
     ui: UIConfig = Field(default_factory=UIConfig)
+    attachments: AttachmentsConfig = Field(default_factory=AttachmentsConfig)
     providers: dict[Name, ProviderConfig] = Field(default_factory=dict)
     models: dict[Name, ModelConfig] = Field(default_factory=dict)
     presets: dict[Name, PresetConfig] = Field(default_factory=dict)

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from mmchat.accounting import DEFAULT_MAX_TOKENS, estimate_call_cost, total_cost
 from mmchat.api import (
     Answer,
+    Attachment,
     Event,
     FinalAnswer,
     Message,
@@ -75,6 +76,7 @@ class TurnRequest:
     parent_id: int | None = None  # the message this turn follows (branching)
     review: ReviewCallback | None = None
     hints: Mapping[str, str] = field(default_factory=dict)  # the user's choices (re-route)
+    attachments: tuple[Attachment, ...] = ()  # the user's files: stored, sent to every lane
 
 
 @dataclass(slots=True)
@@ -335,11 +337,13 @@ class Engine:
             sink = _tee(recorder, sink)
         budget = preset_cfg.budget if preset_cfg else None
         turn = Turn(self, turn_id, sink, budget=budget, review=request.review)
+        turn.attachments = tuple(request.attachments)
         turn.emit(
             TurnStarted(
                 strategy=strategy_name,
                 preset=preset_name,
                 prompt=request.prompt,
+                attachments=turn.attachments,
                 hints=dict(request.hints),
             )
         )
@@ -347,12 +351,19 @@ class Engine:
             outcome.conversation_id = recorder.conversation_id
             outcome.user_message_id = recorder.user_message_id
             outcome.message_id = recorder.message_id
-        messages = (*request.history, Message("user", request.prompt))
+        messages = (*request.history, Message("user", request.prompt, turn.attachments))
         try:
             strategy, options = self.resolve_preset(preset_cfg or preset_name, label=preset_name)
         except PresetError as exc:
             return self._finish(turn, outcome, "failed", "", (), str(exc))
+        if turn.attachments:
+            from mmchat.attachments.vision import image_refusal
+
+            refusal = image_refusal(self, preset_cfg or preset_name, turn.attachments, preset_name)
+            if refusal:  # the UIs check first; this keeps every caller from a failed request
+                return self._finish(turn, outcome, "failed", "", (), refusal)
         prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
+        prompt_tokens += sum(estimate_tokens(a.text) for m in messages for a in m.attachments)
         if budget is not None:
             estimate = self._estimate(strategy, options, prompt_tokens)
             if estimate > budget:

@@ -15,6 +15,7 @@ from typing import Any
 from mmchat.accounting import lane_cost
 from mmchat.api import (
     Answer,
+    Attachment,
     Choice,
     Decision,
     Event,
@@ -81,6 +82,10 @@ class TurnContext:
             if message.role == "user":
                 return message.content
         return ""
+
+    @property
+    def attachments(self) -> Sequence[Attachment]:
+        return self._turn.attachments
 
     @property
     def hints(self) -> Mapping[str, str]:
@@ -227,6 +232,7 @@ class TurnContext:
             chat, conversation_system = _split_system(
                 messages if messages is not None else self._messages
             )
+            chat = self._files_for(state.model, chat)
             base_system = system if system is not None else spec.system
             request = ChatRequest(
                 model=spec.model,
@@ -278,6 +284,23 @@ class TurnContext:
         except Exception as exc:  # an unexpected bug must fail the lane, not the app
             return self._close(state, "failed", started, done, f"internal error: {exc!r}")
         return self._close(state, "done", started, done, None)
+
+    def _files_for(self, alias: str, chat: tuple[Message, ...]) -> tuple[Message, ...]:
+        """The user's files on the lane's messages; images only for a model that takes
+        them (else a clear failure, before any request)."""
+        from mmchat.attachments.lanes import images_for_blind_model, with_turn_files
+
+        files = self._turn.attachments
+        chat = with_turn_files(chat, files)
+        config = self._turn.engine.config
+        if config.models[alias].vision or not any(a.is_image for m in chat for a in m.attachments):
+            return chat
+        chat, refused = images_for_blind_model(chat, files)
+        if refused:
+            from mmchat.attachments.vision import no_images_message
+
+            raise ProviderError(ErrorKind.BAD_REQUEST, no_images_message(config, alias, refused))
+        return chat
 
     def _close(
         self,

@@ -78,6 +78,7 @@ class TurnLog:
         self.strategy_view = ""
         self.lanes: dict[str, LaneSummary] = {}
         self.events: list[Event] = []  # everything except per-token deltas
+        self.attachments: list[dict[str, Any]] = []  # the user's files, by name
         self.final: FinalAnswer | None = None
         self.finished: TurnFinished | None = None
 
@@ -92,6 +93,10 @@ class TurnLog:
         self.events.append(event)
         if isinstance(event, TurnStarted):
             self.strategy = event.strategy
+            self.attachments = [
+                {"name": a.name, "media_type": a.media_type, "size": a.size}
+                for a in event.attachments
+            ]
         elif isinstance(event, LaneOpened):
             self.lanes[event.lane] = LaneSummary(
                 event.lane, event.model, event.role, event.label, event.parent
@@ -116,6 +121,9 @@ class TurnLog:
             if isinstance(event, Decision):
                 data = decision_json(event)
                 data.update(turn=event.turn, at=event.at)
+            elif isinstance(event, TurnStarted):  # files by name, not by their bytes
+                data = dataclasses.asdict(dataclasses.replace(event, attachments=()))
+                data["attachments"] = self.attachments
             else:
                 data = dataclasses.asdict(event)
             data["type"] = type(event).__name__
@@ -133,6 +141,7 @@ class TurnLog:
             "duration": outcome.duration,
             "sources": list(outcome.sources),
             "conversation_id": outcome.conversation_id,
+            "attachments": self.attachments,
             "lanes": [lane.to_json() for lane in self.lanes.values()],
             "decisions": [decision_json(d) for d in self.decisions],
             "plan": [event_json(e) for e in self.events if isinstance(e, PlanNode)],

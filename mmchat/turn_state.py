@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mmchat.api import (
+    Attachment,
     Event,
     LaneClosed,
     ReviewCallback,
@@ -90,6 +91,8 @@ class Turn:
         self.spent = 0.0  # known cost of closed lanes
         self.budget_hit: str | None = None
         self.on_budget: Callable[[str], None] | None = None
+        # The files of the user's message: every lane gets them (TurnContext.ask).
+        self.attachments: tuple[Attachment, ...] = ()
 
     def new_lane_id(self) -> str:
         self._next_lane += 1

@@ -6,6 +6,7 @@ step, and emit typed events; it returns the turn's final answer. Everything a us
 sees of a turn (lanes, streaming text, decisions, plan trees) is derived from the
 events defined here, so the TUI, the CLI and the store can never disagree.
 
+- :mod:`mmchat.api.attachment` — a file attached to a message (text or image);
 - :mod:`mmchat.api.events` — the events of a turn and the values they carry;
 - :mod:`mmchat.api.decisions` — typed payloads of :class:`Decision` events;
 - :mod:`mmchat.api.strategy` — Strategy, Context, options, lane results.
@@ -13,6 +14,7 @@ events defined here, so the TUI, the CLI and the store can never disagree.
 
 from pydantic import field_validator, model_validator
 
+from mmchat.api.attachment import Attachment
 from mmchat.api.decisions import (
     AnswerGroup,
     AssignmentsDetail,
@@ -91,6 +93,7 @@ __all__ = [
     "Answer",
     "AnswerGroup",
     "AssignmentsDetail",
+    "Attachment",
     "Choice",
     "ConsensusDetail",
     "Context",

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
+from mmchat.api.attachment import Attachment
 from mmchat.api.decisions import CustomDetail, DecisionDetail
 
 __all__ = [
@@ -105,10 +106,12 @@ View: TypeAlias = Literal["single", "lanes", "tally", "tree"]
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """One message of a conversation, as models see it."""
+    """One message of a conversation, as models see it, with the files the user attached
+    to it (text files and images; see :class:`~mmchat.api.attachment.Attachment`)."""
 
     role: Role
     content: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +145,8 @@ class TurnStarted(Event):
     strategy: str
     preset: str
     prompt: str
+    # The files attached to the user's message (stored with it, sent to every lane).
+    attachments: tuple[Attachment, ...] = ()
     # Choices the user made for this turn (e.g. {"route": "math"} when re-routing it);
     # kept as corrections a strategy can learn from (Context.learned).
     hints: Mapping[str, str] = field(default_factory=dict)

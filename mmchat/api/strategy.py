@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Protocol, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mmchat.api.attachment import Attachment
 from mmchat.api.events import Event, LaneRole, LaneStatus, Message, Usage, View
 
 __all__ = [
@@ -98,6 +99,12 @@ class Context(Protocol):
         """The user's new message."""
 
     @property
+    def attachments(self) -> Sequence[Attachment]:
+        """The files the user attached to the new message (text files and images).
+
+        Nothing needs doing to pass them on: every lane gets them (see :meth:`ask`)."""
+
+    @property
     def hints(self) -> Mapping[str, str]:
         """Choices the user made for this turn, e.g. ``{"route": "math"}``."""
 
@@ -127,6 +134,11 @@ class Context(Protocol):
         ``messages`` defaults to the conversation. Never raises for provider
         errors: the result's ``status``/``error`` say what happened. Cancelling the
         awaiting task cancels the request and keeps the partial text.
+
+        The user's files (:attr:`attachments`) go with every call: when no message of
+        ``messages`` carries them, they are added to its last user message, so a prompt
+        built from :attr:`prompt` still shows the model the files. A message that
+        carries them (``Message(..., attachments=ctx.attachments)``) places them itself.
         """
 
     async def run_preset(

@@ -38,16 +38,39 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object with the details")
     p.add_argument("--no-save", action="store_true", help="do not record the turn in history")
+    p.add_argument(
+        "-a",
+        "--attach",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="attach a text file or a PNG, JPEG, GIF or WebP image (repeatable; - reads stdin)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     prompt = " ".join(args.prompt).strip()
-    if not prompt and not sys.stdin.isatty():
+    stdin_attached = "-" in args.attach
+    if args.attach.count("-") > 1:
+        err("-a - can be given once: standard input is one file")
+        return 2
+    if not prompt and not sys.stdin.isatty() and not stdin_attached:
         prompt = sys.stdin.read().strip()
     if not prompt:
-        err("nothing to ask: give a prompt as arguments or on stdin")
+        where = "as arguments (stdin is the attached file)" if stdin_attached else "as arguments"
+        err(f"nothing to ask: give a prompt {where} or on stdin")
         return 2
     return asyncio.run(_ask(args, prompt))
+
+
+def _attachments(args: argparse.Namespace, session: Any) -> tuple[Any, ...]:
+    """The files of ``-a``, read within the config's limits (AttachmentError if not)."""
+    if not args.attach:
+        return ()
+    from mmchat.attachments.files import Limits, read_all
+
+    limits = Limits.from_config(session.loaded.config.attachments)
+    return read_all(args.attach, limits, sys.stdin.buffer)
 
 
 async def _ask(args: argparse.Namespace, prompt: str) -> int:
@@ -69,6 +92,18 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         await session.aclose()
         return 2
     problem = _preset_problem(session, preset_name, preset_cfg)
+    if not problem and args.attach:
+        from mmchat.attachments.files import AttachmentError
+        from mmchat.attachments.vision import image_refusal
+
+        try:
+            attachments = _attachments(args, session)
+        except AttachmentError as exc:
+            problem = str(exc)
+        else:
+            problem = image_refusal(engine, preset_cfg or preset_name, attachments, preset_name)
+    else:
+        attachments = ()
     if problem:
         err(problem)
         await session.aclose()
@@ -93,6 +128,7 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         preset=preset_name,
         preset_config=preset_cfg,
         hints={"route": args.route} if args.route else {},
+        attachments=attachments,
     )
     stopped_by = _stop_on_signals()
     try:

@@ -3,6 +3,13 @@
 The Markdown export reads each answer's decisions back through replay
 (:mod:`mmchat.history.replay`), so it says what a strategy decided in the same words as
 the app and ``mmchat ask`` do.
+
+Attachments: an export is one file that stands on its own, so nothing is left out
+and nothing points at a file that may be gone. In Markdown a text file is a fenced
+block under its name and an image is an image with a ``data:`` URL (VS Code,
+Obsidian, Typora and pandoc show it; a viewer that does not shows its name); in JSON
+each user message has ``attachments`` with the name, media type, size and the
+``text`` of a text file or the ``data_url`` of an image.
 """
 
 from __future__ import annotations
@@ -10,7 +17,8 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from mmchat.api import Decision, Usage
+from mmchat.api import Attachment, Decision, Usage
+from mmchat.attachments.wire import data_url, fence_for
 from mmchat.history.protocol import HistoryStore
 from mmchat.history.replay import INTERRUPTED, replay_events
 from mmchat.history.schema import MessageRow
@@ -23,9 +31,12 @@ def to_markdown(store: HistoryStore, conversation_id: int, leaf_id: int | None =
     if conversation is None:
         raise KeyError(conversation_id)
     out = [f"# {conversation.title}", ""]
-    for message in store.conversation_path(conversation_id, leaf_id):
+    path = store.conversation_path(conversation_id, leaf_id)
+    files = store.attachments_of([m.id for m in path if m.role == "user"])
+    for message in path:
         if message.role == "user":
             out += ["## You", "", message.text, ""]
+            out += [line for a in files.get(message.id, ()) for line in (_md_file(a), "")]
             continue
         out += [f"## {_heading(message)}", ""]
         decisions = [e for e in replay_events(store, message) if isinstance(e, Decision)]
@@ -49,8 +60,12 @@ def to_json(store: HistoryStore, conversation_id: int) -> dict[str, Any]:
     if conversation is None:
         raise KeyError(conversation_id)
     messages = []
-    for message in store.messages(conversation_id):
+    stored = store.messages(conversation_id)
+    files = store.attachments_of([m.id for m in stored if m.role == "user"])
+    for message in stored:
         item = _message_dict(message)
+        if message.role == "user":
+            item["attachments"] = [_json_file(a) for a in files.get(message.id, ())]
         if message.role == "assistant":
             item["lanes"] = [
                 {**_drop(asdict(lane), "message_id", "usage"), "usage": _usage(lane.usage)}
@@ -63,6 +78,33 @@ def to_json(store: HistoryStore, conversation_id: int) -> dict[str, Any]:
         "conversation": asdict(conversation),
         "messages": messages,
     }
+
+
+def _md_escaped(name: str) -> str:
+    return "".join(f"\\{c}" if c in "\\`*_[]<>#" else c for c in name)
+
+
+def _md_file(attachment: Attachment) -> str:
+    name = _md_escaped(attachment.name)
+    if attachment.is_image:
+        return f"![{name}]({data_url(attachment)})"
+    text = attachment.text
+    fence = fence_for(text)
+    body = text if text.endswith("\n") or not text else text + "\n"
+    return f"📎 {name}\n\n{fence}\n{body}{fence}"
+
+
+def _json_file(attachment: Attachment) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": attachment.name,
+        "media_type": attachment.media_type,
+        "size": attachment.size,
+    }
+    if attachment.is_image:
+        data["data_url"] = data_url(attachment)
+    else:
+        data["text"] = attachment.text
+    return data
 
 
 def _message_dict(message: MessageRow) -> dict[str, Any]:

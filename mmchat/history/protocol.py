@@ -4,9 +4,10 @@ the TUI and the CLI list, search, rename and delete conversations."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from mmchat.api import Usage
+from mmchat.api import Attachment, Usage
 from mmchat.history.schema import (
     ConversationRow,
     EventRow,
@@ -22,7 +23,13 @@ __all__ = ["HistoryStore"]
 class HistoryStore(Protocol):
     # -- writes (the recorder) ---------------------------------------------------------
     def create_conversation(self, title: str = ..., preset: str = ...) -> int: ...
-    def add_user_message(self, conversation_id: int, text: str, parent_id: int | None) -> int: ...
+    def add_user_message(
+        self,
+        conversation_id: int,
+        text: str,
+        parent_id: int | None,
+        attachments: Sequence[Attachment] = ...,
+    ) -> int: ...
     def start_assistant(
         self, conversation_id: int, parent_id: int, preset: str, strategy: str
     ) -> int: ...
@@ -92,6 +99,7 @@ class HistoryStore(Protocol):
     def conversation_outline(
         self, conversation_id: int, leaf_id: int | None = ...
     ) -> list[PathEntry]: ...
+    def attachments_of(self, message_ids: Sequence[int]) -> dict[int, tuple[Attachment, ...]]: ...
     def lanes(self, message_id: int) -> list[LaneRow]: ...
     def events(self, message_id: int) -> list[EventRow]: ...
     def session_totals(

@@ -3,8 +3,9 @@
 The engine hands every event of a turn to a :class:`TurnRecorder` before anyone else
 sees it, so what the store holds is exactly what the views were shown:
 
-- ``TurnStarted``: the conversation (when new), the user's message and an empty
-  assistant message marked *streaming* are committed, before any request goes out;
+- ``TurnStarted``: the conversation (when new), the user's message with its files and
+  an empty assistant message marked *streaming* are committed, before any request
+  goes out;
 - ``LaneOpened`` / ``TextDelta`` / ``ReasoningDelta`` / ``LaneClosed``: each lane's row,
   its text written at most every :data:`PERSIST_EVERY` seconds while it streams (and
   the message's text with it: the answer so far), and in full when it closes;
@@ -120,7 +121,7 @@ class TurnRecorder:
         if self.conversation_id is None:
             self.conversation_id = store.create_conversation(title_of(event.prompt), event.preset)
         self.user_message_id = store.add_user_message(
-            self.conversation_id, event.prompt, self.parent_id
+            self.conversation_id, event.prompt, self.parent_id, event.attachments
         )
         self.message_id = store.start_assistant(
             self.conversation_id, self.user_message_id, event.preset, event.strategy

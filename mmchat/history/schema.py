@@ -138,7 +138,43 @@ CREATE TABLE eval_results (
 );
 """
 
-MIGRATIONS: list[str] = [_INITIAL, _CORRECTIONS, _EVAL]
+# 4: files attached to user messages (mmchat/history/attachment_store.py).
+#
+# The bytes live in the database, not in files beside it: one file holds the whole
+# history (a backup, a move or `rm` of it is complete; nothing is orphaned or left
+# behind), a message and its files are committed in one transaction (a crash keeps
+# both or neither), deleting a conversation removes its files through the same
+# cascades, and the file keeps its 0600 mode. The limits ([attachments]: 5 MB a
+# file, 20 MB a message by default) keep blobs where SQLite reads them about as fast
+# as the file system. A blob is stored once however many messages carry it
+# (regenerate and edit-and-resend copy the user's message with its files); the
+# trigger deletes it with the last message that does.
+_ATTACHMENTS = """
+CREATE TABLE attachment_blobs (
+    sha256  TEXT PRIMARY KEY,                  -- of data
+    data    BLOB NOT NULL                      -- an image's bytes, a text file as UTF-8
+);
+
+CREATE TABLE attachments (
+    id          INTEGER PRIMARY KEY,
+    message_id  INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    position    INTEGER NOT NULL,              -- order on the message
+    name        TEXT NOT NULL,
+    media_type  TEXT NOT NULL,                 -- image/png..., text/plain...
+    size        INTEGER NOT NULL,              -- bytes of data
+    sha256      TEXT NOT NULL REFERENCES attachment_blobs(sha256),
+    UNIQUE (message_id, position)
+);
+CREATE INDEX attachments_by_blob ON attachments(sha256);
+
+CREATE TRIGGER attachment_blobs_unused AFTER DELETE ON attachments
+WHEN NOT EXISTS (SELECT 1 FROM attachments WHERE sha256 = OLD.sha256)
+BEGIN
+    DELETE FROM attachment_blobs WHERE sha256 = OLD.sha256;
+END;
+"""
+
+MIGRATIONS: list[str] = [_INITIAL, _CORRECTIONS, _EVAL, _ATTACHMENTS]
 
 
 class StoreError(Exception):

@@ -14,11 +14,12 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from mmchat.api import Usage
+from mmchat.api import Attachment, Usage
+from mmchat.history.attachment_store import AttachmentRecords
 from mmchat.history.eval_store import EvalRecords
 from mmchat.history.schema import (
     ConversationRow,
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 
-class Store(EvalRecords):
+class Store(EvalRecords, AttachmentRecords):
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._lock = threading.RLock()
@@ -117,8 +118,17 @@ class Store(EvalRecords):
             )
         return _rowid(cur)
 
-    def add_user_message(self, conversation_id: int, text: str, parent_id: int | None) -> int:
-        return self._add_message(conversation_id, parent_id, "user", text, "complete", "", "")
+    def add_user_message(
+        self,
+        conversation_id: int,
+        text: str,
+        parent_id: int | None,
+        attachments: Sequence[Attachment] = (),
+    ) -> int:
+        """The user's message and its files, in one transaction."""
+        return self._add_message(
+            conversation_id, parent_id, "user", text, "complete", "", "", attachments
+        )
 
     def start_assistant(
         self, conversation_id: int, parent_id: int, preset: str, strategy: str
@@ -136,6 +146,7 @@ class Store(EvalRecords):
         status: str,
         preset: str,
         strategy: str,
+        attachments: Sequence[Attachment] = (),
     ) -> int:
         now = time.time()
         with self._tx() as db:
@@ -144,6 +155,8 @@ class Store(EvalRecords):
                 " strategy, created) VALUES (?,?,?,?,?,?,?,?)",
                 (conversation_id, parent_id, role, text, status, preset, strategy, now),
             )
+            if attachments:
+                self._put_attachments(db, _rowid(cur), attachments)
             db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
         return _rowid(cur)
 

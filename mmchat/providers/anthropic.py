@@ -14,6 +14,7 @@ from typing import Any
 from httpx_sse import EventSource
 
 from mmchat.api import Message, Usage
+from mmchat.attachments.wire import base64_of, images_of, model_text
 from mmchat.config_schema import AnthropicProviderConfig
 from mmchat.providers.base import (
     ChatRequest,
@@ -41,17 +42,51 @@ DEFAULT_MAX_TOKENS = 4096
 CHOICE_TOOL = "choose"
 
 
-def alternate(messages: Sequence[Message]) -> tuple[list[dict[str, str]], list[str]]:
+Content = str | list[dict[str, Any]]
+
+
+def anthropic_content(message: Message) -> Content:
+    """A message's content: a string, or (with images) ``image`` blocks with base64
+    sources and then the text block, as Anthropic advises (images before the words)."""
+    text = model_text(message)
+    images = images_of(message)
+    if not images:
+        return text
+    blocks: list[dict[str, Any]] = [
+        {
+            "type": "image",
+            "source": {"type": "base64", "media_type": image.media_type, "data": base64_of(image)},
+        }
+        for image in images
+    ]
+    if text:  # the API refuses an empty text block
+        blocks.append({"type": "text", "text": text})
+    return blocks
+
+
+def _joined(first: Content, second: Content) -> Content:
+    if isinstance(first, str) and isinstance(second, str):
+        return first + "\n\n" + second
+
+    def blocks(content: Content) -> list[dict[str, Any]]:
+        if isinstance(content, str):
+            return [{"type": "text", "text": content}] if content else []
+        return content
+
+    return blocks(first) + blocks(second)
+
+
+def alternate(messages: Sequence[Message]) -> tuple[list[dict[str, Any]], list[str]]:
     """Messages with consecutive same-role turns merged; system texts pulled out."""
-    merged: list[dict[str, str]] = []
+    merged: list[dict[str, Any]] = []
     system: list[str] = []
     for m in messages:
         if m.role == "system":
             system.append(m.content)
         elif merged and merged[-1]["role"] == m.role:
-            merged[-1]["content"] += "\n\n" + m.content
+            merged[-1]["content"] = _joined(merged[-1]["content"], anthropic_content(m))
         else:
-            merged.append({"role": m.role, "content": m.content})
+            merged.append({"role": m.role, "content": anthropic_content(m)})
     return merged, system
 
 

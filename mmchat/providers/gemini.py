@@ -42,6 +42,7 @@ from urllib.parse import quote
 from httpx_sse import EventSource
 
 from mmchat.api import Message, Usage
+from mmchat.attachments.wire import base64_of, images_of, model_text
 from mmchat.builtin_kinds import GeminiProviderConfig
 from mmchat.providers.base import (
     ChatRequest,
@@ -78,6 +79,17 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?)s\s*$")
 _BAD_KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED"})
 
 
+def parts_of(message: Message) -> list[dict[str, Any]]:
+    """A message's ``parts``: its text (text files as fenced blocks), then each image
+    as an ``inline_data`` part (base64 data and its mime_type)."""
+    parts: list[dict[str, Any]] = [{"text": model_text(message)}]
+    parts += [
+        {"inline_data": {"mime_type": image.media_type, "data": base64_of(image)}}
+        for image in images_of(message)
+    ]
+    return parts
+
+
 def contents_of(messages: Sequence[Message]) -> tuple[list[dict[str, Any]], list[str]]:
     """Gemini ``contents`` (user/model, same-role turns merged) and the system texts."""
     contents: list[dict[str, Any]] = []
@@ -87,10 +99,15 @@ def contents_of(messages: Sequence[Message]) -> tuple[list[dict[str, Any]], list
             system.append(m.content)
             continue
         role = "model" if m.role == "assistant" else "user"
+        parts = parts_of(m)
         if contents and contents[-1]["role"] == role:
-            contents[-1]["parts"][0]["text"] += "\n\n" + m.content
+            last = contents[-1]["parts"]
+            if "text" in last[-1]:  # text after text: one part, as before images existed
+                last[-1] = {"text": last[-1]["text"] + "\n\n" + parts[0]["text"]}
+                parts = parts[1:]
+            last.extend(parts)
         else:
-            contents.append({"role": role, "parts": [{"text": m.content}]})
+            contents.append({"role": role, "parts": parts})
     return contents, system
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 
-from mmchat.api import Usage
+from mmchat.api import Message, Usage
+from mmchat.attachments.wire import base64_of, images_of, model_text
 from mmchat.config_schema import OllamaProviderConfig
 from mmchat.providers.base import (
     ChatRequest,
@@ -60,14 +61,24 @@ async def ndjson_lines(response: httpx.Response) -> AsyncIterator[str]:
         yield "".join(pending)
 
 
+def ollama_message(message: Message) -> dict[str, Any]:
+    """A message of /api/chat: text files in ``content``, images as a list of base64
+    strings in ``images`` (no data-URL prefix, no media type: Ollama reads it)."""
+    item: dict[str, Any] = {"role": message.role, "content": model_text(message)}
+    images = images_of(message)
+    if images:
+        item["images"] = [base64_of(image) for image in images]
+    return item
+
+
 class OllamaProvider(HttpProvider[OllamaProviderConfig]):
     kind = "ollama"
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
-        messages: list[dict[str, str]] = []
+        messages: list[dict[str, Any]] = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
-        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+        messages.extend(ollama_message(m) for m in request.messages)
         options: dict[str, Any] = {}
         if request.temperature is not None:
             options["temperature"] = request.temperature

@@ -13,7 +13,8 @@ from typing import Any
 
 from httpx_sse import EventSource
 
-from mmchat.api import Usage
+from mmchat.api import Message, Usage
+from mmchat.attachments.wire import data_url, images_of, model_text
 from mmchat.config_schema import OpenAIProviderConfig
 from mmchat.providers.base import (
     ChatRequest,
@@ -41,19 +42,32 @@ from mmchat.providers.http import (
 
 
 def prompt_estimate(request: ChatRequest) -> int:
-    """Estimated prompt tokens when the server reports none."""
-    text = (request.system or "") + "".join(m.content for m in request.messages)
+    """Estimated prompt tokens when the server reports none (images not counted)."""
+    text = (request.system or "") + "".join(model_text(m) for m in request.messages)
     return estimate_tokens(text)
+
+
+def openai_message(message: Message) -> dict[str, Any]:
+    """A message in Chat Completions' shape: text files in the text, images as
+    ``image_url`` content parts holding a data URL (plain string content otherwise,
+    which every OpenAI-compatible server takes)."""
+    text = model_text(message)
+    images = images_of(message)
+    if not images:
+        return {"role": message.role, "content": text}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+    parts += [{"type": "image_url", "image_url": {"url": data_url(image)}} for image in images]
+    return {"role": message.role, "content": parts}
 
 
 class OpenAIProvider(HttpProvider[OpenAIProviderConfig]):
     kind = "openai"
 
     def build_body(self, request: ChatRequest) -> dict[str, Any]:
-        messages: list[dict[str, str]] = []
+        messages: list[dict[str, Any]] = []
         if request.system:
             messages.append({"role": "system", "content": request.system})
-        messages.extend({"role": m.role, "content": m.content} for m in request.messages)
+        messages.extend(openai_message(m) for m in request.messages)
         body: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
         if self.cfg.stream_usage:
             body["stream_options"] = {"include_usage": True}

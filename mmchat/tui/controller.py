@@ -60,6 +60,7 @@ class TurnRecord:
     message_id: int | None = None
     turn_id: str = ""
     strategy: str = ""
+    attachments: tuple[api.Attachment, ...] = ()
 
 
 class ChatController:
@@ -113,12 +114,21 @@ class ChatController:
         messages: list[Message] = []
         for record in self.records:
             if record.answer:
-                messages += [Message("user", record.prompt), Message("assistant", record.answer)]
+                messages += [
+                    Message("user", record.prompt, record.attachments),
+                    Message("assistant", record.answer),
+                ]
         return messages
 
-    def send(self, prompt: str, hints: Mapping[str, str] | None = None) -> bool:
-        """Start a turn; False (and a notification) when it cannot start. ``hints``: the
-        user's choices for this turn (``{"route": "math"}`` re-routes it)."""
+    def send(
+        self,
+        prompt: str,
+        attachments: tuple[api.Attachment, ...] = (),
+        hints: Mapping[str, str] | None = None,
+    ) -> bool:
+        """Start a turn with the files ``attachments``; False (and a notification) when
+        it cannot start (a model of the preset that takes no images is one reason).
+        ``hints``: the user's choices for this turn (``{"route": "math"}`` re-routes it)."""
         engine = self.app.engine
         if engine is None:
             self.app.notify("No usable configuration: fix it first.", severity="error")
@@ -127,6 +137,13 @@ class ChatController:
             self.app.notify("A turn is running: esc stops it.", severity="warning")
             return False
         label, strategy, _ = self.describe()
+        if attachments:
+            from mmchat.attachments.vision import image_refusal
+
+            refusal = image_refusal(engine, self.adhoc or self.preset, attachments, label)
+            if refusal:
+                self.app.notify(refusal, title="Not sent", severity="error", timeout=10)
+                return False
         parent = self.records[-1].message_id if self.records else None
         # Imported on first use: the chat screen paints before the engine and the
         # Markdown widgets are loaded (start-up time).
@@ -143,9 +160,10 @@ class ChatController:
             parent_id=parent,
             review=self._review,
             hints=dict(hints or {}),
+            attachments=attachments,
         )
-        record = TurnRecord(prompt=prompt, strategy=strategy)
-        record.user = UserMessage(prompt)
+        record = TurnRecord(prompt=prompt, strategy=strategy, attachments=attachments)
+        record.user = UserMessage(prompt, attachments=attachments)
         view = self.view_for(strategy)
         record.reply = AssistantMessage(view=view, preset=label, strategy=strategy)
         self.records.append(record)
@@ -272,15 +290,17 @@ class ChatController:
         # events they show) are only built for what the transcript mounts: the newest
         # screenful, then a page at a time as the user scrolls up.
         entries = store.conversation_outline(conversation_id)
+        files = store.attachments_of([e.id for e in entries if e.role == "user"])
         self.conversation_id = conversation_id
         self.records = []
         pending: list[Lazy] = []
         for entry in entries:
             if entry.role == "user":
-                record = TurnRecord(prompt=entry.text, user_message_id=entry.id)
+                attached = files.get(entry.id, ())
+                record = TurnRecord(entry.text, user_message_id=entry.id, attachments=attached)
                 self.records.append(record)
-                make = partial(UserMessage, entry.text, message_id=entry.id)
-                pending.append(Lazy(make, entry.text, chrome=2))
+                make = partial(UserMessage, entry.text, message_id=entry.id, attachments=attached)
+                pending.append(Lazy(make, entry.text, chrome=3 if attached else 2))
             elif entry.role == "assistant" and self.records:
                 record = self.records[-1]
                 record.message_id, record.answer = entry.id, entry.text

@@ -42,6 +42,9 @@ def last_user(body: dict[str, Any]) -> str:
     for m in reversed(body.get("messages") or []):
         if m.get("role") == "user":
             return content_text(m.get("content"))
+    for c in reversed(body.get("contents") or []):  # Gemini
+        if isinstance(c, dict) and c.get("role") == "user":
+            return "".join(p.get("text", "") for p in c.get("parts") or [] if isinstance(p, dict))
     return ""
 
 

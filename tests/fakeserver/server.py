@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.fakeserver import gemini
+from tests.fakeserver import gemini, images
 from tests.fakeserver.gemini import Gemini
 from tests.fakeserver.protocols import Anthropic, Ollama, OpenAI, Protocol, last_user
 from tests.fakeserver.reply import Reply
@@ -248,7 +248,7 @@ class FakeServer:
         if fn is not None:
             got = fn(body)
             return got if isinstance(got, Reply) else Reply(text=got)
-        return reply or Reply(text=f"echo: {last_user(body)}")
+        return reply or Reply(text=f"echo: {last_user(body)}{images.described(body)}")
 
     # ------------------------------------------------------------ HTTP
 
@@ -417,6 +417,10 @@ class FakeServer:
             body = {**body, "model": rec.path_model}
         rec.protocol = proto.name
         reply = self._reply_for(body)
+        refused = images.problem(proto.name, body)
+        if refused is not None:  # as the real API does: 400 before anything else
+            etype = "invalid_request_error" if proto.name in ("openai", "anthropic") else None
+            reply = Reply(status=400, error_type=etype, error_message=refused)
         p = proto(reply, body)
         if not self._authorized(rec, proto.name):
             status, err = p.auth_error(self._presented_key(rec))

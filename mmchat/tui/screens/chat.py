@@ -15,6 +15,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from mmchat.tui.widgets.attachment_chip import AttachmentChip
+from mmchat.tui.widgets.attachment_chips import AttachmentChips
 from mmchat.tui.widgets.prompt_input import PromptInput
 from mmchat.tui.widgets.session_panel import SessionPanel
 from mmchat.tui.widgets.sidebar import Sidebar
@@ -22,6 +24,7 @@ from mmchat.tui.widgets.strategy_bar import StrategyBar
 from mmchat.tui.widgets.transcript import Transcript
 
 if TYPE_CHECKING:
+    from mmchat.api import Attachment
     from mmchat.engine import TurnOutcome
     from mmchat.providers.local_servers import LocalStatus
     from mmchat.tui.controller import ChatController, TurnRecord
@@ -54,6 +57,9 @@ class ChatScreen(Screen[None]):
         Binding("f3", "toggle_session", "Session", id="toggle_session"),
         Binding("f4", "copy_last", "Copy answer", id="copy_last", show=False),
         Binding("alt+r", "reroute", "Re-route", id="reroute", show=False),
+        # priority: a terminal sends alt+a as ESC a, which Textual reports with the
+        # character "a"; without it the focused prompt types the "a" and stops the key.
+        Binding("alt+a", "attach", "Attach", id="attach", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -66,6 +72,7 @@ class ChatScreen(Screen[None]):
         self.session = SessionPanel(id="session-panel")
         self._transcript = Transcript(batch=self.mm.transcript_batch, id="transcript")
         self.prompt = PromptInput(id="prompt")
+        self.attachments = AttachmentChips(id="attachments")  # the next message's files
         self.session.display = False
         if self.mm.starting:
             # Drawn before the config is loaded: nothing here may import the engine, the
@@ -100,6 +107,7 @@ class ChatScreen(Screen[None]):
             yield self.sidebar
             with Vertical(id="chat-main"):
                 yield self._transcript
+                yield self.attachments
                 yield self.prompt
             yield self.session
         yield Footer()
@@ -154,6 +162,10 @@ class ChatScreen(Screen[None]):
              self.action_regenerate),
             ("Edit last message", "Change the last question; the answer branches (ctrl+g)",
              self.action_edit_last),
+            ("Attach a file…", "Add a text file or an image to the next message (alt+a)",
+             self.action_attach),
+            ("Remove attached files", "Send the next message without the files attached",
+             self.action_clear_attachments),
             ("Stop the running turn", "Cancel every request, keep partial text (esc)",
              self.action_cancel),
             ("Copy last answer", "To the clipboard (f4)", self.action_copy_last),
@@ -222,12 +234,19 @@ class ChatScreen(Screen[None]):
                 self.bar.set_session_cost(sum(t.cost for t in totals))
             if reply.status == "failed" and not reply.text and not self.prompt.text:
                 self.prompt.text = record.prompt  # nothing came back: keep what was typed
+                if record.attachments and not self.attachments.files:
+                    self.run_worker(self.attachments.set_files(record.attachments))
         self.run_worker(self.refresh_sidebar(), exit_on_error=False)
 
     # -- messages --------------------------------------------------------------------
-    def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
-        if self.controller.send(message.text.strip()):
+    async def on_prompt_input_submitted(self, message: PromptInput.Submitted) -> None:
+        if self.controller.send(message.text.strip(), self.attachments.files):
             self.prompt.clear()
+            await self.attachments.clear()
+
+    def on_attachment_chip_removed(self, message: AttachmentChip.Removed) -> None:
+        if not self.attachments.files:
+            self.prompt.focus()
 
     def on_assistant_message_lane_picked(self, message: AssistantMessage.LanePicked) -> None:
         self.controller.pick_lane(message.message, message.lane, message.text)
@@ -289,7 +308,7 @@ class ChatScreen(Screen[None]):
         if record is None:
             self.notify("Nothing to regenerate (or a turn is running).", severity="warning")
             return
-        self.controller.send(record.prompt)
+        self.controller.send(record.prompt, record.attachments)
 
     def action_reroute(self) -> None:
         """Ask the last question again down a route the user picks: a new branch, and a
@@ -320,7 +339,7 @@ class ChatScreen(Screen[None]):
         record = await self.controller.take_last()
         if record is None:
             return
-        if self.controller.send(record.prompt, hints={"route": route}):
+        if self.controller.send(record.prompt, record.attachments, hints={"route": route}):
             self.notify(f"Re-routed to {route}; the earlier answer stays as a branch.")
 
     async def action_edit_last(self) -> None:
@@ -329,9 +348,28 @@ class ChatScreen(Screen[None]):
             self.notify("Nothing to edit (or a turn is running).", severity="warning")
             return
         self.prompt.text = record.prompt
+        await self.attachments.set_files(record.attachments)
         self.prompt.move_cursor(self.prompt.document.end)
         self.prompt.focus()
         self.notify("Edit and send: the answer starts a new branch.")
+
+    def action_attach(self) -> None:
+        from mmchat.attachments.files import Limits
+        from mmchat.tui.screens.attach_file import AttachFileScreen
+
+        config = self.mm.config
+        limits = Limits.from_config(config.attachments if config is not None else None)
+
+        async def chosen(attachment: Attachment | None) -> None:
+            if attachment is not None:
+                await self.attachments.add(attachment)
+            self.prompt.focus()
+
+        self.app.push_screen(AttachFileScreen(self.attachments.files, limits), chosen)
+
+    async def action_clear_attachments(self) -> None:
+        await self.attachments.clear()
+        self.prompt.focus()
 
     def action_toggle_sidebar(self) -> None:
         self.sidebar.display = not self.sidebar.display
