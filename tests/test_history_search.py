@@ -78,6 +78,10 @@ def test_typed_text_becomes_quoted_terms(typed: str, query: str | None) -> None:
 def test_search_as_you_type_makes_the_last_word_a_prefix() -> None:
     assert fts_query("capital fra", prefix_last=True) == '"capital" "fra"*'
     assert fts_query('"a phrase"', prefix_last=True) == '"a phrase"'
+    # under three letters the word being typed is matched whole ("s*" would match most of
+    # the history on every keystroke); a "*" the user types still makes a prefix
+    assert fts_query("capital fr", prefix_last=True) == '"capital" "fr"'
+    assert fts_query("capital fr*", prefix_last=True) == '"capital" "fr"*'
 
 
 NASTY = [
@@ -145,6 +149,24 @@ def test_better_matches_rank_first_and_one_hit_per_conversation(store: Store) ->
     assert [h.conversation_id for h in hits] == [strong, weak]
     assert hits[0].score < hits[1].score  # bm25: lower is better
     assert len(store.search("tokio", limit=1)) == 1
+
+
+def test_only_the_newest_matches_are_ranked_when_a_word_is_everywhere(tmp_path: Path) -> None:
+    """bm25 costs per matching row: a very common word ranks the newest matches only
+    (NEWEST of them, 5000, in the app), a rarer word is ranked over the whole history."""
+    from mmchat.history.search import search
+
+    with Store.open(tmp_path / "h.sqlite3") as store:
+        oldest_best, _ = turn(store, "lamp lamp lamp lamp", "ok")
+        newer = [turn(store, f"question {i} lamp " + "pad " * 20, "answer")[0] for i in range(4)]
+    conn = sqlite3.connect(tmp_path / "h.sqlite3")
+    try:
+        everything = [h.conversation_id for h in search(conn, "lamp")]
+        assert everything[0] == oldest_best and set(everything) == {oldest_best, *newer}
+        recent = [h.conversation_id for h in search(conn, "lamp", newest=3)]
+        assert set(recent) == set(newer[1:])  # the three newest matching messages
+    finally:
+        conn.close()
 
 
 def test_a_lane_the_user_did_not_pick_is_found_and_named(store: Store) -> None:

@@ -151,9 +151,11 @@ CREATE TABLE eval_results (
 # - Tokenizer unicode61 with remove_diacritics 2: words in any script that separates
 #   them, case-folded ("ПРИВЕТ" finds "привет"), accents folded in Latin script ("cafe"
 #   finds "Café", "zurich" "Zürich"); prefix queries ("optim*") for partial words.
-#   Not trigram: its index is about three times larger (bench/bench_search.py), it
+#   Not trigram: its index is about four times larger (bench/bench_search.py: +183 MB
+#   against +47 MB for 10,000 conversations), it
 #   finds nothing for a word under three letters, and before SQLite 3.45 it cannot
-#   fold accents.
+#   fold accents. No prefix index (prefix='3' was tried: +26 MB and twice the backfill
+#   time, for 3-letter prefixes only somewhat faster).
 _SEARCH_AND_PERSONA = """
 ALTER TABLE conversations ADD COLUMN persona TEXT NOT NULL DEFAULT '';
 

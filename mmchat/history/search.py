@@ -26,6 +26,15 @@ _OPEN, _CLOSE = "\ue000", "\ue001"
 _ELLIPSIS = "…"
 SNIPPET_TOKENS = 16  # words of context a snippet shows around the match
 CANDIDATES = 2000  # best-ranked matches per table considered when grouping by conversation
+# bm25 is computed for every row a query matches: ~6 µs a row, 0.6 s for a word found in
+# nearly every message of 10,000 conversations. Only the newest NEWEST matches of each
+# table are ranked (FTS5 reads its rowids newest first and stops there), which changes
+# nothing for a word in fewer messages, and for a very common word ranks the recent
+# history (bench/bench_search.py).
+NEWEST = 5000
+# Search as you type: a last word this short is not made a prefix ("s*" matches most
+# words of the history, so every keystroke would cost seconds), only matched whole.
+MIN_PREFIX = 3
 
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 
@@ -34,7 +43,7 @@ def fts_query(text: str, *, prefix_last: bool = False) -> str | None:
     """The FTS5 query for what the user typed, or None when it holds no word to search.
 
     ``prefix_last`` makes the last word a prefix too (search as you type: "optim"
-    already finds "optimization").
+    already finds "optimization"), once it has :data:`MIN_PREFIX` characters.
     """
     terms: list[str] = []
     # A NUL would end the query string inside SQLite ("unterminated string").
@@ -43,8 +52,9 @@ def fts_query(text: str, *, prefix_last: bool = False) -> str | None:
         phrase, word = match.group(1), match.group(2)
         prefix = False
         if phrase is None:
-            prefix = word.endswith("*") or (prefix_last and index == len(matches) - 1)
             phrase = word.rstrip("*")
+            last = prefix_last and index == len(matches) - 1
+            prefix = word.endswith("*") or (last and len(phrase) >= MIN_PREFIX)
         if not any(ch.isalnum() for ch in phrase):
             continue  # only punctuation: nothing the tokenizer would index
         quoted = '"' + phrase.replace('"', '""') + '"'
@@ -102,13 +112,17 @@ _RANKED = f"""
 WITH matched AS (
     SELECT m.conversation_id AS conversation_id, m.id AS message_id, m.role AS role,
            NULL AS lane_rowid, found.rank AS score
-    FROM (SELECT rowid, rank FROM messages_fts WHERE messages_fts MATCH ?1
-          ORDER BY rank LIMIT {CANDIDATES}) AS found
+    FROM (SELECT rowid, rank FROM (
+              SELECT rowid, bm25(messages_fts) AS rank FROM messages_fts WHERE messages_fts MATCH ?1
+              ORDER BY rowid DESC LIMIT ?3
+          ) ORDER BY rank LIMIT {CANDIDATES}) AS found
     JOIN messages m ON m.id = found.rowid
     UNION ALL
     SELECT m.conversation_id, m.id, m.role, l.id, found.rank
-    FROM (SELECT rowid, rank FROM lanes_fts WHERE lanes_fts MATCH ?1
-          ORDER BY rank LIMIT {CANDIDATES}) AS found
+    FROM (SELECT rowid, rank FROM (
+              SELECT rowid, bm25(lanes_fts) AS rank FROM lanes_fts WHERE lanes_fts MATCH ?1
+              ORDER BY rowid DESC LIMIT ?3
+          ) ORDER BY rank LIMIT {CANDIDATES}) AS found
     JOIN lanes l ON l.id = found.rowid
     JOIN messages m ON m.id = l.message_id
 ), best AS (
@@ -131,7 +145,12 @@ _LANE_SNIPPET = (
 
 
 def search(
-    conn: sqlite3.Connection, text: str, *, limit: int = 50, prefix_last: bool = False
+    conn: sqlite3.Connection,
+    text: str,
+    *,
+    limit: int = 50,
+    prefix_last: bool = False,
+    newest: int = NEWEST,
 ) -> list[Hit]:
     """Conversations whose messages or lanes match ``text``, best first (bm25; the
     newer first among equals), each with a snippet of its best match."""
@@ -139,7 +158,7 @@ def search(
     if query is None or limit <= 0:
         return []
     hits = []
-    for row in conn.execute(_RANKED, (query, limit)).fetchall():
+    for row in conn.execute(_RANKED, (query, limit, newest)).fetchall():
         conversation_id, message_id, role, lane_rowid, score, title, updated = tuple(row)
         lane, model = None, ""
         if lane_rowid is None:
