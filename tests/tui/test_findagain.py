@@ -107,6 +107,9 @@ async def test_search_text_that_is_fts_syntax_is_searched_as_words(
         assert chat is not None and app.store is not None
         add_conversation(app.store, "Logic", [("what is NEAR(a b)?", "NEAR is an operator.")])
         add_conversation(app.store, "Café", [("où est le café ?", "Rue de la Paix.")])
+        add_conversation(
+            app.store, "[b]Tricky[/b]", [("escape?", "Beware \x1b]0;pwned\x07 the bell.")]
+        )
         chat.prompt.focus()
         await pilot.press("ctrl+f")
         await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
@@ -122,6 +125,16 @@ async def test_search_text_that_is_fts_syntax_is_searched_as_words(
             search_input.value = query  # type: ignore[attr-defined]
             await wait_for(pilot, lambda q=query: screen.searched == q)
             assert len(screen.hits) == found, query
+        # model text and titles are shown as they are: no markup, no control codes
+        search_input.value = "beware"  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: screen.searched == "beware")
+        from mmchat.tui.screens.search import hit_content
+
+        shown = hit_content(screen.hits[0]).plain
+        assert "[b]Tricky[/b]" in shown and "Beware ^[]0;pwned^G the bell." in shown
+        assert "[b]Tricky[/b]" in screen_text(app)[0]
+        search_input.value = "nothing-like-this"  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: screen.searched == "nothing-like-this")
         assert "no conversation matches" in screen_text(app)[0]
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))

@@ -119,6 +119,7 @@ class ChatScreen(Screen[None]):
         controller = self._controller
         if config is not None and controller is not None and not controller.preset:
             controller.use_preset(config.defaults.preset)  # built before the config
+            controller.use_persona(config.defaults.persona)
         self.bar.set_status("")
         self.refresh_bar()
         await self.refresh_sidebar()

@@ -6,7 +6,8 @@ bm25 ranking, ``snippet()``); the last word typed counts as a prefix, so results
 while a word is still being typed. It runs in a thread, one at a time (a newer query
 cancels the wait for an older one), so typing never waits for the database. Snippets
 are model text: they are built as :class:`~textual.content.Content` from plain strings
-(no markup is parsed, control codes are stripped), never as markup.
+(no markup is parsed), with control characters made visible (``^[``) as the CLI shows
+them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
+
+from mmchat.sanitize import for_terminal
 
 if TYPE_CHECKING:
     from mmchat.history.search import Hit
@@ -39,12 +42,13 @@ def hit_content(hit: Hit) -> Content:
     when = time.strftime("%Y-%m-%d", time.localtime(hit.updated))
     who = "you" if hit.role == "user" else (hit.model or hit.lane or "answer")
     parts: list[str | tuple[str, str]] = [
-        (hit.title or "(untitled)", "bold"),
+        (for_terminal(hit.title or "(untitled)"), "bold"),
         (f"  {when}\n", "dim"),
-        (f"  {who}: ", "dim"),
+        (f"  {for_terminal(who)}: ", "dim"),
     ]
     for text, matched in hit.snippet.parts:
-        parts.append((text, MATCH_STYLE) if matched else text)
+        shown = for_terminal(text)
+        parts.append((shown, MATCH_STYLE) if matched else shown)
     return Content.assemble(*parts)
 
 
