@@ -217,3 +217,21 @@ async def test_a_single_model_choice_is_restored_too(fake_server: FakeServer) ->
         assert "persona" not in bar_text(app)
         assert chat.controller.preset_label == "model:b" and chat.controller.adhoc is not None
         assert chat.controller.persona == ""  # it ran without one
+
+
+async def test_alt_p_from_a_real_terminal_opens_the_picker_not_a_p_in_the_prompt(
+    fake_server: FakeServer,
+) -> None:
+    """A terminal sends alt+p as ESC p: Textual makes it Key("alt+p", character "p"),
+    which the focused prompt would type as a "p" (Pilot's press gives no character)."""
+    from textual import events
+
+    app = build(fake_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None
+        chat.prompt.focus()
+        await pilot.pause()
+        app.post_message(events.Key("alt+p", "p"))
+        await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
+        assert chat.prompt.text == ""

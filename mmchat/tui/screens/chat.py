@@ -48,7 +48,9 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+t", "pick_preset", "Preset", id="pick_preset"),
         Binding("ctrl+l", "pick_model", "Model", id="pick_model"),
         Binding("ctrl+f", "search", "Search", id="search", show=False),
-        Binding("alt+p", "pick_persona", "Persona", id="pick_persona", show=False),
+        # priority: a terminal sends alt+p with the character "p", which the focused
+        # prompt would otherwise take (and type) before the screen's bindings are seen.
+        Binding("alt+p", "pick_persona", "Persona", id="pick_persona", show=False, priority=True),
         Binding("ctrl+o", "new_chat", "New chat", id="new_chat"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate"),
         Binding("ctrl+g", "edit_last", "Edit last", id="edit_last"),
