@@ -235,3 +235,44 @@ async def test_alt_p_from_a_real_terminal_opens_the_picker_not_a_p_in_the_prompt
         app.post_message(events.Key("alt+p", "p"))
         await wait_for(pilot, lambda: isinstance(app.screen, PickerScreen))
         assert chat.prompt.text == ""
+
+
+def ask_from_the_shell(fake_server: FakeServer) -> None:
+    """Two turns with the CLI, in the test's config and data dirs."""
+    import os
+    from pathlib import Path
+
+    from tests.test_cli_ask import CONFIG, mmchat
+    from tests.test_cli_history import PERSONAS
+
+    config_dir = Path(os.environ["MMCHAT_CONFIG_DIR"])
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "config.toml").write_text(CONFIG.format(url=fake_server.url) + PERSONAS)
+    fake_server.script("model-a", "Paris.", "About 2.1 million.")
+    for args in (("ask", "capital of France?"), ("ask", "-c", "--persona", "pirate", "people?")):
+        result = mmchat(*args)
+        assert result.returncode == 0, result.stderr
+
+
+async def test_a_turn_added_from_the_shell_shows_when_the_app_opens_the_conversation(
+    fake_server: FakeServer,
+) -> None:
+    """`mmchat ask` then `mmchat ask -c --persona pirate` (real subprocesses, the same
+    history file): the app shows both turns and continues with the persona."""
+    ask_from_the_shell(fake_server)
+    app = build(fake_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None and app.store is not None
+        (row,) = app.store.list_conversations()
+        chat.post_message(Sidebar.Opened(row.id))
+        await wait_for(pilot, lambda: len(list(app.screen.query(UserMessage))) == 2)
+        assert [u.text for u in app.screen.query(UserMessage)] == [
+            "capital of France?",
+            "people?",
+        ]
+        await wait_for(pilot, lambda: "About 2.1 million." in screen_text(app)[0])
+        assert chat.controller.persona == "pirate"
+        assert [m.content for m in chat.controller.history()] == [
+            "capital of France?", "Paris.", "people?", "About 2.1 million.",
+        ]  # fmt: skip
