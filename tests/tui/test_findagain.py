@@ -106,7 +106,7 @@ async def test_search_text_that_is_fts_syntax_is_searched_as_words(
         chat = app.chat_screen
         assert chat is not None and app.store is not None
         add_conversation(app.store, "Logic", [("what is NEAR(a b)?", "NEAR is an operator.")])
-        add_conversation(app.store, "Café", [("où est le café ?", "Rue de la Paix.")])
+        cafe = add_conversation(app.store, "Café", [("où est le café ?", "Rue de la Paix.")])
         add_conversation(
             app.store, "[b]Tricky[/b]", [("escape?", "Beware \x1b]0;pwned\x07 the bell.")]
         )
@@ -136,9 +136,18 @@ async def test_search_text_that_is_fts_syntax_is_searched_as_words(
         search_input.value = "nothing-like-this"  # type: ignore[attr-defined]
         await wait_for(pilot, lambda: screen.searched == "nothing-like-this")
         assert "no conversation matches" in screen_text(app)[0]
+        await pilot.press("enter")  # nothing matches: stays open
+        await pilot.pause()
+        assert app.screen is screen
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))
         assert chat.controller.conversation_id is None  # nothing was opened
+        # Enter right after typing, before the results came: the best match opens
+        await pilot.press("ctrl+f")
+        await wait_for(pilot, lambda: isinstance(app.screen, SearchScreen))
+        await pilot.press(*"paix", "enter")
+        await wait_for(pilot, lambda: not isinstance(app.screen, SearchScreen))
+        await wait_for(pilot, lambda: chat.controller.conversation_id == cafe)
 
 
 async def test_persona_picked_in_the_app_reaches_every_request_and_is_shown(

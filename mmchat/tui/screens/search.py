@@ -80,6 +80,7 @@ class SearchScreen(ModalScreen[int | None]):
         self.initial = query
         self.hits: list[Hit] = []
         self.searched: str | None = None  # the query the list shows the results of
+        self.submitted: str | None = None  # Enter pressed before its results came
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -127,12 +128,21 @@ class SearchScreen(ModalScreen[int | None]):
             more = f" (the best {LIMIT})" if len(hits) == LIMIT else ""
             status.update(f"{len(hits)} conversation{many}{more}")
         self.searched = query
+        if self.submitted == query:
+            self.submitted = None
+            if hits:
+                self._open(str(hits[0].conversation_id))
+            else:
+                self.app.bell()
 
     def on_input_submitted(self, message: Input.Submitted) -> None:
         message.stop()
         option_list = self.query_one(OptionList)
-        if self.searched != message.value or option_list.highlighted is None:
-            self.app.bell()  # no result (yet) for what was typed
+        if self.searched != message.value:
+            self.submitted = message.value  # opens the best match once it is found
+            return
+        if option_list.highlighted is None:
+            self.app.bell()  # nothing matches what was typed
             return
         self._open(option_list.get_option_at_index(option_list.highlighted).id)
 
