@@ -33,6 +33,13 @@ AFTER_PROVIDERS: list[tuple[str, type[BaseModel], str]] = [
         "A model alias: provider + model id + parameters. Presets name aliases.",
     ),
     ("[presets.NAME]", cs.PresetConfig, "A strategy with its options."),
+    (
+        "[personas.NAME]",
+        cs.PersonaConfig,
+        "A named system prompt, picked per conversation (the TUI's persona picker, "
+        "`mmchat ask --persona NAME`); it goes to every model of every strategy, after "
+        "the model's own system prompt.",
+    ),
 ]
 
 

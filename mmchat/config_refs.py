@@ -1,6 +1,7 @@
 """Names in config.toml that must name something: every dangling one, at once.
 
-A model's ``provider``, ``defaults.preset``, ``defaults.model`` and ``ui.theme``.
+A model's ``provider``, ``defaults.preset``, ``defaults.model``, ``defaults.persona``
+and ``ui.theme``.
 The checks read the parsed TOML as plain data and tolerate wrong types (the schema
 reports those), so they run even when other parts of the file are invalid and a
 file's problems all come out in one pass. The schema's ``Config`` runs the same
@@ -46,6 +47,15 @@ def reference_problems(data: Mapping[str, Any]) -> list[Problem]:
         if presets and isinstance(preset, str) and preset not in presets:
             problems.append(
                 (("defaults", "preset"), f"no preset named {preset!r} (known: {_known(presets)})")
+            )
+        persona = defaults.get("persona", "")
+        personas = _table(data, "personas")
+        if isinstance(persona, str) and persona and persona not in personas:
+            problems.append(
+                (
+                    ("defaults", "persona"),
+                    f"no persona named {persona!r} (known: {_known(personas)})",
+                )
             )
         model = defaults.get("model")  # only where set: see Config._references_resolve
         if models and isinstance(model, str) and model not in models:

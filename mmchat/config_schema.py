@@ -29,6 +29,7 @@ from mmchat.builtin_kinds import (
     OpenAIProviderConfig,
 )
 from mmchat.config_refs import reference_problems
+from mmchat.personas import PersonaConfig
 from mmchat.provider_kinds import HttpProviderConfig, ProviderConfigBase, by_kind
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Name",
     "OllamaProviderConfig",
     "OpenAIProviderConfig",
+    "PersonaConfig",
     "PresetConfig",
     "ProviderConfig",
     "ProviderConfigBase",
@@ -105,6 +107,9 @@ class PresetConfig(_Strict):
 class DefaultsConfig(_Strict):
     preset: str = Field(default="single", description="Preset used for new conversations")
     model: str = Field(default="local", description="Model used by the `single` preset")
+    persona: str = Field(
+        default="", description="Persona (a name in [personas]) of new conversations; empty: none"
+    )
 
 
 class UIConfig(_Strict):
@@ -143,6 +148,9 @@ class Config(_Strict):
     providers: dict[Name, ProviderConfig] = Field(default_factory=dict)
     models: dict[Name, ModelConfig] = Field(default_factory=dict)
     presets: dict[Name, PresetConfig] = Field(default_factory=dict)
+    personas: dict[Name, PersonaConfig] = Field(
+        default_factory=dict, description="Named system prompts, picked per conversation"
+    )
     plugins_dir: str | None = Field(
         default=None, description="Extra directory of strategy plugins (.py files)"
     )
@@ -159,7 +167,8 @@ class Config(_Strict):
             "providers": self.providers,
             "models": {alias: {"provider": m.provider} for alias, m in self.models.items()},
             "presets": self.presets,
-            "defaults": {"preset": self.defaults.preset},
+            "personas": self.personas,
+            "defaults": {"preset": self.defaults.preset, "persona": self.defaults.persona},
             "ui": {"theme": self.ui.theme},
         }
         problems = reference_problems(view)

@@ -77,6 +77,7 @@ class TurnRequest:
     review: ReviewCallback | None = None
     hints: Mapping[str, str] = field(default_factory=dict)  # the user's choices (re-route)
     attachments: tuple[Attachment, ...] = ()  # the user's files: stored, sent to every lane
+    persona: str = ""  # a name in config [personas] ('' = none): a system prompt for every lane
 
 
 @dataclass(slots=True)
@@ -332,11 +333,15 @@ class Engine:
             # First in line: the store holds what the views are shown, and the user's
             # words are durable (at TurnStarted) before any request goes out.
             recorder = TurnRecorder(
-                self.store, conversation_id=request.conversation_id, parent_id=request.parent_id
+                self.store,
+                conversation_id=request.conversation_id,
+                parent_id=request.parent_id,
+                persona=request.persona,
             )
             sink = _tee(recorder, sink)
         budget = preset_cfg.budget if preset_cfg else None
-        turn = Turn(self, turn_id, sink, budget=budget, review=request.review)
+        persona, persona_error = self._persona(request.persona)
+        turn = Turn(self, turn_id, sink, budget=budget, review=request.review, persona=persona)
         turn.attachments = tuple(request.attachments)
         turn.emit(
             TurnStarted(
@@ -352,6 +357,8 @@ class Engine:
             outcome.user_message_id = recorder.user_message_id
             outcome.message_id = recorder.message_id
         messages = (*request.history, Message("user", request.prompt, turn.attachments))
+        if persona_error:
+            return self._finish(turn, outcome, "failed", "", (), persona_error)
         try:
             strategy, options = self.resolve_preset(preset_cfg or preset_name, label=preset_name)
         except PresetError as exc:
@@ -413,6 +420,15 @@ class Engine:
         if outer_cancelled:
             raise asyncio.CancelledError
         return outcome
+
+    def _persona(self, name: str) -> tuple[str | None, str | None]:
+        """(the persona's system prompt, or why there is none to use)."""
+        from mmchat.personas import UnknownPersona, persona_system
+
+        try:
+            return persona_system(self.config.personas, name), None
+        except UnknownPersona as exc:
+            return None, str(exc)
 
     async def _stop_stragglers(self, task: asyncio.Task[Any], turn: Turn) -> None:
         """Make cancellation reach every in-flight request, even detached ones."""

@@ -234,10 +234,12 @@ class TurnContext:
             )
             chat = self._files_for(state.model, chat)
             base_system = system if system is not None else spec.system
+            # The model's (or the strategy's) system prompt, the persona, the turn's own.
+            systems = [base_system, turn.persona, conversation_system]
             request = ChatRequest(
                 model=spec.model,
                 messages=chat,
-                system="\n\n".join(filter(None, [base_system, conversation_system])) or None,
+                system="\n\n".join(filter(None, systems)) or None,
                 temperature=temperature if temperature is not None else spec.temperature,
                 max_tokens=max_tokens or spec.max_tokens,
                 top_p=spec.top_p,

@@ -78,8 +78,10 @@ class Turn:
         *,
         budget: float | None,
         review: ReviewCallback | None,
+        persona: str | None = None,
     ) -> None:
         self.engine = engine
+        self.persona = persona  # the conversation's persona: a system prompt for every lane
         self.turn_id = turn_id
         self.started = time.perf_counter()
         self._sink = sink

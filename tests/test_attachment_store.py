@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mmchat.api import Attachment
-from mmchat.history.schema import MIGRATIONS
+from mmchat.history.schema import _ATTACHMENTS, MIGRATIONS
 from mmchat.history.store import Store
 from tests.sample_images import png
 
@@ -69,7 +69,7 @@ def test_a_message_whose_files_cannot_be_stored_is_not_stored_either(db: Path) -
 
 def test_an_older_database_gains_the_tables_and_keeps_its_history(db: Path) -> None:
     db.parent.mkdir(parents=True)
-    before = len(MIGRATIONS) - 1
+    before = MIGRATIONS.index(_ATTACHMENTS)  # the version before the attachments
     with sqlite3.connect(db) as conn:
         conn.executescript("\n".join(MIGRATIONS[:before]) + f"\nPRAGMA user_version = {before};")
         conn.execute("INSERT INTO conversations(title, created, updated) VALUES ('old', 1, 1)")

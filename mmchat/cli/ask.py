@@ -22,6 +22,7 @@ from mmchat.api import (
     TextDelta,
 )
 from mmchat.cli._common import err, open_session_or_report
+from mmchat.cli.ask_context import add_arguments
 from mmchat.sanitize import for_terminal, json_for_terminal
 
 
@@ -46,6 +47,7 @@ def add_parser(sub: Any) -> None:
         metavar="FILE",
         help="attach a text file or a PNG, JPEG, GIF or WebP image (repeatable; - reads stdin)",
     )
+    add_arguments(p)  # -c / --conversation ID, --persona NAME / --no-persona
 
 
 def run(args: argparse.Namespace) -> int:
@@ -81,6 +83,16 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
     if session is None:
         return 2
     engine = session.engine
+    from mmchat.cli.ask_context import AskContextError, resolve
+
+    try:
+        context = resolve(session, args)
+    except AskContextError as exc:
+        err(str(exc))
+        await session.aclose()
+        return 2
+    for warning in context.warnings:
+        err(warning)
     try:
         preset_name, preset_cfg = _choose_preset(session.loaded.config, engine, args)
     except LookupError as exc:
@@ -108,7 +120,7 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         err(problem)
         await session.aclose()
         return 2
-    history = []
+    history = list(context.history)
     if args.system:
         from mmchat.api import Message
 
@@ -129,6 +141,9 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         preset_config=preset_cfg,
         hints={"route": args.route} if args.route else {},
         attachments=attachments,
+        conversation_id=context.conversation_id,
+        parent_id=context.parent_id,
+        persona=context.persona,
     )
     stopped_by = _stop_on_signals()
     try:
@@ -144,7 +159,8 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         await session.aclose()
     if args.json:
         # C0 is escaped by json.dumps; DEL and C1 too, so no terminal obeys them.
-        print(json_for_terminal(json.dumps(log.to_json(outcome), ensure_ascii=False, indent=2)))
+        data = {**log.to_json(outcome), "persona": context.persona}
+        print(json_for_terminal(json.dumps(data, ensure_ascii=False, indent=2)))
     else:
         printer.finish(outcome.text)
     if outcome.status == "complete":

@@ -3,9 +3,9 @@
 The engine hands every event of a turn to a :class:`TurnRecorder` before anyone else
 sees it, so what the store holds is exactly what the views were shown:
 
-- ``TurnStarted``: the conversation (when new), the user's message with its files and
-  an empty assistant message marked *streaming* are committed, before any request
-  goes out;
+- ``TurnStarted``: the conversation (when new; else the preset and persona it now
+  continues with), the user's message with its files and an empty assistant message
+  marked *streaming* are committed, before any request goes out;
 - ``LaneOpened`` / ``TextDelta`` / ``ReasoningDelta`` / ``LaneClosed``: each lane's row,
   its text written at most every :data:`PERSIST_EVERY` seconds while it streams (and
   the message's text with it: the answer so far), and in full when it closes;
@@ -74,10 +74,12 @@ class TurnRecorder:
         *,
         conversation_id: int | None = None,
         parent_id: int | None = None,
+        persona: str = "",
     ) -> None:
         self.store = store
         self.conversation_id = conversation_id
         self.parent_id = parent_id
+        self.persona = persona
         self.user_message_id: int | None = None
         self.message_id: int | None = None
         self._lanes: dict[str, _Lane] = {}
@@ -119,7 +121,11 @@ class TurnRecorder:
     def _start(self, event: TurnStarted) -> None:
         store = self.store
         if self.conversation_id is None:
-            self.conversation_id = store.create_conversation(title_of(event.prompt), event.preset)
+            self.conversation_id = store.create_conversation(
+                title_of(event.prompt), event.preset, self.persona
+            )
+        else:  # what it continues with when reopened: this turn's preset and persona
+            store.remember_choice(self.conversation_id, event.preset, self.persona)
         self.user_message_id = store.add_user_message(
             self.conversation_id, event.prompt, self.parent_id, event.attachments
         )

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmchat.api import Attachment, Usage
 from mmchat.history.attachment_store import AttachmentRecords
@@ -34,6 +34,9 @@ from mmchat.history.schema import (
     message_row,
     migrate,
 )
+
+if TYPE_CHECKING:
+    from mmchat.history.search import Hit
 
 __all__ = [
     "ConversationRow",
@@ -109,14 +112,25 @@ class Store(EvalRecords, AttachmentRecords):
 
     # ------------------------------------------------------------ writes
 
-    def create_conversation(self, title: str = "New chat", preset: str = "") -> int:
+    def create_conversation(
+        self, title: str = "New chat", preset: str = "", persona: str = ""
+    ) -> int:
         now = time.time()
         with self._tx() as db:
             cur = db.execute(
-                "INSERT INTO conversations(title, created, updated, preset) VALUES (?,?,?,?)",
-                (title, now, now, preset),
+                "INSERT INTO conversations(title, created, updated, preset, persona)"
+                " VALUES (?,?,?,?,?)",
+                (title, now, now, preset, persona),
             )
         return _rowid(cur)
+
+    def remember_choice(self, conversation_id: int, preset: str, persona: str) -> None:
+        """The preset and persona the conversation continues with (restored on reopen)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE conversations SET preset=?, persona=? WHERE id=?",
+                (preset, persona, conversation_id),
+            )
 
     def add_user_message(
         self,
@@ -334,6 +348,13 @@ class Store(EvalRecords, AttachmentRecords):
             limit,
         )
         return [conversation_row(r) for r in rows]
+
+    def search(self, text: str, *, limit: int = 50, prefix_last: bool = False) -> list[Hit]:
+        """Full-text search of every message and lane (see :mod:`mmchat.history.search`)."""
+        from mmchat.history.search import search
+
+        with self._lock:
+            return search(self._conn, text, limit=limit, prefix_last=prefix_last)
 
     def get_message(self, message_id: int) -> MessageRow | None:
         row = self._one("SELECT * FROM messages WHERE id=?", message_id)

@@ -72,6 +72,7 @@ class ChatController:
         self.running: TurnRecord | None = None
         config = app.config
         self.preset = config.defaults.preset if config is not None else ""
+        self.persona = config.defaults.persona if config is not None else ""  # '' = none
         self.adhoc: PresetConfig | None = None
         self.adhoc_label = ""
         # The first turn's imports (message views, httpx, providers) load in the
@@ -89,6 +90,10 @@ class ChatController:
     def use_model(self, alias: str) -> None:
         self.adhoc = PresetConfig(strategy="single", options={"model": alias})
         self.adhoc_label = f"model:{alias}"
+
+    def use_persona(self, name: str) -> None:
+        """The persona of the next turns ('' = none); stored with the next turn."""
+        self.persona = name
 
     def describe(self) -> tuple[str, str, list[str]]:
         """(preset label, strategy name, model aliases) of what the next turn uses."""
@@ -161,6 +166,7 @@ class ChatController:
             review=self._review,
             hints=dict(hints or {}),
             attachments=attachments,
+            persona=self.persona,
         )
         record = TurnRecord(prompt=prompt, strategy=strategy, attachments=attachments)
         record.user = UserMessage(prompt, attachments=attachments)
@@ -291,6 +297,7 @@ class ChatController:
         # screenful, then a page at a time as the user scrolls up.
         entries = store.conversation_outline(conversation_id)
         files = store.attachments_of([e.id for e in entries if e.role == "user"])
+        self._restore_choice(conversation_id)
         self.conversation_id = conversation_id
         self.records = []
         pending: list[Lazy] = []
@@ -307,6 +314,25 @@ class ChatController:
                 record.strategy = entry.strategy
                 pending.append(Lazy(partial(self._stored_reply, record), entry.text))
         await self.surface.transcript.show(pending)
+
+    def _restore_choice(self, conversation_id: int) -> None:
+        """Continue with the preset (or model) and persona the conversation last ran
+        with; what today's config no longer has is said and left as it is."""
+        store, config = self.app.store, self.app.config
+        row = store.get_conversation(conversation_id) if store is not None else None
+        if row is None or config is None:
+            return
+        from mmchat.remembered import remembered
+
+        memory = remembered(config, row.preset, row.persona)
+        if memory.model is not None:
+            self.use_model(memory.model)
+        elif memory.preset is not None:
+            self.use_preset(memory.preset)
+        if memory.persona is not None:
+            self.persona = memory.persona
+        for problem in memory.problems:
+            self.app.notify(f"This conversation: {problem}; keeping the current choice.")
 
     def _stored_reply(self, record: TurnRecord) -> Widget:
         """The view of a stored answer: replayed while it mounts, its Markdown rendered

@@ -50,6 +50,10 @@ class ChatScreen(Screen[None]):
         Binding("escape", "cancel", "Stop", id="cancel"),
         Binding("ctrl+t", "pick_preset", "Preset", id="pick_preset"),
         Binding("ctrl+l", "pick_model", "Model", id="pick_model"),
+        Binding("ctrl+f", "search", "Search", id="search", show=False),
+        # priority: a terminal sends alt+p with the character "p", which the focused
+        # prompt would otherwise take (and type) before the screen's bindings are seen.
+        Binding("alt+p", "pick_persona", "Persona", id="pick_persona", show=False, priority=True),
         Binding("ctrl+o", "new_chat", "New chat", id="new_chat"),
         Binding("ctrl+r", "regenerate", "Regenerate", id="regenerate"),
         Binding("ctrl+g", "edit_last", "Edit last", id="edit_last"),
@@ -126,6 +130,7 @@ class ChatScreen(Screen[None]):
         controller = self._controller
         if config is not None and controller is not None and not controller.preset:
             controller.use_preset(config.defaults.preset)  # built before the config
+            controller.use_persona(config.defaults.persona)
         self.bar.set_status("")
         self.refresh_bar()
         await self.refresh_sidebar()
@@ -158,6 +163,8 @@ class ChatScreen(Screen[None]):
             ("New chat", "Start an empty conversation (ctrl+o)", self.action_new_chat),
             ("Switch preset…", "Choose the strategy preset (ctrl+t)", self.action_pick_preset),
             ("Switch model…", "Talk to one model directly (ctrl+l)", self.action_pick_model),
+            ("Switch persona…", "The system prompt of this conversation (alt+p)",
+             self.action_pick_persona),
             ("Regenerate", "Ask the last question again, as a new branch (ctrl+r)",
              self.action_regenerate),
             ("Edit last message", "Change the last question; the answer branches (ctrl+g)",
@@ -177,7 +184,8 @@ class ChatScreen(Screen[None]):
              partial(self.action_export, "json")),
             ("Rename conversation", "Give this conversation a title", self.action_rename),
             ("Delete conversation", "Remove it from the history", self.action_delete),
-            ("Search conversations…", "Find past conversations by words", self.action_search),
+            ("Search conversations…", "Find past conversations by words (ctrl+f)",
+             self.action_search),
             ("Toggle sidebar", "Show or hide the conversation list (f2)",
              self.action_toggle_sidebar),
             ("Toggle session panel", "Tokens, cost and time by strategy (f3)",
@@ -193,7 +201,14 @@ class ChatScreen(Screen[None]):
                     (f"Model: {alias}", f"single model {model.provider}/{model.model}",
                      partial(self.use_model, alias))
                 )  # fmt: skip
+            for name, persona in config.personas.items():
+                about = persona.description or persona.system
+                commands.append((f"Persona: {name}", about, partial(self.use_persona, name)))
         return commands
+
+    def use_persona(self, name: str) -> None:
+        self.controller.use_persona(name)
+        self.refresh_bar()
 
     def use_preset(self, name: str) -> None:
         self.controller.use_preset(name)
@@ -207,6 +222,7 @@ class ChatScreen(Screen[None]):
     def refresh_bar(self) -> None:
         label, strategy, models = self.controller.describe()
         self.bar.set_preset(label, strategy, models)
+        self.bar.set_persona(self.controller.persona)
         self.bar.set_running(self.controller.running is not None)
 
     async def refresh_sidebar(self) -> None:
@@ -253,6 +269,7 @@ class ChatScreen(Screen[None]):
 
     async def on_sidebar_opened(self, message: Sidebar.Opened) -> None:
         await self.controller.open_conversation(message.conversation_id)
+        self.refresh_bar()
         self.prompt.focus()
 
     # -- actions ---------------------------------------------------------------------
@@ -297,6 +314,29 @@ class ChatScreen(Screen[None]):
                 self.refresh_bar()
 
         self.app.push_screen(PickerScreen("Talk to one model", choices), chosen)
+
+    def action_pick_persona(self) -> None:
+        from mmchat.tui.screens.pickers import PickerScreen
+
+        config = self.mm.config
+        if config is None:
+            return
+        if not config.personas:
+            self.notify('No persona configured: add [personas.NAME] system = "..." to config.')
+            return
+        none = "\x00none"  # a key no persona name can be (names are identifiers)
+        choices = [(none, "(no persona)")] + [
+            (name, f"{name} — {p.description or p.system}") for name, p in config.personas.items()
+        ]
+
+        def chosen(name: str | None) -> None:
+            if name is not None:
+                self.use_persona("" if name == none else name)
+
+        current = self.controller.persona or none
+        self.app.push_screen(
+            PickerScreen("Persona for the next turns", choices, current=current), chosen
+        )
 
     async def action_new_chat(self) -> None:
         await self.controller.new_chat()
@@ -428,25 +468,18 @@ class ChatScreen(Screen[None]):
         self.app.push_screen(ConfirmScreen("Delete this conversation?"), confirmed)
 
     def action_search(self) -> None:
-        from mmchat.tui.screens.pickers import InputScreen, PickerScreen
+        from mmchat.tui.screens.search import SearchScreen
 
         store = self.mm.store
         if store is None:
+            self.notify("No history: searching needs the database.", severity="warning")
             return
 
-        async def opened(key: str | None) -> None:
-            if key:
-                await self.controller.open_conversation(int(key))
+        async def opened(conversation_id: int | None) -> None:
+            if conversation_id is not None:
+                await self.controller.open_conversation(conversation_id)
+                self.refresh_bar()
                 await self.refresh_sidebar()
+                self.prompt.focus()
 
-        def searched(query: str | None) -> None:
-            if not query:
-                return
-            rows = store.search_conversations(query)
-            if not rows:
-                self.notify(f"No conversation mentions {query!r}.")
-                return
-            choices = [(str(row.id), row.title) for row in rows]
-            self.app.push_screen(PickerScreen(f"Conversations with {query!r}", choices), opened)
-
-        self.app.push_screen(InputScreen("Search conversations", placeholder="words…"), searched)
+        self.app.push_screen(SearchScreen(store), opened)

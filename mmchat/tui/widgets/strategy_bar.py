@@ -22,11 +22,17 @@ class StrategyBar(Static):
         self.models: list[str] = []
         self.session_cost: float | None = 0.0
         self.running = False
+        self.persona = ""  # the conversation's persona ('' = none: not shown)
         self.status = ""  # e.g. "loading model…" while a local model starts
 
     def set_preset(self, preset: str, strategy: str, models: list[str]) -> None:
         self.preset, self.strategy, self.models = preset, strategy, list(models)
         self._render_bar()
+
+    def set_persona(self, persona: str) -> None:
+        if persona != self.persona:
+            self.persona = persona
+            self._render_bar()
 
     def set_session_cost(self, cost: float | None) -> None:
         self.session_cost = cost
@@ -43,10 +49,12 @@ class StrategyBar(Static):
     def _render_bar(self) -> None:
         strategy = f" [dim]({escape(self.strategy)})[/dim]" if self.strategy != self.preset else ""
         models = escape(", ".join(self.models)) if self.models else "–"
+        persona = f"  [b]persona[/b] {escape(self.persona)}" if self.persona else ""
         busy = "  [b $warning]◐ running — esc stops[/]" if self.running else ""
         if self.status:
             busy += f"  [$accent]⧗ {escape(self.status)}[/]"
         self.update(
             f"[b]preset[/b] {escape(self.preset or '–')}{strategy}  "
-            f"[b]models[/b] {models}  [b]session[/b] {escape(fmt.cost(self.session_cost))}{busy}"
+            f"[b]models[/b] {models}{persona}  "
+            f"[b]session[/b] {escape(fmt.cost(self.session_cost))}{busy}"
         )
