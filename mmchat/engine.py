@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from mmchat.accounting import estimate_call_cost, total_cost
+from mmchat.accounting import total_cost
 from mmchat.api import (
     Answer,
     Event,
@@ -37,6 +37,7 @@ from mmchat.api import (
 )
 from mmchat.config_schema import Config, PresetConfig
 from mmchat.plugins import Registry
+from mmchat.prices import PriceBook, combine_sources
 from mmchat.providers.base import (
     ChatRequest,
     ErrorKind,
@@ -59,6 +60,7 @@ KeyLookup = Callable[[str, str | None], str | None]
 
 EMBEDDINGS_KEPT = 4096  # cached vectors (oldest dropped first)
 LEARNED_KEPT = 200  # corrections a strategy sees (newest first)
+DEFAULT_MAX_TOKENS = 1024  # what a budget estimate assumes of a model without max_tokens
 
 
 class PresetError(Exception):
@@ -87,6 +89,7 @@ class TurnOutcome:
     sources: tuple[str, ...] = ()
     usage: Usage = field(default_factory=Usage)
     cost: float | None = None
+    cost_source: str = ""  # where the prices came from (see mmchat.prices)
     duration: float = 0.0
     error: str | None = None
     conversation_id: int | None = None
@@ -112,6 +115,7 @@ class Engine:
         retry_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
+        self.prices = PriceBook(config)
         self.registry = registry
         self.store = store
         self._client = client  # the default client: given, or built on first use
@@ -278,7 +282,8 @@ class Engine:
         for alias in type(strategy).model_refs(options):
             spec = self.config.models.get(alias)
             if spec is not None:
-                total += estimate_call_cost(spec, prompt_tokens)
+                most_out = spec.max_tokens or DEFAULT_MAX_TOKENS
+                total += self.prices.pricing(alias).estimate(prompt_tokens, most_out)
         return total
 
     # -- turns ------------------------------------------------------------------------
@@ -331,6 +336,7 @@ class Engine:
             strategy, options = self.resolve_preset(preset_cfg or preset_name, label=preset_name)
         except PresetError as exc:
             return self._finish(turn, outcome, "failed", "", (), str(exc))
+        self.prices.warm(type(strategy).model_refs(options))
         prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
         if budget is not None:
             estimate = self._estimate(strategy, options, prompt_tokens)
@@ -404,6 +410,7 @@ class Engine:
         closed = [lane.closed for lane in turn.lanes.values() if lane.closed is not None]
         usage = sum((c.usage for c in closed), Usage())
         cost = total_cost(c.cost for c in closed) if closed else 0.0
+        cost_source = combine_sources([c.cost_source for c in closed]) if cost is not None else ""
         duration = time.perf_counter() - turn.started
         models = list(dict.fromkeys(lane.model for lane in turn.lanes.values()))
         if error and status != "complete":
@@ -418,10 +425,12 @@ class Engine:
                 cost=cost,
                 duration=duration,
                 error=error,
+                cost_source=cost_source,
             )
         )
         outcome.status, outcome.text, outcome.sources = status, text, sources
         outcome.usage, outcome.cost, outcome.duration = usage, cost, duration
+        outcome.cost_source = cost_source
         outcome.error, outcome.models = error, models
         return outcome
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from mmchat.api import Strategy, StrategyOptions
     from mmchat.config_schema import Config
+    from mmchat.prices import PriceBook
     from mmchat.providers.base import ChatRequest, StreamPart
 
 EventSink = Callable[[Event], None]
@@ -39,6 +40,9 @@ class TurnHost(Protocol):
 
     @property
     def config(self) -> Config: ...
+
+    @property
+    def prices(self) -> PriceBook: ...
 
     def stream(self, provider_name: str, request: ChatRequest) -> AsyncIterator[StreamPart]: ...
 

@@ -52,6 +52,7 @@ class HistoryStore(Protocol):
         duration: float | None = ...,
         finish_reason: str | None = ...,
         error: str | None = ...,
+        cost_source: str = ...,
     ) -> None: ...
     def add_event(
         self, message_id: int, seq: int, at: float, kind: str, data: dict[str, Any]
@@ -68,6 +69,7 @@ class HistoryStore(Protocol):
         cost: float | None,
         duration: float,
         error: str | None = ...,
+        cost_source: str = ...,
     ) -> None: ...
 
     # -- the user's actions -------------------------------------------------------------

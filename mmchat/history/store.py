@@ -187,6 +187,7 @@ class Store(EvalRecords):
         duration: float | None = None,
         finish_reason: str | None = None,
         error: str | None = None,
+        cost_source: str = "",
     ) -> None:
         usage = usage or Usage()
         with self._tx() as db:
@@ -198,11 +199,11 @@ class Store(EvalRecords):
             db.execute(
                 "UPDATE lanes SET status=?, text=?, reasoning=?, prompt_tokens=?,"
                 " completion_tokens=?, tokens_estimated=?, cost=?, ttft=?, duration=?,"
-                " finish_reason=?, error=? WHERE message_id=? AND lane=?",
+                " finish_reason=?, error=?, cost_source=? WHERE message_id=? AND lane=?",
                 (
                     status, text, reasoning, usage.prompt_tokens, usage.completion_tokens,
                     int(usage.estimated), cost, ttft, duration, finish_reason, error,
-                    message_id, lane,
+                    cost_source, message_id, lane,
                 ),
             )  # fmt: skip
 
@@ -232,16 +233,17 @@ class Store(EvalRecords):
         cost: float | None,
         duration: float,
         error: str | None = None,
+        cost_source: str = "",
     ) -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE messages SET text=?, status=?, models=?, prompt_tokens=?,"
-                " completion_tokens=?, tokens_estimated=?, cost=?, duration=?, error=?"
-                " WHERE id=?",
+                " completion_tokens=?, tokens_estimated=?, cost=?, duration=?, error=?,"
+                " cost_source=? WHERE id=?",
                 (
                     text, status, json.dumps(list(models)), usage.prompt_tokens,
                     usage.completion_tokens, int(usage.estimated), cost, duration, error,
-                    message_id,
+                    cost_source, message_id,
                 ),
             )  # fmt: skip
             db.execute(

@@ -120,6 +120,7 @@ class AssistantMessage(Vertical):
         self.models: list[str] = []
         self.usage = Usage()
         self.cost: float | None = None
+        self.cost_source = ""
         self.duration: float | None = None
         self.lanes: dict[str, LaneInfo] = {}
         self._where: dict[str, str] = {}
@@ -400,6 +401,7 @@ class AssistantMessage(Vertical):
         self.status = event.status
         self.error = event.error
         self.usage, self.cost, self.duration = event.usage, event.cost, event.duration
+        self.cost_source = event.cost_source
         if self._tree is not None and event.status != "complete":
             self._tree.settle("failed" if event.status == "failed" else "cancelled")
         if event.status != "complete":
@@ -457,5 +459,7 @@ class AssistantMessage(Vertical):
 
     def _refresh_footer(self) -> None:
         totals = (self.usage, self.cost, self.duration) if self.status != "streaming" else None
-        footer = fmt.message_footer(self.preset, self.strategy, self.models, totals)
+        footer = fmt.message_footer(
+            self.preset, self.strategy, self.models, totals, self.cost_source
+        )
         self._footer.update(escape(footer))
