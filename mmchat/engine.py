@@ -27,6 +27,7 @@ from mmchat.api import (
     FinalAnswer,
     Message,
     Note,
+    Rating,
     ReviewCallback,
     Strategy,
     StrategyError,
@@ -36,6 +37,7 @@ from mmchat.api import (
     Usage,
 )
 from mmchat.config_schema import Config, PresetConfig
+from mmchat.debug_log import log
 from mmchat.plugins import Registry
 from mmchat.prices import PriceBook, combine_sources
 from mmchat.providers.base import (
@@ -189,6 +191,27 @@ class Engine:
             return []
         return self.store.corrections(kind, LEARNED_KEPT)
 
+    def ratings(self) -> Mapping[str, Rating]:
+        """The user's ratings of models from their comparisons (see Context.ratings);
+        none without history. Fitted when asked (milliseconds), never stored."""
+        if self.store is None:
+            return {}
+        from mmchat.ratings.history import ratings_from
+
+        return ratings_from(self.store)
+
+    def _went_on_from(self, message_id: int | None) -> None:
+        """The user sent a message after this answer: it was kept (a vote, consensus or
+        ensemble outcome becomes comparisons of models; see mmchat.ratings)."""
+        if self.store is None or message_id is None:
+            return
+        from mmchat.ratings.history import record_kept
+
+        try:
+            record_kept(self.store, message_id)
+        except Exception as exc:  # ratings are a by-product: never fail the turn for them
+            log.warning("could not record the kept outcome of message %s: %r", message_id, exc)
+
     async def embed(self, alias: str, texts: Sequence[str]) -> list[list[float]]:
         """Embeddings of ``texts`` from model ``alias``, cached per (alias, text) for the
         engine's life (a strategy compares the same answers more than once)."""
@@ -327,6 +350,7 @@ class Engine:
                 hints=dict(request.hints),
             )
         )
+        self._went_on_from(request.parent_id)
         if recorder is not None:
             outcome.conversation_id = recorder.conversation_id
             outcome.user_message_id = recorder.user_message_id

@@ -25,6 +25,7 @@ from mmchat.api import (
     LaneStatus,
     Message,
     PlanNode,
+    Rating,
     ReasoningDelta,
     StrategyError,
     Usage,
@@ -87,6 +88,9 @@ class TurnContext:
 
     def learned(self, kind: str) -> list[tuple[str, str]]:
         return self._turn.engine.learned(kind)
+
+    def ratings(self) -> Mapping[str, Rating]:
+        return self._turn.engine.ratings()
 
     def model_names(self) -> list[str]:
         return list(self._turn.engine.config.models)

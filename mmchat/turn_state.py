@@ -9,12 +9,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mmchat.api import (
     Event,
     LaneClosed,
+    Rating,
     ReviewCallback,
     TextDelta,
     kept_text,
@@ -49,6 +50,8 @@ class TurnHost(Protocol):
     async def embed(self, alias: str, texts: Sequence[str]) -> list[list[float]]: ...
 
     def learned(self, kind: str) -> list[tuple[str, str]]: ...
+
+    def ratings(self) -> Mapping[str, Rating]: ...
 
     def resolve_preset(
         self, preset: str, *, label: str = ...

@@ -8,7 +8,8 @@ events defined here, so the TUI, the CLI and the store can never disagree.
 
 - :mod:`mmchat.api.events` — the events of a turn and the values they carry;
 - :mod:`mmchat.api.decisions` — typed payloads of :class:`Decision` events;
-- :mod:`mmchat.api.strategy` — Strategy, Context, options, lane results.
+- :mod:`mmchat.api.strategy` — Strategy, Context, options, lane results;
+- :mod:`mmchat.api.ratings` — a model's rating from the user's picks.
 """
 
 from pydantic import field_validator, model_validator
@@ -16,6 +17,7 @@ from pydantic import field_validator, model_validator
 from mmchat.api.decisions import (
     AnswerGroup,
     AssignmentsDetail,
+    BlindDetail,
     ConsensusDetail,
     CouncilDetail,
     CustomDetail,
@@ -69,6 +71,7 @@ from mmchat.api.events import (
     View,
     kept_text,
 )
+from mmchat.api.ratings import Rating
 from mmchat.api.strategy import (
     Answer,
     Choice,
@@ -90,6 +93,7 @@ __all__ = [
     "Answer",
     "AnswerGroup",
     "AssignmentsDetail",
+    "BlindDetail",
     "Choice",
     "ConsensusDetail",
     "Context",
@@ -120,6 +124,7 @@ __all__ = [
     "PlanStepInfo",
     "RankRow",
     "RankingRun",
+    "Rating",
     "ReasoningDelta",
     "ReviewCallback",
     "ReviewDetail",

@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "config": "config_cmd",
     "keys": "keys_cmd",
     "eval": "eval_cmd",
+    "leaderboard": "leaderboard_cmd",
 }
 
 # The one-line help each module's add_parser gives (tests check they stay equal).
@@ -30,6 +31,7 @@ SUBCOMMAND_HELP = {
     "config": "show, check or edit the configuration file",
     "keys": "store, list or delete API keys (OS keyring)",
     "eval": "measure presets on a dataset of questions with known answers",
+    "leaderboard": "rank models by the answers you picked",
 }
 
 

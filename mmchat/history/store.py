@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mmchat.api import Usage
+from mmchat.history.comparison_store import ComparisonRecords
 from mmchat.history.eval_store import EvalRecords
 from mmchat.history.schema import (
     ConversationRow,
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 
-class Store(EvalRecords):
+class Store(EvalRecords, ComparisonRecords):
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._lock = threading.RLock()
