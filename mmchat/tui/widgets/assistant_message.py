@@ -20,6 +20,7 @@ from textual.widgets import Static
 from mmchat.api import (
     ANSWER_ROLES,
     AssignmentsDetail,
+    BlindDetail,
     Decision,
     DecisionDetail,
     Event,
@@ -68,7 +69,8 @@ DECISION_VIEWS: dict[type[DecisionDetail], DecisionSlot] = {
     RouteDetail: "route",
     **dict.fromkeys(TALLY_DETAILS, "tally"),
     **dict.fromkeys(
-        (StageDetail, PlanDetail, AssignmentsDetail, ReviewDetail, FanoutDetail), "list"
+        (StageDetail, PlanDetail, AssignmentsDetail, ReviewDetail, FanoutDetail, BlindDetail),
+        "list",
     ),
     **dict.fromkeys((LayerDetail, RoundDetail), "list"),  # beside the moa / debate tree
 }
@@ -117,6 +119,7 @@ class AssistantMessage(Vertical):
         self.error: str | None = None
         self.final_text = ""
         self.chosen_lane: str | None = None
+        self.blind = False  # a blind comparison whose models are not revealed yet
         self.models: list[str] = []
         self.usage = Usage()
         self.cost: float | None = None
@@ -181,6 +184,7 @@ class AssistantMessage(Vertical):
             self._restoring = False
         if chosen:
             self.choose(chosen)
+            self.reveal()  # a blind comparison the user picked from: its models are known
         # Render the answer once; a hidden one (the chosen lane's pane shows it) not at all.
         if self.answer.markdown.display and self._shadow:
             await self.answer.stop(self._shadow)
@@ -337,6 +341,10 @@ class AssistantMessage(Vertical):
     # -- decisions -----------------------------------------------------------------
     async def _on_decision(self, event: Decision) -> None:
         detail = event.detail
+        if isinstance(detail, BlindDetail) and self.view in ("lanes", "generic"):
+            self.blind = True
+            (await self._ensure_grid()).set_blind(True)
+            self._refresh_footer()
         slot = decision_slot(detail)
         if slot is None:
             log.debug("no view for decision kind %r (%s): shown generically", event.kind,
@@ -438,12 +446,21 @@ class AssistantMessage(Vertical):
         if self._grid is not None:
             self._grid.choose(lane)
 
+    def reveal(self) -> None:
+        """A blind comparison was decided: show which model wrote which pane."""
+        if self.blind:
+            self.blind = False
+            if self._grid is not None:
+                self._grid.set_blind(False)
+            self._refresh_footer()
+
     def on_lane_pane_picked(self, message: LanePane.Picked) -> None:
         message.stop()
         if self.status == "streaming":
             self.app.notify("Wait for the turn to finish before picking an answer.")
             return
         self.choose(message.pane.lane)
+        self.reveal()
         self.final_text = message.pane.text
         self.answer.markdown.display = False
         self.post_message(self.LanePicked(self, message.pane.lane, message.pane.text))
@@ -459,7 +476,6 @@ class AssistantMessage(Vertical):
 
     def _refresh_footer(self) -> None:
         totals = (self.usage, self.cost, self.duration) if self.status != "streaming" else None
-        footer = fmt.message_footer(
-            self.preset, self.strategy, self.models, totals, self.cost_source
-        )
+        models = [] if self.blind else self.models  # (in pane order: A, B… would tell)
+        footer = fmt.message_footer(self.preset, self.strategy, models, totals, self.cost_source)
         self._footer.update(escape(footer))

@@ -236,6 +236,11 @@ class LanePane(Vertical, can_focus=True):
                 self.app.stylesheet.update_nodes([self], animate=False)
         self._refresh_head()
 
+    def set_blind(self, blind: bool) -> None:
+        """Hide (a blind comparison) or reveal which model wrote this pane."""
+        self.info.blind = blind
+        self._refresh_head()
+
     def _refresh_head(self) -> None:
         info = self.info
         mark = STATUS_MARKS.get(info.status, "?")

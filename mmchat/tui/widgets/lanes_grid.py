@@ -28,9 +28,17 @@ class LanesGrid(Grid):
         super().__init__()
         self.pickable = pickable
         self.panes: dict[str, LanePane] = {}
+        self.blind = False  # a blind comparison, not revealed yet
+
+    def set_blind(self, blind: bool) -> None:
+        """Hide every pane's model (and the panes opened later), or reveal them."""
+        self.blind = blind
+        for pane in self.panes.values():
+            pane.set_blind(blind)
 
     async def add_lane(self, opened: LaneOpened) -> LanePane:
         pane = LanePane(opened, pickable=self.pickable)
+        pane.info.blind = self.blind
         self.panes[opened.lane] = pane
         await self.mount(pane)
         self._fit(self.size.width)
