@@ -333,6 +333,8 @@ class ScoresDetail(DecisionDetail):
         failed = [j.judge for j in self.judges if j.status != "done"]
         if failed:
             out.append(f"Judges without a usable verdict: {', '.join(failed)}.")
+        if self.weights == "learned":
+            out.append("Weights learned from your picks (mmchat leaderboard).")
         return out + _excluded_line(self.excluded)
 
 
