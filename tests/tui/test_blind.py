@@ -72,7 +72,8 @@ async def test_blind_panes_hide_models_until_a_pick_reveals_them(fake_server: Fa
         assert not any("tok" in head or "$" in head for head in heads), heads
         assert "hidden until you pick" in hidden
         # the default answer is shown, but not as the user's choice of a model
-        assert reply.chosen_lane is not None
+        assert reply.chosen_lane is None
+        assert sum("default" in head for head in heads) == 1
 
         by_text = {p.text: p for p in panes}
         picked = by_text[ANSWERS["bravo"]]

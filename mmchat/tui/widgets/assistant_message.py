@@ -357,6 +357,11 @@ class AssistantMessage(Vertical):
                 await self._route_slot.mount(self._route)
             else:
                 self._route.show(detail)
+        elif isinstance(detail, FanoutDetail) and self._grid is not None:
+            # The answer shown until the user picks: marked "default", not "✓ chosen".
+            self._grid.mark_default(detail.chosen)
+            self._decisions.display = True
+            await self._decisions.add_decision(event)
         elif slot == "tally":
             tally = await self._ensure_tally()
             tally.show_decision(event.summary, detail)
@@ -395,8 +400,8 @@ class AssistantMessage(Vertical):
         self.final_text = event.text
         if self._grid is not None and self.view in ("lanes", "generic"):
             texts = {info.text for info in self.lanes.values()}
-            if len(event.sources) == 1:
-                self.choose(event.sources[0])
+            # (The default pane is marked from the fan-out's recorded decision, not
+            # here: a reopened turn has no sources, and live and reopened must agree.)
             if event.text in texts:
                 # A pane shows it: rendering it again, hidden, cost an 8-pane turn 0.1 s.
                 self.answer.markdown.display = False

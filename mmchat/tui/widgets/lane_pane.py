@@ -101,7 +101,8 @@ class LanePane(Vertical, can_focus=True):
         super().__init__(id=f"lane-{opened.lane}")
         self.info = LaneInfo(opened)
         self.pickable = pickable
-        self.chosen = False
+        self.chosen = False  # the user picked this pane's answer
+        self.default = False  # the strategy's answer until the user picks (not a pick)
         self._head = Static(classes="lane-head")
         self._error = Static(classes="lane-error")
         # The pane shows the tail of its answer while streaming: older blocks are
@@ -236,6 +237,10 @@ class LanePane(Vertical, can_focus=True):
                 self.app.stylesheet.update_nodes([self], animate=False)
         self._refresh_head()
 
+    def set_default(self, default: bool) -> None:
+        self.default = default
+        self._refresh_head()
+
     def set_blind(self, blind: bool) -> None:
         """Hide (a blind comparison) or reveal which model wrote this pane."""
         self.info.blind = blind
@@ -247,6 +252,8 @@ class LanePane(Vertical, can_focus=True):
         head = f"{mark} [b]{escape(info.name)}[/b] · {escape(info.status_line())}"
         if self.chosen:
             head += " · [b $success]✓ chosen[/]"
+        elif self.default:
+            head += " · [i]default[/]"
         # The head has a fixed height: redrawing it needs no relayout of the screen
         # (a relayout per pane per refresh was most of a fan-out's frame budget).
         self._head.update(head, layout=False)
