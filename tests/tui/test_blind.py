@@ -70,6 +70,7 @@ async def test_blind_panes_hide_models_until_a_pick_reveals_them(fake_server: Fa
         # no pane's token count or cost (a tokenizer or a price tells the model); the
         # footer's totals for the whole turn tell nothing about a pane
         assert not any("tok" in head or "$" in head for head in heads), heads
+        assert all(p._head.tooltip is None for p in panes)  # no cost on hover either
         assert "hidden until you pick" in hidden
         # the default answer is shown, but not as the user's choice of a model
         assert reply.chosen_lane is None
@@ -84,6 +85,8 @@ async def test_blind_panes_hide_models_until_a_pick_reveals_them(fake_server: Fa
         assert f"{letter} · bravo" in revealed and "✓ chosen" in revealed
         assert all(m in revealed for m in MODELS)  # every pane's head, and the footer
         assert all("tok" in str(p._head.render()) for p in panes)  # counts are back
+        # the cost, and where its price came from, on hover
+        assert all(p._head.tooltip == "cost: <$0.0001 (your price)" for p in panes)
         assert chat.controller.history()[-1].content == ANSWERS["bravo"]
 
         store = app.store

@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from mmchat.accounting import cost_label
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui import markdown
 from mmchat.tui.runtime import runtime_of
@@ -257,6 +258,11 @@ class LanePane(Vertical, can_focus=True):
         # The head has a fixed height: redrawing it needs no relayout of the screen
         # (a relayout per pane per refresh was most of a fan-out's frame budget).
         self._head.update(head, layout=False)
+        closed = info.closed
+        if closed is not None and not info.blind:  # where the price came from: on hover
+            self._head.tooltip = f"cost: {cost_label(closed.cost, closed.cost_source)}"
+        elif self._head.tooltip is not None:
+            self._head.tooltip = None
         if info.error != self._shown_error:
             self._shown_error = info.error
             self._error.update(escape(info.error or ""))
