@@ -24,6 +24,8 @@ from mmchat.history.store import Store
 from mmchat.ratings.bradley_terry import PRIOR_GAMES, Z95, elo, fit
 from mmchat.ratings.comparisons import outcome_pairs, pick_pairs
 from mmchat.ratings.history import ratings_from, record_pick
+from tests.fakeserver.server import FakeServer
+from tests.harness import make_engine, run
 
 Pairs = list[tuple[str, str]]
 
@@ -210,3 +212,28 @@ def test_a_second_pick_replaces_the_first(tmp_path: Path) -> None:
     assert set(ratings_from(store)) == {"a", "b", "c"}
     assert ratings_from(store, ["kept"]) == {}
     store.close()
+
+
+async def test_going_on_from_a_vote_records_its_outcome_once(
+    fake_server: FakeServer, tmp_path: Path
+) -> None:
+    presets = {
+        "vote": {"strategy": "voting", "options": {"models": ["a", "b", "c"]}},
+        "single": {"strategy": "single", "options": {"model": "a"}},
+    }
+    engine = make_engine(fake_server, presets, store_path=tmp_path / "h.db")
+    assert engine.store is not None
+    for alias, answer in (("a", "42"), ("b", "42"), ("c", "41")):
+        fake_server.script(f"model-{alias}", answer)
+    voted, _ = await run(engine, "vote", "6 × 7?")
+    assert voted.status == "complete" and voted.text == "42"
+    assert engine.store.comparison_pairs() == []  # not kept yet: the user may regenerate
+    follow = {"conversation_id": voted.conversation_id, "parent_id": voted.message_id}
+    fake_server.script("model-a", "fine")
+    await run(engine, "single", "thanks", **follow)
+    assert sorted(engine.store.comparison_pairs(["kept"])) == [("a", "c"), ("b", "c")]
+    fake_server.script("model-a", "again")
+    await run(engine, "single", "thanks again", **follow)  # a second branch from it
+    await engine.aclose()
+    assert len(engine.store.comparison_pairs()) == 2  # counted once
+    assert engine.ratings()["a"].wins == 1
