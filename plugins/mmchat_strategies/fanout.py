@@ -122,6 +122,8 @@ class FanOut(Strategy):
         # Blind: the decision names panes, not models (it is shown before the pick).
         shown = (lambda r: label_of[r.lane]) if options.blind else (lambda r: r.model)
         lanes = tuple(outcome(r, r in answered, shown(r)) for r in results)
+        if options.blind:  # an error may name its model: the pane shows it after the pick
+            lanes = tuple(LaneOutcome(o.lane, o.model, o.status) for o in lanes)
         ctx.emit(
             Decision(
                 summary=f"{len(answered)} of {len(results)} answered"

@@ -16,7 +16,7 @@ from mmchat.tui.app import MMChatApp, make_app
 from mmchat.tui.widgets.assistant_message import AssistantMessage
 from mmchat.tui.widgets.lane_pane import LanePane
 from mmchat.tui.widgets.sidebar import Sidebar
-from tests.fakeserver import FakeServer
+from tests.fakeserver import FakeServer, Reply
 from tests.harness import make_config
 from tests.tui.conftest import idle, send, wait_for
 
@@ -130,3 +130,26 @@ async def test_reopened_blind_turn_stays_blind_until_picked(fake_server: FakeSer
         chosen = [p for p in reply.query(LanePane) if p.chosen]
         assert [p.info.model for p in chosen] == ["charlie"]
         assert all(m in shown_text(reply) for m in MODELS)
+
+
+async def test_a_failed_blind_pane_keeps_its_error_until_the_pick(fake_server: FakeServer) -> None:
+    fake_server.script("model-alpha", "the first answer")
+    fake_server.script("model-bravo", "the second answer")
+    fake_server.script(
+        "model-charlie", Reply(status=500, error_message="model-charlie is overloaded")
+    )
+    app = blind_app(fake_server)
+    async with app.run_test(size=(150, 44)) as pilot:
+        await send(pilot, "which is better?")
+        await wait_for(pilot, idle(app))
+        reply = app.screen.query_one(AssistantMessage)
+        await wait_for(pilot, lambda: reply.status == "complete")
+        await pilot.pause()
+        failed = next(p for p in reply.query(LanePane) if p.info.status == "failed")
+        hidden = shown_text(reply)
+        assert "charlie" not in hidden and "overloaded" not in hidden  # nor in the decision
+        assert "once you pick" in str(failed._error.render())
+        pane = next(p for p in reply.query(LanePane) if p.text == ANSWERS["alpha"])
+        await pilot.click(pane)
+        await wait_for(pilot, lambda: not reply.blind)
+        assert "model-charlie is overloaded" in str(failed._error.render())

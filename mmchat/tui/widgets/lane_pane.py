@@ -263,10 +263,13 @@ class LanePane(Vertical, can_focus=True):
             self._head.tooltip = f"cost: {cost_label(closed.cost, closed.cost_source)}"
         elif self._head.tooltip is not None:
             self._head.tooltip = None
-        if info.error != self._shown_error:
-            self._shown_error = info.error
-            self._error.update(escape(info.error or ""))
-            self._error.display = bool(info.error)
+        error = info.error
+        if error and info.blind:  # a server's error often names the model
+            error = "(why is shown once you pick an answer: it may name the model)"
+        if error != self._shown_error:
+            self._shown_error = error
+            self._error.update(escape(error or ""))
+            self._error.display = bool(error)
 
     async def show_all(self) -> None:
         """Mount the blocks hidden while streaming (the user turned to this pane)."""
