@@ -57,6 +57,7 @@ def test_default_template_is_valid() -> None:
     assert set(config.presets) == {
         "single",
         "compare",
+        "blind",
         "vote",
         "agree",
         "pipeline",
