@@ -1,19 +1,14 @@
-"""Cost from the price table. Unknown prices stay unknown (None), never 0."""
+"""Adding up and showing costs. Unknown prices stay unknown (None), never 0.
+
+Where a price comes from (your config, the local machine, the genai-prices table) is
+:mod:`mmchat.prices`; this module only sums costs and writes them for people.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # annotations only: importing this module stays cheap (no pydantic)
-    from mmchat.api import Usage
-    from mmchat.config_schema import ModelConfig
-
-
-def lane_cost(model: ModelConfig, usage: Usage) -> float | None:
-    if model.price_in is None or model.price_out is None:
-        return None
-    return (usage.prompt_tokens * model.price_in + usage.completion_tokens * model.price_out) / 1e6
+__all__ = ["cost_label", "format_cost", "total_cost"]
 
 
 def total_cost(costs: Iterable[float | None]) -> float | None:
@@ -30,14 +25,6 @@ def total_cost(costs: Iterable[float | None]) -> float | None:
 DEFAULT_MAX_TOKENS = 1024
 
 
-def estimate_call_cost(
-    model: ModelConfig, prompt_tokens: int, default_max: int = DEFAULT_MAX_TOKENS
-) -> float:
-    """Worst-case cost of one call, used to refuse a turn before sending it."""
-    out_tokens = model.max_tokens or default_max
-    return (prompt_tokens * (model.price_in or 0.0) + out_tokens * (model.price_out or 0.0)) / 1e6
-
-
 def format_cost(cost: float | None) -> str:
     if cost is None:
         return "cost unknown"
@@ -48,3 +35,10 @@ def format_cost(cost: float | None) -> str:
     if cost < 0.01:
         return f"${cost:.4f}"
     return f"${cost:.2f}"
+
+
+def cost_label(cost: float | None, source: str) -> str:
+    """A cost and where its price came from: "$0.0031 (genai-prices 0.2.3)", "$0 (local)",
+    "$0.02 (your price)"; "cost unknown" without a price."""
+    shown = format_cost(cost)
+    return f"{shown} ({source})" if cost is not None and source else shown

@@ -75,10 +75,22 @@ class ModelConfig(_Strict):
     top_p: Annotated[float, Field(gt=0, le=1)] | None = None
     system: str | None = Field(default=None, description="System prompt for this alias")
     price_in: NonNegativeFloat | None = Field(
-        default=None, description="USD per million input tokens (unknown when unset)"
+        default=None,
+        description="USD per million input tokens (unset: the genai-prices table's, "
+        "$0 for a local model, else unknown)",
     )
     price_out: NonNegativeFloat | None = Field(
-        default=None, description="USD per million output tokens (unknown when unset)"
+        default=None,
+        description="USD per million output tokens (unset: the genai-prices table's, "
+        "$0 for a local model, else unknown)",
+    )
+    price_as: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*(:.+)?$")] | None = Field(
+        default=None,
+        description=(
+            "Price it by the genai-prices table as this provider, or provider:model "
+            '(e.g. "openai" or "openai:gpt-4o-mini"), for a proxy or gateway whose URL '
+            "the table does not know; price_in/price_out still win"
+        ),
     )
     params: dict[str, Any] = Field(
         default_factory=dict, description="Extra request fields passed through as-is"

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from mmchat.accounting import DEFAULT_MAX_TOKENS, estimate_call_cost, total_cost
+from mmchat.accounting import DEFAULT_MAX_TOKENS, total_cost
 from mmchat.api import (
     Answer,
     Attachment,
@@ -28,6 +28,7 @@ from mmchat.api import (
     FinalAnswer,
     Message,
     Note,
+    Rating,
     ReviewCallback,
     Strategy,
     StrategyError,
@@ -37,7 +38,9 @@ from mmchat.api import (
     Usage,
 )
 from mmchat.config_schema import Config, PresetConfig
+from mmchat.debug_log import log
 from mmchat.plugins import Registry
+from mmchat.prices import PriceBook, combine_sources
 from mmchat.providers.base import (
     ChatRequest,
     ErrorKind,
@@ -90,6 +93,7 @@ class TurnOutcome:
     sources: tuple[str, ...] = ()
     usage: Usage = field(default_factory=Usage)
     cost: float | None = None
+    cost_source: str = ""  # where the prices came from (see mmchat.prices)
     duration: float = 0.0
     error: str | None = None
     conversation_id: int | None = None
@@ -115,6 +119,7 @@ class Engine:
         retry_sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self.config = config
+        self.prices = PriceBook(config)
         self.registry = registry
         self.store = store
         self._client = client  # the default client: given, or built on first use
@@ -187,6 +192,27 @@ class Engine:
         if self.store is None:
             return []
         return self.store.corrections(kind, LEARNED_KEPT)
+
+    def ratings(self) -> Mapping[str, Rating]:
+        """The user's ratings of models from their comparisons (see Context.ratings);
+        none without history. Fitted when asked (milliseconds), never stored."""
+        if self.store is None:
+            return {}
+        from mmchat.ratings.history import ratings_from
+
+        return ratings_from(self.store)
+
+    def _went_on_from(self, message_id: int | None) -> None:
+        """The user sent a message after this answer: it was kept (a vote, consensus or
+        ensemble outcome becomes comparisons of models; see mmchat.ratings)."""
+        if self.store is None or message_id is None:
+            return
+        from mmchat.ratings.history import record_kept
+
+        try:
+            record_kept(self.store, message_id)
+        except Exception as exc:  # ratings are a by-product: never fail the turn for them
+            log.warning("could not record the kept outcome of message %s: %r", message_id, exc)
 
     async def embed(self, alias: str, texts: Sequence[str]) -> list[list[float]]:
         """Embeddings of ``texts`` from model ``alias``, cached per (alias, text) for the
@@ -294,7 +320,8 @@ class Engine:
             read = sum(
                 models[a].max_tokens or DEFAULT_MAX_TOKENS for a in call.reads if a in models
             )
-            total += estimate_call_cost(spec, prompt_tokens + read)
+            most_out = spec.max_tokens or DEFAULT_MAX_TOKENS
+            total += self.prices.pricing(call.model).estimate(prompt_tokens + read, most_out)
         for name in type(strategy).preset_refs(options):
             if name in seen:
                 continue  # a cycle: refused by the preset check, not counted twice here
@@ -352,6 +379,7 @@ class Engine:
                 hints=dict(request.hints),
             )
         )
+        self._went_on_from(request.parent_id)
         if recorder is not None:
             outcome.conversation_id = recorder.conversation_id
             outcome.user_message_id = recorder.user_message_id
@@ -369,6 +397,7 @@ class Engine:
             refusal = image_refusal(self, preset_cfg or preset_name, turn.attachments, preset_name)
             if refusal:  # the UIs check first; this keeps every caller from a failed request
                 return self._finish(turn, outcome, "failed", "", (), refusal)
+        self.prices.warm(type(strategy).model_refs(options))
         prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
         prompt_tokens += sum(estimate_tokens(a.text) for m in messages for a in m.attachments)
         if budget is not None:
@@ -452,6 +481,7 @@ class Engine:
         closed = [lane.closed for lane in turn.lanes.values() if lane.closed is not None]
         usage = sum((c.usage for c in closed), Usage())
         cost = total_cost(c.cost for c in closed) if closed else 0.0
+        cost_source = combine_sources([c.cost_source for c in closed]) if cost is not None else ""
         duration = time.perf_counter() - turn.started
         models = list(dict.fromkeys(lane.model for lane in turn.lanes.values()))
         if error and status != "complete":
@@ -466,10 +496,12 @@ class Engine:
                 cost=cost,
                 duration=duration,
                 error=error,
+                cost_source=cost_source,
             )
         )
         outcome.status, outcome.text, outcome.sources = status, text, sources
         outcome.usage, outcome.cost, outcome.duration = usage, cost, duration
+        outcome.cost_source = cost_source
         outcome.error, outcome.models = error, models
         return outcome
 

@@ -12,7 +12,6 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mmchat.accounting import lane_cost
 from mmchat.api import (
     Answer,
     Attachment,
@@ -27,6 +26,7 @@ from mmchat.api import (
     LaneStatus,
     Message,
     PlanNode,
+    Rating,
     ReasoningDelta,
     StrategyError,
     Usage,
@@ -93,6 +93,9 @@ class TurnContext:
 
     def learned(self, kind: str) -> list[tuple[str, str]]:
         return self._turn.engine.learned(kind)
+
+    def ratings(self) -> Mapping[str, Rating]:
+        return self._turn.engine.ratings()
 
     def model_names(self) -> list[str]:
         return list(self._turn.engine.config.models)
@@ -247,7 +250,7 @@ class TurnContext:
                 choices=choices,
                 top_logprobs=top_logprobs,
             )
-            price_out = spec.price_out or 0.0
+            price_out = engine.prices.pricing(state.model).price_out or 0.0
             yielded_at = time.perf_counter()
             async for part in engine.stream(spec.provider, request):
                 # A socket buffer full of events is read without ever suspending, so a
@@ -314,7 +317,6 @@ class TurnContext:
     ) -> LaneResult:
         turn = self._turn
         text = state.text
-        spec = turn.engine.config.models.get(state.model)
         if done is not None:
             usage = done.usage
         else:  # interrupted: estimate what was sent and what arrived
@@ -323,7 +325,7 @@ class TurnContext:
                 completion_tokens=estimate_tokens(text),
                 estimated=True,
             )
-        cost = lane_cost(spec, usage) if spec is not None else None
+        cost, cost_source = turn.engine.prices.cost(state.model, usage)
         if cost is not None:
             turn.spent += cost
         closed = LaneClosed(
@@ -332,6 +334,7 @@ class TurnContext:
             text=text,
             usage=usage,
             cost=cost,
+            cost_source=cost_source,
             ttft=done.ttft if done else None,
             duration=time.perf_counter() - started,
             finish_reason=done.finish_reason if done else None,

@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mmchat.api import (
     Attachment,
     Event,
     LaneClosed,
+    Rating,
     ReviewCallback,
     TextDelta,
     kept_text,
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from mmchat.api import Strategy, StrategyOptions
     from mmchat.config_schema import Config
+    from mmchat.prices import PriceBook
     from mmchat.providers.base import ChatRequest, StreamPart
 
 EventSink = Callable[[Event], None]
@@ -41,11 +43,16 @@ class TurnHost(Protocol):
     @property
     def config(self) -> Config: ...
 
+    @property
+    def prices(self) -> PriceBook: ...
+
     def stream(self, provider_name: str, request: ChatRequest) -> AsyncIterator[StreamPart]: ...
 
     async def embed(self, alias: str, texts: Sequence[str]) -> list[list[float]]: ...
 
     def learned(self, kind: str) -> list[tuple[str, str]]: ...
+
+    def ratings(self) -> Mapping[str, Rating]: ...
 
     def resolve_preset(
         self, preset: str, *, label: str = ...

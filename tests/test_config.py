@@ -48,10 +48,16 @@ def test_default_template_is_valid() -> None:
     assert config.defaults.preset == "single" and config.defaults.model == "local"
     assert config.providers["local"].kind == "local"
     assert set(config.models) >= {"local", "precise", "creative", "terse"}
-    assert all(m.price_in == 0.0 and m.max_tokens == 512 for m in config.models.values())
+    assert all(m.max_tokens == 512 for m in config.models.values())
+    # on the embedded model every alias costs $0, and says why
+    from mmchat.prices import LOCAL, PriceBook
+
+    book = PriceBook(config)
+    assert {book.pricing(alias).source for alias in config.models} == {LOCAL}
     assert set(config.presets) == {
         "single",
         "compare",
+        "blind",
         "vote",
         "agree",
         "pipeline",

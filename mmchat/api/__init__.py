@@ -9,7 +9,8 @@ events defined here, so the TUI, the CLI and the store can never disagree.
 - :mod:`mmchat.api.attachment` — a file attached to a message (text or image);
 - :mod:`mmchat.api.events` — the events of a turn and the values they carry;
 - :mod:`mmchat.api.decisions` — typed payloads of :class:`Decision` events;
-- :mod:`mmchat.api.strategy` — Strategy, Context, options, lane results.
+- :mod:`mmchat.api.strategy` — Strategy, Context, options, lane results;
+- :mod:`mmchat.api.ratings` — a model's rating from the user's picks.
 """
 
 from pydantic import field_validator, model_validator
@@ -18,6 +19,7 @@ from mmchat.api.attachment import Attachment
 from mmchat.api.decisions import (
     AnswerGroup,
     AssignmentsDetail,
+    BlindDetail,
     ConsensusDetail,
     CouncilDetail,
     CustomDetail,
@@ -71,6 +73,7 @@ from mmchat.api.events import (
     View,
     kept_text,
 )
+from mmchat.api.ratings import Rating
 from mmchat.api.strategy import (
     Answer,
     Choice,
@@ -94,6 +97,7 @@ __all__ = [
     "AnswerGroup",
     "AssignmentsDetail",
     "Attachment",
+    "BlindDetail",
     "Choice",
     "ConsensusDetail",
     "Context",
@@ -125,6 +129,7 @@ __all__ = [
     "PlannedCall",
     "RankRow",
     "RankingRun",
+    "Rating",
     "ReasoningDelta",
     "ReviewCallback",
     "ReviewDetail",

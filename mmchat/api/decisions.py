@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 __all__ = [
     "AnswerGroup",
     "AssignmentsDetail",
+    "BlindDetail",
     "ConsensusDetail",
     "CouncilDetail",
     "CustomDetail",
@@ -322,6 +323,7 @@ class ScoresDetail(DecisionDetail):
     judges: tuple[JudgeRun, ...] = ()
     excluded: tuple[Excluded, ...] = ()
     compared_by: str = ""  # how answers were grouped (sum mode, rule scores)
+    weights: str = "given"  # given (the preset's), learned (from ratings), equal (fallback)
 
     def lines(self) -> list[str]:
         out = [
@@ -333,6 +335,8 @@ class ScoresDetail(DecisionDetail):
         failed = [j.judge for j in self.judges if j.status != "done"]
         if failed:
             out.append(f"Judges without a usable verdict: {', '.join(failed)}.")
+        if self.weights == "learned":
+            out.append("Weights learned from your picks (mmchat leaderboard).")
         return out + _excluded_line(self.excluded)
 
 
@@ -466,6 +470,18 @@ class FanoutDetail(DecisionDetail):
         failed = [f"{o.model} ({short(o.error or o.status, 50)})" for o in self.lanes
                   if o.status != "done"]  # fmt: skip
         return [f"Failed: {', '.join(failed)}."] if failed else []
+
+
+@dataclass(frozen=True, slots=True)
+class BlindDetail(DecisionDetail):
+    """A blind comparison: the panes are labelled A, B, C… and their models stay hidden
+    (no model names, token counts or costs) until the user picks one."""
+
+    kind: ClassVar[str] = "blind"
+    labels: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        return ["The models stay hidden until you pick an answer; then they are shown."]
 
 
 # ---------------------------------------------------------------- combining answers

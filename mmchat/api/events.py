@@ -192,6 +192,8 @@ class LaneClosed(Event):
     text: str = ""
     usage: Usage = field(default_factory=Usage)
     cost: float | None = None  # None means "unknown price", never 0
+    # Where the price came from: "your price", "local", "genai-prices 0.2.3" ("": unknown)
+    cost_source: str = ""
     ttft: float | None = None  # seconds to first token
     duration: float = 0.0
     finish_reason: str | None = None
@@ -257,3 +259,4 @@ class TurnFinished(Event):
     cost: float | None = None
     duration: float = 0.0
     error: str | None = None
+    cost_source: str = ""  # the lanes' price sources, e.g. "genai-prices 0.2.3 + local"

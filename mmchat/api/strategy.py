@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from mmchat.api.attachment import Attachment
 from mmchat.api.events import Event, LaneRole, LaneStatus, Message, Usage, View
+from mmchat.api.ratings import Rating
 
 __all__ = [
     "Answer",
@@ -111,6 +112,10 @@ class Context(Protocol):
     def learned(self, kind: str) -> list[tuple[str, str]]:
         """What the user taught by correcting earlier turns: ``(request, choice)`` pairs
         of ``kind`` (e.g. requests re-routed by hand), newest first."""
+
+    def ratings(self) -> Mapping[str, Rating]:
+        """The user's ratings of models (alias → :class:`Rating`), learned from their
+        picks (Bradley–Terry); empty without history. Models never compared are absent."""
 
     def model_names(self) -> list[str]:
         """Every configured model alias."""

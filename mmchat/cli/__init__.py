@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "keys": "keys_cmd",
     "eval": "eval_cmd",
     "history": "history_cmd",
+    "leaderboard": "leaderboard_cmd",
 }
 
 # The one-line help each module's add_parser gives (tests check they stay equal).
@@ -32,6 +33,7 @@ SUBCOMMAND_HELP = {
     "keys": "store, list or delete API keys (OS keyring)",
     "eval": "measure presets on a dataset of questions with known answers",
     "history": "list, show, search and export stored conversations",
+    "leaderboard": "rank models by the answers you picked",
 }
 
 

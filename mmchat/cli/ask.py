@@ -163,6 +163,7 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
         print(json_for_terminal(json.dumps(data, ensure_ascii=False, indent=2)))
     else:
         printer.finish(outcome.text)
+        printer.summary(outcome)
     if outcome.status == "complete":
         return 0
     err(outcome.error or f"turn {outcome.status}")
@@ -277,6 +278,16 @@ class _Printer:
     def _progress(self, line: str) -> None:
         if self.err_tty:
             print(f"\x1b[2m{for_terminal(line)}\x1b[0m", file=sys.stderr)
+
+    def summary(self, outcome: Any) -> None:
+        """Tokens, cost (and where its prices came from) and time, on a terminal's stderr."""
+        from mmchat.accounting import cost_label
+
+        usage = outcome.usage
+        mark = "~" if usage.estimated else ""
+        tokens = f"{mark}{usage.prompt_tokens}→{mark}{usage.completion_tokens} tok"
+        cost = cost_label(outcome.cost, outcome.cost_source)
+        self._progress(f"· {tokens} · {cost} · {outcome.duration:.1f}s")
 
     def finish(self, text: str) -> None:
         if not self.stream:

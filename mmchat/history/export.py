@@ -48,7 +48,7 @@ def to_markdown(store: HistoryStore, conversation_id: int, leaf_id: int | None =
         if message.status != "complete":
             reason = message.error or (INTERRUPTED if message.status == "interrupted" else "")
             out += [f"> {reason or message.status}", ""]
-        footer = _footer(message.usage, message.cost, message.duration)
+        footer = _footer(message.usage, message.cost, message.duration, message.cost_source)
         if footer:
             out += [f"<sub>{footer}</sub>", ""]
     return "\n".join(out).rstrip() + "\n"
@@ -133,13 +133,13 @@ def _heading(message: MessageRow) -> str:
     return "Assistant" + (f" ({' · '.join(parts)})" if parts else "")
 
 
-def _footer(usage: Usage, cost: float | None, duration: float | None) -> str:
+def _footer(usage: Usage, cost: float | None, duration: float | None, source: str = "") -> str:
     parts = []
     if usage.total_tokens:
         approx = "~" if usage.estimated else ""
         parts.append(f"{approx}{usage.prompt_tokens} in / {approx}{usage.completion_tokens} out")
     if cost is not None:
-        parts.append(f"${cost:.4f}")
+        parts.append(f"${cost:.4f}" + (f" ({source})" if source else ""))
     if duration is not None:
         parts.append(f"{duration:.1f}s")
     return " · ".join(parts)

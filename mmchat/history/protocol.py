@@ -4,10 +4,11 @@ the TUI and the CLI list, search, rename and delete conversations."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mmchat.api import Attachment, Usage
+from mmchat.history.comparison_store import ComparisonSource
 from mmchat.history.schema import (
     ConversationRow,
     EventRow,
@@ -64,6 +65,7 @@ class HistoryStore(Protocol):
         duration: float | None = ...,
         finish_reason: str | None = ...,
         error: str | None = ...,
+        cost_source: str = ...,
     ) -> None: ...
     def add_event(
         self, message_id: int, seq: int, at: float, kind: str, data: dict[str, Any]
@@ -80,6 +82,7 @@ class HistoryStore(Protocol):
         cost: float | None,
         duration: float,
         error: str | None = ...,
+        cost_source: str = ...,
     ) -> None: ...
 
     # -- the user's actions -------------------------------------------------------------
@@ -91,6 +94,16 @@ class HistoryStore(Protocol):
     def rename_conversation(self, conversation_id: int, title: str) -> None: ...
     def remember_choice(self, conversation_id: int, preset: str, persona: str) -> None: ...
     def delete_conversation(self, conversation_id: int) -> None: ...
+
+    # -- comparisons of models (mmchat.ratings) -----------------------------------------
+    def replace_comparisons(
+        self, message_id: int, pairs: Iterable[tuple[str, str]], source: ComparisonSource
+    ) -> None: ...
+    def has_comparisons(self, message_id: int) -> bool: ...
+    def comparison_pairs(
+        self, sources: Sequence[ComparisonSource] = ...
+    ) -> list[tuple[str, str]]: ...
+    def forget_comparisons(self) -> int: ...
 
     # -- reads ----------------------------------------------------------------------------
     def get_conversation(self, conversation_id: int) -> ConversationRow | None: ...

@@ -146,6 +146,7 @@ class TurnRecorder:
             cost=event.cost,
             duration=event.duration,
             error=event.error,
+            cost_source=event.cost_source,
         )
 
     # -- lanes ---------------------------------------------------------------------
@@ -195,5 +196,6 @@ class TurnRecorder:
             duration=event.duration,
             finish_reason=event.finish_reason,
             error=event.error,
+            cost_source=event.cost_source,
         )
         self.store.update_assistant_text(self.message_id, self.answer_so_far())

@@ -51,7 +51,8 @@ def replay_events(store: HistoryStore, row: MessageRow, prompt: str = "") -> lis
         events.append(
             LaneClosed(
                 lane=lane.lane, status=status, text=lane.text, usage=lane.usage,
-                cost=lane.cost, ttft=lane.ttft, duration=lane.duration or 0.0,
+                cost=lane.cost, cost_source=lane.cost_source, ttft=lane.ttft,
+                duration=lane.duration or 0.0,
                 finish_reason=lane.finish_reason,
                 error=lane.error or (INTERRUPTED if status == "interrupted" else None),
             )
@@ -69,7 +70,7 @@ def replay_events(store: HistoryStore, row: MessageRow, prompt: str = "") -> lis
     events.append(
         TurnFinished(
             status=turn_status, text=row.text, usage=row.usage, cost=row.cost,
-            duration=row.duration or 0.0, error=error,
+            duration=row.duration or 0.0, error=error, cost_source=row.cost_source,
         )
     )  # fmt: skip
     return events

@@ -242,7 +242,40 @@ BEGIN
 END;
 """
 
-MIGRATIONS: list[str] = [_INITIAL, _CORRECTIONS, _EVAL, _ATTACHMENTS, _SEARCH_AND_PERSONA]
+# 6: where each cost's price came from ("your price", "local", "genai-prices 0.2.3";
+# '' = unknown or recorded before prices had sources).
+_COST_SOURCES = """
+ALTER TABLE messages ADD COLUMN cost_source TEXT NOT NULL DEFAULT '';
+ALTER TABLE lanes ADD COLUMN cost_source TEXT NOT NULL DEFAULT '';
+"""
+
+# 7: the user's comparisons of models (mmchat.ratings): one row per (winner, loser) pair
+# of aliases. A pick of pane X over panes Y and Z is a win of X against each; an
+# outcome the user kept (vote, consensus, ensemble) counts its winners against the
+# rest. Ratings are fitted from these rows when asked for, never stored. A deleted
+# conversation keeps its comparisons (they hold only model names).
+_COMPARISONS = """
+CREATE TABLE comparisons (
+    id          INTEGER PRIMARY KEY,
+    message_id  INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+    winner      TEXT NOT NULL,
+    loser       TEXT NOT NULL,
+    source      TEXT NOT NULL,             -- pick | blind-pick | kept
+    created     REAL NOT NULL,
+    CHECK (winner <> loser)
+);
+CREATE INDEX comparisons_by_message ON comparisons(message_id);
+"""
+
+MIGRATIONS: list[str] = [
+    _INITIAL,
+    _CORRECTIONS,
+    _EVAL,
+    _ATTACHMENTS,
+    _SEARCH_AND_PERSONA,
+    _COST_SOURCES,
+    _COMPARISONS,
+]
 
 
 class StoreError(Exception):
@@ -297,6 +330,7 @@ class MessageRow:
     error: str | None
     created: float
     chosen_lane: str | None
+    cost_source: str = ""  # where the price came from (mmchat.prices)
 
 
 class PathEntry(NamedTuple):
@@ -325,6 +359,7 @@ class LaneRow:
     duration: float | None
     finish_reason: str | None
     error: str | None
+    cost_source: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +406,7 @@ def message_row(row: sqlite3.Row) -> MessageRow:
         error=row["error"],
         created=row["created"],
         chosen_lane=row["chosen_lane"],
+        cost_source=row["cost_source"],
     )
 
 
@@ -391,4 +427,5 @@ def lane_row(row: sqlite3.Row) -> LaneRow:
         duration=row["duration"],
         finish_reason=row["finish_reason"],
         error=row["error"],
+        cost_source=row["cost_source"],
     )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmchat.api import Attachment, Usage
 from mmchat.history.attachment_store import AttachmentRecords
+from mmchat.history.comparison_store import ComparisonRecords
 from mmchat.history.eval_store import EvalRecords
 from mmchat.history.schema import (
     ConversationRow,
@@ -50,7 +51,7 @@ __all__ = [
 ]
 
 
-class Store(EvalRecords, AttachmentRecords):
+class Store(EvalRecords, AttachmentRecords, ComparisonRecords):
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._lock = threading.RLock()
@@ -214,6 +215,7 @@ class Store(EvalRecords, AttachmentRecords):
         duration: float | None = None,
         finish_reason: str | None = None,
         error: str | None = None,
+        cost_source: str = "",
     ) -> None:
         usage = usage or Usage()
         with self._tx() as db:
@@ -225,11 +227,11 @@ class Store(EvalRecords, AttachmentRecords):
             db.execute(
                 "UPDATE lanes SET status=?, text=?, reasoning=?, prompt_tokens=?,"
                 " completion_tokens=?, tokens_estimated=?, cost=?, ttft=?, duration=?,"
-                " finish_reason=?, error=? WHERE message_id=? AND lane=?",
+                " finish_reason=?, error=?, cost_source=? WHERE message_id=? AND lane=?",
                 (
                     status, text, reasoning, usage.prompt_tokens, usage.completion_tokens,
                     int(usage.estimated), cost, ttft, duration, finish_reason, error,
-                    message_id, lane,
+                    cost_source, message_id, lane,
                 ),
             )  # fmt: skip
 
@@ -259,16 +261,17 @@ class Store(EvalRecords, AttachmentRecords):
         cost: float | None,
         duration: float,
         error: str | None = None,
+        cost_source: str = "",
     ) -> None:
         with self._tx() as db:
             db.execute(
                 "UPDATE messages SET text=?, status=?, models=?, prompt_tokens=?,"
-                " completion_tokens=?, tokens_estimated=?, cost=?, duration=?, error=?"
-                " WHERE id=?",
+                " completion_tokens=?, tokens_estimated=?, cost=?, duration=?, error=?,"
+                " cost_source=? WHERE id=?",
                 (
                     text, status, json.dumps(list(models)), usage.prompt_tokens,
                     usage.completion_tokens, int(usage.estimated), cost, duration, error,
-                    message_id,
+                    cost_source, message_id,
                 ),
             )  # fmt: skip
             db.execute(

@@ -26,6 +26,8 @@ class MMChatCommands(Provider):
             ("Theme", "Choose a colour theme", app.action_change_theme),
             ("Eval results", "Accuracy, cost and latency of stored `mmchat eval` runs",
              partial(_open_eval, app)),
+            ("Leaderboard", "Your models ranked by the answers you picked (mmchat leaderboard)",
+             partial(_open_leaderboard, app)),
         ]  # fmt: skip
         return commands
 
@@ -45,3 +47,9 @@ def _open_eval(app: ChatHost) -> None:
     from mmchat.tui.screens.eval import EvalScreen  # only when asked: it loads plotext
 
     app.push_screen(EvalScreen(app.store))
+
+
+def _open_leaderboard(app: ChatHost) -> None:
+    from mmchat.tui.screens.leaderboard import LeaderboardScreen
+
+    app.push_screen(LeaderboardScreen(app.store))

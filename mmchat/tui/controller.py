@@ -272,7 +272,19 @@ class ChatController:
             except Exception as exc:
                 self.app.notify(f"could not save the choice: {exc}", severity="error")
                 return
+            self._record_pick(record.message_id, lane)
         self.app.notify(f"Continuing with {reply.lane_name(lane)}'s answer.")
+
+    def _record_pick(self, message_id: int, lane: str) -> None:
+        """The pick is a comparison of the turn's models (see mmchat.ratings)."""
+        from mmchat.ratings.history import record_pick
+
+        store = self.app.store
+        assert store is not None
+        try:
+            record_pick(store, message_id, lane)
+        except Exception as exc:  # the choice is saved; only the rating misses it
+            self.app.notify(f"could not record the comparison: {exc}", severity="warning")
 
     # -- conversations ---------------------------------------------------------------
     async def new_chat(self) -> None:

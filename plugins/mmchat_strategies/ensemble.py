@@ -4,6 +4,9 @@ The seed's ``WeightedEnsemble.decide`` made real. Scores come from judge models,
 from a rule (agreement with the other answers) when no judge is wanted or a judge
 gives nothing usable. Judges see answers under anonymous labels, shuffled per judge,
 and never score their own model's answer while another judge can.
+
+``weights = "learned"`` takes the weights from the user's own picks instead (see
+:mod:`mmchat_strategies.learned_weights`).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from mmchat.api import (
@@ -22,6 +26,7 @@ from mmchat.api import (
     LaneResult,
     Message,
     ModelRef,
+    Note,
     ScoreRow,
     ScoresDetail,
     Strategy,
@@ -34,6 +39,7 @@ from mmchat.api import (
 from mmchat.api.agreement import Agreement, AgreementOptions, agreement_of, member_messages
 from mmchat.api.parsing import extract_json, parse_score
 from mmchat_strategies.fanout import pane_labels
+from mmchat_strategies.learned_weights import learned_weights
 
 
 class EnsembleOptions(AgreementOptions):
@@ -55,6 +61,14 @@ class EnsembleOptions(AgreementOptions):
         False, "Ask each member to end with an 'Answer: …' line (what sum mode compares)"
     )
     seed: int | None = option(None, "Seed for the order judges see answers in (empty: random)")
+    weights: Literal["given", "learned"] = option(
+        "given",
+        "given: the weights in models; learned: from your picks (each member's rating, "
+        "see mmchat leaderboard), equal until every member has min_comparisons",
+    )
+    min_comparisons: int = option(
+        5, "learned weights: comparisons each member needs before its rating is used", ge=1
+    )
 
     @model_validator(mode="after")
     def _weights_not_negative(self) -> EnsembleOptions:
@@ -136,6 +150,12 @@ class Ensemble(Strategy):
 
     async def run(self, ctx: Context, options: EnsembleOptions) -> Answer:
         members = list(options.models)
+        weights, weighed = dict(options.models), "given"
+        if options.weights == "learned":
+            weights, why = learned_weights(ctx.ratings(), members, options.min_comparisons)
+            weighed = "equal" if why else "learned"
+            if why:
+                ctx.emit(Note(text=why, level="warning"))
         messages = member_messages(ctx, options)
         results = await asyncio.gather(
             *(
@@ -160,7 +180,7 @@ class Ensemble(Strategy):
             for number, group in enumerate(agreement.groups if agreement else (), start=1)
             for lane in group.lanes
         }
-        rows = [self.row(a, judged[a.lane], by_rule, options, group_of) for a in answers]
+        rows = [self.row(a, judged[a.lane], by_rule, weights, group_of) for a in answers]
         excluded = tuple(
             Excluded(r.lane, r.model, r.error or "no text") for r in results if r not in answers
         )
@@ -182,6 +202,7 @@ class Ensemble(Strategy):
                     judges=tuple(judge_log),
                     excluded=excluded,
                     compared_by=agreement.method if agreement else "",
+                    weights=weighed,
                 ),
             )
         )
@@ -192,11 +213,11 @@ class Ensemble(Strategy):
         answer: LaneResult,
         scores: dict[str, float],
         by_rule: dict[str, float],
-        options: EnsembleOptions,
+        weights: Mapping[str, float],
         group_of: dict[str, int],
     ) -> ScoreRow:
         score = sum(scores.values()) / len(scores) if scores else by_rule.get(answer.lane, 0.0)
-        weight = options.models[answer.model]
+        weight = weights[answer.model]
         return ScoreRow(
             lane=answer.lane,
             model=answer.model,

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from mmchat.api import (
     ANSWER_ROLES,
     AssignmentsDetail,
+    BlindDetail,
     Decision,
     DecisionDetail,
     Event,
@@ -68,7 +69,8 @@ DECISION_VIEWS: dict[type[DecisionDetail], DecisionSlot] = {
     RouteDetail: "route",
     **dict.fromkeys(TALLY_DETAILS, "tally"),
     **dict.fromkeys(
-        (StageDetail, PlanDetail, AssignmentsDetail, ReviewDetail, FanoutDetail), "list"
+        (StageDetail, PlanDetail, AssignmentsDetail, ReviewDetail, FanoutDetail, BlindDetail),
+        "list",
     ),
     **dict.fromkeys((LayerDetail, RoundDetail), "list"),  # beside the moa / debate tree
 }
@@ -117,9 +119,11 @@ class AssistantMessage(Vertical):
         self.error: str | None = None
         self.final_text = ""
         self.chosen_lane: str | None = None
+        self.blind = False  # a blind comparison whose models are not revealed yet
         self.models: list[str] = []
         self.usage = Usage()
         self.cost: float | None = None
+        self.cost_source = ""
         self.duration: float | None = None
         self.lanes: dict[str, LaneInfo] = {}
         self._where: dict[str, str] = {}
@@ -180,6 +184,7 @@ class AssistantMessage(Vertical):
             self._restoring = False
         if chosen:
             self.choose(chosen)
+            self.reveal()  # a blind comparison the user picked from: its models are known
         # Render the answer once; a hidden one (the chosen lane's pane shows it) not at all.
         if self.answer.markdown.display and self._shadow:
             await self.answer.stop(self._shadow)
@@ -345,6 +350,10 @@ class AssistantMessage(Vertical):
 
     async def _on_decision(self, event: Decision) -> None:
         detail = event.detail
+        if isinstance(detail, BlindDetail) and self.view in ("lanes", "generic"):
+            self.blind = True
+            (await self._ensure_grid()).set_blind(True)
+            self._refresh_footer()
         slot = decision_slot(detail)
         if slot is None:
             log.debug("no view for decision kind %r (%s): shown generically", event.kind,
@@ -357,6 +366,11 @@ class AssistantMessage(Vertical):
                 await self._route_slot.mount(self._route)
             else:
                 self._route.show(detail)
+        elif isinstance(detail, FanoutDetail) and self._grid is not None:
+            # The answer shown until the user picks: marked "default", not "✓ chosen".
+            self._grid.mark_default(detail.chosen)
+            self._decisions.display = True
+            await self._decisions.add_decision(event)
         elif slot == "tally":
             tally = await self._ensure_tally()
             tally.show_decision(event.summary, detail)
@@ -395,8 +409,8 @@ class AssistantMessage(Vertical):
         self.final_text = event.text
         if self._grid is not None and self.view in ("lanes", "generic"):
             texts = {info.text for info in self.lanes.values()}
-            if len(event.sources) == 1:
-                self.choose(event.sources[0])
+            # (The default pane is marked from the fan-out's recorded decision, not
+            # here: a reopened turn has no sources, and live and reopened must agree.)
             if event.text in texts:
                 # A pane shows it: rendering it again, hidden, cost an 8-pane turn 0.1 s.
                 self.answer.markdown.display = False
@@ -409,6 +423,7 @@ class AssistantMessage(Vertical):
         self.status = event.status
         self.error = event.error
         self.usage, self.cost, self.duration = event.usage, event.cost, event.duration
+        self.cost_source = event.cost_source
         if self._tree is not None and event.status != "complete":
             self._tree.settle("failed" if event.status == "failed" else "cancelled")
         if event.status != "complete":
@@ -445,12 +460,21 @@ class AssistantMessage(Vertical):
         if self._grid is not None:
             self._grid.choose(lane)
 
+    def reveal(self) -> None:
+        """A blind comparison was decided: show which model wrote which pane."""
+        if self.blind:
+            self.blind = False
+            if self._grid is not None:
+                self._grid.set_blind(False)
+            self._refresh_footer()
+
     def on_lane_pane_picked(self, message: LanePane.Picked) -> None:
         message.stop()
         if self.status == "streaming":
             self.app.notify("Wait for the turn to finish before picking an answer.")
             return
         self.choose(message.pane.lane)
+        self.reveal()
         self.final_text = message.pane.text
         self.answer.markdown.display = False
         self.post_message(self.LanePicked(self, message.pane.lane, message.pane.text))
@@ -466,5 +490,6 @@ class AssistantMessage(Vertical):
 
     def _refresh_footer(self) -> None:
         totals = (self.usage, self.cost, self.duration) if self.status != "streaming" else None
-        footer = fmt.message_footer(self.preset, self.strategy, self.models, totals)
+        models = [] if self.blind else self.models  # (in pane order: A, B… would tell)
+        footer = fmt.message_footer(self.preset, self.strategy, models, totals, self.cost_source)
         self._footer.update(escape(footer))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from mmchat.accounting import format_cost
+from mmchat.accounting import cost_label, format_cost
 
 if TYPE_CHECKING:  # the strategy bar imports this before the first paint: no pydantic
     from collections.abc import Sequence
@@ -89,8 +89,10 @@ def message_footer(
     strategy: str,
     models: Sequence[str],
     totals: tuple[Usage, float | None, float | None] | None,
+    cost_source: str = "",
 ) -> str:
-    """Preset/strategy · models · tokens · cost · time (``totals``: None while it runs)."""
+    """Preset/strategy · models · tokens · cost (its prices' source) · time (``totals``:
+    None while it runs)."""
     parts = [preset + (f"/{strategy}" if strategy != preset else "")]
     if models:
         parts.append(", ".join(models))
@@ -98,5 +100,5 @@ def message_footer(
         parts.append("…")
     else:
         usage, spent, seconds = totals
-        parts += [tokens(usage), cost(spent), duration(seconds)]
+        parts += [tokens(usage), cost_label(spent, cost_source), duration(seconds)]
     return " · ".join(p for p in parts if p)

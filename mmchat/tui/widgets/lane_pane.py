@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from mmchat.accounting import cost_label
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
 from mmchat.tui import markdown
 from mmchat.tui.runtime import runtime_of
@@ -101,7 +102,8 @@ class LanePane(Vertical, can_focus=True):
         super().__init__(id=f"lane-{opened.lane}")
         self.info = LaneInfo(opened)
         self.pickable = pickable
-        self.chosen = False
+        self.chosen = False  # the user picked this pane's answer
+        self.default = False  # the strategy's answer until the user picks (not a pick)
         self._head = Static(classes="lane-head")
         self._error = Static(classes="lane-error")
         # The pane shows the tail of its answer while streaming: older blocks are
@@ -236,19 +238,38 @@ class LanePane(Vertical, can_focus=True):
                 self.app.stylesheet.update_nodes([self], animate=False)
         self._refresh_head()
 
+    def set_default(self, default: bool) -> None:
+        self.default = default
+        self._refresh_head()
+
+    def set_blind(self, blind: bool) -> None:
+        """Hide (a blind comparison) or reveal which model wrote this pane."""
+        self.info.blind = blind
+        self._refresh_head()
+
     def _refresh_head(self) -> None:
         info = self.info
         mark = STATUS_MARKS.get(info.status, "?")
         head = f"{mark} [b]{escape(info.name)}[/b] · {escape(info.status_line())}"
         if self.chosen:
             head += " · [b $success]✓ chosen[/]"
+        elif self.default:
+            head += " · [i]default[/]"
         # The head has a fixed height: redrawing it needs no relayout of the screen
         # (a relayout per pane per refresh was most of a fan-out's frame budget).
         self._head.update(head, layout=False)
-        if info.error != self._shown_error:
-            self._shown_error = info.error
-            self._error.update(escape(info.error or ""))
-            self._error.display = bool(info.error)
+        closed = info.closed
+        if closed is not None and not info.blind:  # where the price came from: on hover
+            self._head.tooltip = f"cost: {cost_label(closed.cost, closed.cost_source)}"
+        elif self._head.tooltip is not None:
+            self._head.tooltip = None
+        error = info.error
+        if error and info.blind:  # a server's error often names the model
+            error = "(why is shown once you pick an answer: it may name the model)"
+        if error != self._shown_error:
+            self._shown_error = error
+            self._error.update(escape(error or ""))
+            self._error.display = bool(error)
 
     async def show_all(self) -> None:
         """Mount the blocks hidden while streaming (the user turned to this pane)."""

@@ -42,6 +42,9 @@ class LaneInfo:
         self.closed: LaneClosed | None = None
         self.first_at: float | None = None
         self.last_at = opened.at
+        # A blind comparison's pane: named by its letter alone, and without the token
+        # counts and cost that could tell the model (a tokenizer, a price), until a pick.
+        self.blind = False
 
     @property
     def text(self) -> str:
@@ -49,6 +52,8 @@ class LaneInfo:
 
     @property
     def name(self) -> str:
+        if self.blind:
+            return self.label
         return self.label if self.label == self.model else f"{self.label} · {self.model}"
 
     def on_text(self, chunk: str, at: float) -> bool:
@@ -88,7 +93,9 @@ class LaneInfo:
         """Plain text: status, tokens, cost, time (or live rate)."""
         parts = [self.status]
         closed = self.closed
-        if closed is not None:
+        if closed is not None and self.blind:
+            parts.append(fmt.duration(closed.duration))  # latency tells little
+        elif closed is not None:
             parts += [fmt.tokens(closed.usage), fmt.cost(closed.cost)]
             parts.append(fmt.duration(closed.duration))
             if closed.usage.completion_tokens and closed.duration:

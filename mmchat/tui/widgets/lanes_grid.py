@@ -28,9 +28,17 @@ class LanesGrid(Grid):
         super().__init__()
         self.pickable = pickable
         self.panes: dict[str, LanePane] = {}
+        self.blind = False  # a blind comparison, not revealed yet
+
+    def set_blind(self, blind: bool) -> None:
+        """Hide every pane's model (and the panes opened later), or reveal them."""
+        self.blind = blind
+        for pane in self.panes.values():
+            pane.set_blind(blind)
 
     async def add_lane(self, opened: LaneOpened) -> LanePane:
         pane = LanePane(opened, pickable=self.pickable)
+        pane.info.blind = self.blind
         self.panes[opened.lane] = pane
         await self.mount(pane)
         self._fit(self.size.width)
@@ -44,8 +52,16 @@ class LanesGrid(Grid):
                 # so the screen does not stall when eight panes finish together.
                 pane.settle(compact_in=COMPACT_AFTER + n * COMPACT_STAGGER)
 
-    def choose(self, lane: str | None) -> None:
+    def mark_default(self, lane: str | None) -> None:
+        """The pane whose answer the conversation goes on with unless the user picks."""
         for name, pane in self.panes.items():
+            pane.set_default(name == lane)
+
+    def choose(self, lane: str | None) -> None:
+        """The user picked ``lane``: it is marked chosen, and no pane is "default" any more."""
+        for name, pane in self.panes.items():
+            if lane is not None:
+                pane.default = False  # (set_chosen redraws the head)
             pane.set_chosen(name == lane)
 
     def on_resize(self, event: events.Resize) -> None:
