@@ -9,8 +9,8 @@ counts (its few near-copies of a tuning prompt are left out).
 The configurations run on each set:
 
 - rules only (no model);
-- examples only: the examples decider alone (by default a TF-IDF n-gram centroid per
-  route, learned from the shipped examples, which were written apart from every set:
+- examples only: the examples decider alone (by default TF-IDF character n-grams
+  learnt from the shipped examples, which were written apart from every set:
   on all three sets this is a fresh measure), the default route when it is unsure;
 - rules + examples (no model): what the route preset does when no model answers;
 - the classifier only: the embedded model, held to the route names, confident enough

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mmchat_strategies.route_centroids import CENTROID_MARGIN
 from mmchat_strategies.route_examples import DEFAULT_EXAMPLES
 from mmchat_strategies.route_rules import DEFAULT_RULES
-from mmchat_strategies.routing import classify_by_rules, match_centroids
+from mmchat_strategies.route_tfidf import MARGIN
+from mmchat_strategies.routing import classify_by_rules, match_tfidf
 
 DATA = Path(__file__).parent / "data" / "routing"
 ROUTES = ("code", "math", "creative", "general")
@@ -32,7 +32,7 @@ def route_without_a_model(prompt: str) -> str:
     verdict = classify_by_rules(prompt, DEFAULT_RULES)
     if verdict.category:
         return verdict.category
-    match = match_centroids(prompt, DEFAULT_EXAMPLES, 0.0, margin=CENTROID_MARGIN)
+    match = match_tfidf(prompt, DEFAULT_EXAMPLES, 0.0, margin=MARGIN)
     return match.route or "general"
 
 

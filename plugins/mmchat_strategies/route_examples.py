@@ -1,5 +1,5 @@
 """The router's default examples: requests each route is for, in many languages, from
-which the examples decider learns (``route_centroids.py``: one TF-IDF centroid a route).
+which the examples decider learns (``route_tfidf.py``: TF-IDF character n-grams).
 
 Written for the project from the routes' descriptions (code: programming, tooling,
 servers, sites and apps, spreadsheets' formulas; math: sums, word problems, units,

@@ -7,7 +7,7 @@ sure, and every decision saying which layer decided and why:
    languages (``route_rules.py``): free, instant, explainable;
 2. **examples** — each route described by example requests in many languages; a
    request clearly closer to one route's examples than to the others takes it (by
-   default a TF-IDF character n-gram centroid per route, ``route_centroids.py``; or
+   default TF-IDF character n-grams learnt from the examples, ``route_tfidf.py``; or
    the nearest example by trigrams or by a model's embeddings);
 3. **classifier** — a model held to the route names (JSON schema, Ollama format,
    Anthropic tool use); its pick counts only when its token log-probabilities make it
@@ -41,17 +41,17 @@ from mmchat.api import (
     option,
     preset_option,
 )
-from mmchat_strategies.route_centroids import CENTROID_MARGIN
 from mmchat_strategies.route_examples import DEFAULT_EXAMPLES
 from mmchat_strategies.route_rules import DEFAULT_RULES
+from mmchat_strategies.route_tfidf import MARGIN as TFIDF_MARGIN
 from mmchat_strategies.routing import (
     LEXICAL_MARGIN,
     classify_by_rules,
     compile_rule,
     describe_hits,
     match_by_embeddings,
-    match_centroids,
     match_lexically,
+    match_tfidf,
     merge_learned,
 )
 
@@ -79,16 +79,16 @@ class RouterOptions(StrategyOptions):
     examples: dict[str, list[str]] = option(
         DEFAULT_EXAMPLES, "Route → example requests (routes not listed have none)"
     )
-    examples_compare: Literal["centroid", "lexical", "embedding"] = option(
-        "centroid",
-        "How a request is compared with examples: each route's TF-IDF n-gram centroid, "
-        "the nearest example by character trigrams, or by embeddings",
+    examples_compare: Literal["tfidf", "lexical", "embedding"] = option(
+        "tfidf",
+        "How a request is compared with examples: TF-IDF character n-grams (each route's "
+        "centroid and nearest examples), the nearest example by trigrams, or by embeddings",
     )
     examples_with: ModelRef = models_option("", "Embeddings model (examples_compare = embedding)")
     examples_threshold: float | None = option(
         None,
         "Closeness (0-1) a request needs to an example "
-        "(unset: 0 centroid, 0.3 lexical, 0.8 embedding)",
+        "(unset: 0 tfidf, 0.3 lexical, 0.8 embedding)",
         ge=0, le=1,
     )  # fmt: skip
     min_confidence: float = option(
@@ -234,7 +234,7 @@ class Router(Strategy):
             match = match_lexically(ctx.prompt, examples, threshold, margin=LEXICAL_MARGIN)
         else:
             threshold = options.examples_threshold or 0.0
-            match = match_centroids(ctx.prompt, examples, threshold, margin=CENTROID_MARGIN)
+            match = match_tfidf(ctx.prompt, examples, threshold, margin=TFIDF_MARGIN)
         ranked = sorted(match.scores, key=lambda r: -match.scores[r])
         if match.route is None:
             best = f" (closest: {ranked[0]} at {match.scores[ranked[0]]:.2f})" if ranked else ""

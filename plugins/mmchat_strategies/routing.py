@@ -4,9 +4,9 @@ Rules (``route_rules.py``) are counted per route; the most hits wins, a tie goes
 the route listed first. Examples are semantic-router style: each route lists a few
 example requests and a request takes the route whose examples it is closest to,
 when it is close enough and clearly closer than to any other route. Closeness is, by
-default, the cosine to each route's centroid of TF-IDF character n-grams
-(``route_centroids.py``: works in every language, no model); or the cosine to the
-single nearest example, by character trigrams or by a configured model's embeddings.
+default, TF-IDF character n-grams learnt from the examples (``route_tfidf.py``: the
+route's centroid and its nearest examples; works in every language, no model); or
+the single nearest example, by character trigrams or by a model's embeddings.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from mmchat.api import Context, Note, StrategyError
 from mmchat.api.answers import normalize_text
-from mmchat_strategies.route_centroids import trained
+from mmchat_strategies.route_tfidf import trained
 
 NGRAM = 3
 # Character n-grams also match on function words ("what's the … of the …"): a request
@@ -155,16 +155,13 @@ def merge_learned(
     return merged
 
 
-def match_centroids(
+def match_tfidf(
     prompt: str, examples: Mapping[str, Sequence[str]], threshold: float, margin: float
 ) -> ExampleMatch:
-    """The route whose examples' TF-IDF centroid is closest to ``prompt``."""
-    model = trained(examples)
-    scores = model.scores(prompt)
-    match = best_route(scores, dict.fromkeys(scores, ""), threshold, margin)
-    if match.route is None:
-        return match
-    return ExampleMatch(match.route, match.scores, model.closest(prompt, match.route))
+    """The route whose examples (their centroid and the nearest few) are closest to
+    ``prompt`` in TF-IDF character n-grams (``route_tfidf.py``)."""
+    scored = trained(examples).score(prompt)
+    return best_route(scored.scores, scored.closest, threshold, margin)
 
 
 async def match_by_embeddings(
