@@ -107,12 +107,39 @@ async def measure(name: str, options: RouterOptions, data: list[dict[str, Any]])
     print(f"    right by route: {routes}")
 
 
+def decider_times(options: RouterOptions, data: list[dict[str, Any]]) -> None:
+    """The model-free deciders' own time a request (median, warm), and the examples
+    model's one-off training on first use."""
+    from statistics import median
+
+    from mmchat_strategies.route_tfidf import MARGIN, train
+    from mmchat_strategies.routing import classify_by_rules, match_tfidf
+
+    started = time.perf_counter()
+    train(options.examples)
+    training = time.perf_counter() - started
+
+    def each(decide: Any) -> float:
+        times = []
+        for row in data:
+            started = time.perf_counter()
+            decide(row["prompt"])
+            times.append(time.perf_counter() - started)
+        return median(times) * 1000
+
+    rules = each(lambda prompt: classify_by_rules(prompt, options.rules))
+    examples = each(lambda prompt: match_tfidf(prompt, options.examples, 0.0, MARGIN))
+    print(f"decision time (median a request): rules {rules:.2f} ms, examples {examples:.2f} ms"
+          f" (+ {training * 1000:.0f} ms once, to learn the examples)")  # fmt: skip
+
+
 async def main(split: str, with_model: bool) -> None:
     config = Config.model_validate(tomllib.loads(default_config_text()))
     preset = RouterOptions.model_validate(config.presets["route"].options)
     data, dropped = fresh(split)
     left_out = f"; {dropped} near-copies of tuning prompts left out" if dropped else ""
     print(f"router accuracy on tests/data/routing/{split}.jsonl ({len(data)} prompts{left_out})")
+    decider_times(preset, data)
     await measure("rules only", preset.model_copy(update={"deciders": ["rules"]}), data)
     await measure("examples only", preset.model_copy(update={"deciders": ["examples"]}), data)
     await measure(

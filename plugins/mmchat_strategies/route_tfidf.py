@@ -91,8 +91,9 @@ class RouteModel:
     def score(self, text: str) -> Scored:
         query = self.vector(text)
         similarity = [0.0] * len(self.texts)
+        postings = self.postings
         for gram, weight in query.items():  # the inverted index: only examples that share
-            for index, value in self.postings[gram]:  # an n-gram with the request
+            for index, value in postings[gram]:  # an n-gram with the request are touched
                 similarity[index] += weight * value
         nearest: dict[str, list[tuple[float, str]]] = defaultdict(list)
         for (route, example), value in zip(self.texts, similarity, strict=True):
