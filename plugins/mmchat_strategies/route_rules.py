@@ -68,6 +68,7 @@ CODE: list[str] = [
     "queries", "databases", "commits", "bugs", "branches in git", "regular expression",
     "full stack", "web app", "html page", "css grid", "tailwind", "bootstrap",
     "next.js", "nextjs", "svelte", "laravel", "spring boot", "rails", ".net", "dotnet",
+    r"\b(?:if|for|while|switch|catch)\s*\(", r"\bprograms? (?:that|to|which)\b|\bmy program\b",
     # sites, servers and apps someone runs (not "a good website for…"), in many languages
     r"\b(?:my|our)\s+(?:own\s+)?(?:web\s?site|site|web\s?app|web\s?shop|online shop|server)\b",
     r"\b(?:mon|notre)\s+(?:site|serveur|appli\w*)\b",
