@@ -4,7 +4,8 @@ tests/data/routing/ holds sets written apart from the rules (see its README). Th
 figures that count are printed by bench/bench_router.py; these tests keep them from
 sliding back. The rules were tuned on dev and heldout, so those are held to a high
 bar; test.jsonl was never tuned on (bench_router.py leaves out its 4 near-copies of
-tuning prompts; this test keeps them). The examples decider learns from examples
+tuning prompts; this test keeps them; its floor is the one run of 2026-12-04, 87.9 %
+on the 116, at worst 85 % on all 120). The examples decider learns from examples
 written apart from all three sets, so on dev and heldout it is measured fresh.
 """
 
@@ -46,7 +47,7 @@ def test_the_sets_are_balanced_multilingual_and_hard(split: str) -> None:
     assert sum(r["keywordless"] for r in data) / len(data) >= 1 / 3
 
 
-@pytest.mark.parametrize(("split", "floor"), [("dev", 0.975), ("heldout", 0.96), ("test", 0.78)])
+@pytest.mark.parametrize(("split", "floor"), [("dev", 0.975), ("heldout", 0.96), ("test", 0.85)])
 def test_rules_and_examples_route_well_enough(split: str, floor: float) -> None:
     data = rows(split)
     misses = [

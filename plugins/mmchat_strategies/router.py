@@ -43,7 +43,6 @@ from mmchat.api import (
 )
 from mmchat_strategies.route_examples import DEFAULT_EXAMPLES
 from mmchat_strategies.route_rules import DEFAULT_RULES
-from mmchat_strategies.route_tfidf import MARGIN as TFIDF_MARGIN
 from mmchat_strategies.routing import (
     LEXICAL_MARGIN,
     classify_by_rules,
@@ -233,6 +232,8 @@ class Router(Strategy):
             threshold = 0.3 if options.examples_threshold is None else options.examples_threshold
             match = match_lexically(ctx.prompt, examples, threshold, margin=LEXICAL_MARGIN)
         else:
+            from mmchat_strategies.route_tfidf import MARGIN as TFIDF_MARGIN  # when routing
+
             threshold = options.examples_threshold or 0.0
             match = match_tfidf(ctx.prompt, examples, threshold, margin=TFIDF_MARGIN)
         ranked = sorted(match.scores, key=lambda r: -match.scores[r])

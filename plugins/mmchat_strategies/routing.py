@@ -20,7 +20,6 @@ from functools import lru_cache
 
 from mmchat.api import Context, Note, StrategyError
 from mmchat.api.answers import normalize_text
-from mmchat_strategies.route_tfidf import trained
 
 NGRAM = 3
 # Character n-grams also match on function words ("what's the … of the …"): a request
@@ -160,6 +159,8 @@ def match_tfidf(
 ) -> ExampleMatch:
     """The route whose examples (their centroid and the nearest few) are closest to
     ``prompt`` in TF-IDF character n-grams (``route_tfidf.py``)."""
+    from mmchat_strategies.route_tfidf import trained  # not at start-up: when routing
+
     scored = trained(examples).score(prompt)
     return best_route(scored.scores, scored.closest, threshold, margin)
 
