@@ -6,9 +6,13 @@ The rules and examples were tuned on ``dev`` and then ``heldout``; ``test`` was 
 last, by someone who saw neither the rules nor the other sets, and is the figure that
 counts (its few near-copies of a tuning prompt are left out).
 
-Three configurations run on each set:
+The configurations run on each set:
 
 - rules only (no model);
+- examples only: the examples decider alone (by default TF-IDF character n-grams
+  learnt from the shipped examples, which were written apart from every set:
+  on all three sets this is a fresh measure), the default route when it is unsure;
+- rules + examples (no model): what the route preset does when no model answers;
 - the classifier only: the embedded model, held to the route names, confident enough
   by its log-probabilities or the default route;
 - the default config's ``route`` preset: rules → examples → classifier → default.
@@ -90,7 +94,8 @@ async def measure(name: str, options: RouterOptions, data: list[dict[str, Any]])
     finally:
         await engine.aclose()
     seconds = time.perf_counter() - started
-    print(f"{name:34s} {right / len(data):6.1%}  ({right}/{len(data)}, {seconds:.1f} s)")
+    each = seconds / len(data) * 1000
+    print(f"{name:34s} {right / len(data):6.1%}  ({right}/{len(data)}, {each:.1f} ms a decision)")
     for source in ("rule", "examples", "classifier", "default"):
         if by_source[source]:
             share = right_by_source[source] / by_source[source]
@@ -102,13 +107,41 @@ async def measure(name: str, options: RouterOptions, data: list[dict[str, Any]])
     print(f"    right by route: {routes}")
 
 
+def decider_times(options: RouterOptions, data: list[dict[str, Any]]) -> None:
+    """The model-free deciders' own time a request (median, warm), and the examples
+    model's one-off training on first use."""
+    from statistics import median
+
+    from mmchat_strategies.route_tfidf import MARGIN, train
+    from mmchat_strategies.routing import classify_by_rules, match_tfidf
+
+    started = time.perf_counter()
+    train(options.examples)
+    training = time.perf_counter() - started
+
+    def each(decide: Any) -> float:
+        times = []
+        for row in data:
+            started = time.perf_counter()
+            decide(row["prompt"])
+            times.append(time.perf_counter() - started)
+        return median(times) * 1000
+
+    rules = each(lambda prompt: classify_by_rules(prompt, options.rules))
+    examples = each(lambda prompt: match_tfidf(prompt, options.examples, 0.0, MARGIN))
+    print(f"decision time (median a request): rules {rules:.2f} ms, examples {examples:.2f} ms"
+          f" (+ {training * 1000:.0f} ms once, to learn the examples)")  # fmt: skip
+
+
 async def main(split: str, with_model: bool) -> None:
     config = Config.model_validate(tomllib.loads(default_config_text()))
     preset = RouterOptions.model_validate(config.presets["route"].options)
     data, dropped = fresh(split)
     left_out = f"; {dropped} near-copies of tuning prompts left out" if dropped else ""
     print(f"router accuracy on tests/data/routing/{split}.jsonl ({len(data)} prompts{left_out})")
+    decider_times(preset, data)
     await measure("rules only", preset.model_copy(update={"deciders": ["rules"]}), data)
+    await measure("examples only", preset.model_copy(update={"deciders": ["examples"]}), data)
     await measure(
         "rules + examples (no model)",
         preset.model_copy(update={"deciders": ["rules", "examples"]}),

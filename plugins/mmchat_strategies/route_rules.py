@@ -68,6 +68,29 @@ CODE: list[str] = [
     "queries", "databases", "commits", "bugs", "branches in git", "regular expression",
     "full stack", "web app", "html page", "css grid", "tailwind", "bootstrap",
     "next.js", "nextjs", "svelte", "laravel", "spring boot", "rails", ".net", "dotnet",
+    r"\b(?:if|for|while|switch|catch)\s*\(", r"\bprograms? (?:that|to|which)\b|\bmy program\b",
+    # sites, servers and apps someone runs (not "a good website for…"), in many languages
+    r"\b(?:my|our)\s+(?:own\s+)?(?:web\s?site|site|web\s?app|web\s?shop|online shop|server)\b",
+    r"\b(?:mon|notre)\s+(?:site|serveur|appli\w*)\b",
+    r"\b(?:mi|nuestra?)\s+(?:p[aá]gina web|web|sitio|servidor|app)\b",
+    r"\b(?:meine?|unsere?)\s+(?:web\s?seite|website|seite|server|app)\b",
+    r"\b(?:meu|minha|nosso)\s+(?:site|servidor|app|aplicativo)\b",
+    r"\b(?:il mio|il nostro)\s+(?:sito|server)\b",
+    r"\b(?:mijn|onze)\s+(?:website|site|server|app)\b",
+    r"\b(?:moja|moj[ae]?|nasz[ae]?)\s+(?:strona|serwer|aplikacja)\b",
+    r"(?:мой|наш|моя|мій|моє)\s+(?:сайт|сервер|приложени\w*|застосун\w*)",
+    "server", "serveur", "servidor", "serwer", "сервер*", "sunucu", "webbserver", "webbplats",
+    "webseite", "site web", "sito web", "página web", "strona internetowa", "сайт*",
+    "base de données", "base de datos", "banco de dados", "Datenbank", "baza danych",
+    "база данных", "déploiement", "despliegue", "deployen", "деплой*",
+    "plugin", "Umgebungsvariable", "en producción", "em produção", "in produzione",
+    "сборк*", "коммит*", "репозитори*", "Makro", "macro", "makro",
+    r"\b(?:40[0134]|50[0234])\b[^\d\n]{0,25}"
+    r"\b(?:error|erreur|fehler|errore|erro|błąd|not found|bad gateway)"
+    r"|(?:error|erreur|fehler|errore|erro|błąd|ошибк\w*|помилк\w*)\D{0,10}\b(?:40[0134]|50[0234])\b",
+    "服务器", "网页", "网站", "部署", "数据库", "报错", "サーバー", "サイト", "デプロイ",
+    "データベース", "アプリが", "서버", "배포", "코드", "오류", "앱이", "aplikace", "uygulamam",
+    "uygulama çök*", "appen kraschar", "kraschar", "падает", "падає", "вылетает",
     # …in other languages
     "código", "codigo", "programa", "programación", "función", "funcion", "fonction",
     "programme", "chaîne de caractères", "Funktion", "Programmieren", "programmieren",
@@ -121,6 +144,13 @@ MATH: list[str] = [
     r"(?is)^(?=.*(?:how (?:many|much|long|far|fast)|what do i need|combien|cu[aá]nt[oa]s?"
     r"|quant[oiae]s?|wie viel|\bile\b|hoeveel|сколько|多少|いくら|何))(?=(?:\D*\d){2})",
     r"\d[\d.,]*\D+\d[\d.,]*\D+\d[\d.,]*\D+\d",
+    # Swedish, Turkish, Czech, Korean, Ukrainian, and units to convert
+    "hur mycket är", "gånger", "delat med", "kaç eder", "yüzde", "çarpı", "bölü", "kolik je",
+    "děleno", "krát", "얼마인가요", "제곱", "풀어", "скільки буде", "помножити", "поділити",
+    "площ*", "периметр*", "promieniu", "promień", "aire d'un", "Umfang", "Flächeninhalt",
+    r"\b(?:convert|conversion|umrechnen|convertir|converti\w*|omrekenen|przelicz\w*"
+    r"|перевед\w*)\b[^.?!]*\d|\d[^.?!]*\b(?:to|in|into)\s+(?:km|kilomet\w+|miles|kg|kilograms?|pounds|lbs"
+    r"|°?[CF]|celsius|fahrenheit|litres|liters|gallons|inches|cm|feet|metres|meters)\b",
     # …in other languages
     "résous", "résoudre", "calcule", "calculer", "dérivée", "intégrale", "probabilité",
     "équation", "pourcent", "combien font", "resuelve", "resolver", "calcula", "derivada",
@@ -197,6 +227,11 @@ CREATIVE: list[str] = [
     "gedichten", "verhalen", "zagadka", "rymowanka", "wiersze",
     "загадк*", "частушк*", "поздравлени*", "тост*", "なぞなぞ", "ダジャレ", "短歌",
     "名前を考えて", "谜语", "对联", "藏头诗", "剧本",
+    # Swedish, Turkish, Czech, Korean, Ukrainian
+    "dikt", "dikter", "berättelse", "saga", "sång", "skämt", "skriv en", "şiir", "hikaye",
+    "masal", "şarkı", "fıkra", "bir şiir", "báseň", "básničk*", "příběh", "pohádk*", "píseň",
+    "vtip", "napiš", "시를", "동시", "이야기를", "동화", "노래를", "농담", "써 주세요", "써줘",
+    "вірш*", "казк*", "історію про", "пісню", "жарт*", "歌にして", "歌を作", "詩を書",
     # messages, dedications and copy people ask for
     r"\bsomething (?:funny|sweet|short|cute|romantic|heartfelt|witty|clever|nice|warm)"
     r" (?:to say|to write|for|about)\b",

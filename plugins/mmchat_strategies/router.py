@@ -5,9 +5,10 @@ sure, and every decision saying which layer decided and why:
 
 1. **rules** — shapes and words of code, maths and creative requests, in many
    languages (``route_rules.py``): free, instant, explainable;
-2. **examples** — each route described by a few example requests; a request close
-   enough to one route's examples (and clearly closer than to the others) takes it
-   (character n-grams, or a model's embeddings);
+2. **examples** — each route described by example requests in many languages; a
+   request clearly closer to one route's examples than to the others takes it (by
+   default TF-IDF character n-grams learnt from the examples, ``route_tfidf.py``; or
+   the nearest example by trigrams or by a model's embeddings);
 3. **classifier** — a model held to the route names (JSON schema, Ollama format,
    Anthropic tool use); its pick counts only when its token log-probabilities make it
    confident enough (``min_confidence``);
@@ -49,6 +50,7 @@ from mmchat_strategies.routing import (
     describe_hits,
     match_by_embeddings,
     match_lexically,
+    match_tfidf,
     merge_learned,
 )
 
@@ -76,12 +78,16 @@ class RouterOptions(StrategyOptions):
     examples: dict[str, list[str]] = option(
         DEFAULT_EXAMPLES, "Route → example requests (routes not listed have none)"
     )
-    examples_compare: Literal["lexical", "embedding"] = option(
-        "lexical", "How a request is compared with examples: character n-grams or embeddings"
+    examples_compare: Literal["tfidf", "lexical", "embedding"] = option(
+        "tfidf",
+        "How a request is compared with examples: TF-IDF character n-grams (each route's "
+        "centroid and nearest examples), the nearest example by trigrams, or by embeddings",
     )
     examples_with: ModelRef = models_option("", "Embeddings model (examples_compare = embedding)")
     examples_threshold: float | None = option(
-        None, "Closeness (0-1) a request needs to an example (unset: 0.3 lexical, 0.8 embedding)",
+        None,
+        "Closeness (0-1) a request needs to an example "
+        "(unset: 0 tfidf, 0.3 lexical, 0.8 embedding)",
         ge=0, le=1,
     )  # fmt: skip
     min_confidence: float = option(
@@ -222,9 +228,14 @@ class Router(Strategy):
         if options.examples_compare == "embedding":
             threshold = 0.8 if options.examples_threshold is None else options.examples_threshold
             match = await match_by_embeddings(ctx, options.examples_with, examples, threshold)
-        else:
+        elif options.examples_compare == "lexical":
             threshold = 0.3 if options.examples_threshold is None else options.examples_threshold
             match = match_lexically(ctx.prompt, examples, threshold, margin=LEXICAL_MARGIN)
+        else:
+            from mmchat_strategies.route_tfidf import MARGIN as TFIDF_MARGIN  # when routing
+
+            threshold = options.examples_threshold or 0.0
+            match = match_tfidf(ctx.prompt, examples, threshold, margin=TFIDF_MARGIN)
         ranked = sorted(match.scores, key=lambda r: -match.scores[r])
         if match.route is None:
             best = f" (closest: {ranked[0]} at {match.scores[ranked[0]]:.2f})" if ranked else ""

@@ -3,9 +3,10 @@
 Rules (``route_rules.py``) are counted per route; the most hits wins, a tie goes to
 the route listed first. Examples are semantic-router style: each route lists a few
 example requests and a request takes the route whose examples it is closest to,
-when it is close enough and clearly closer than to any other route. Closeness is
-character n-gram cosine by default (works in every language, no model), or the
-cosine of embeddings from a configured model.
+when it is close enough and clearly closer than to any other route. Closeness is, by
+default, TF-IDF character n-grams learnt from the examples (``route_tfidf.py``: the
+route's centroid and its nearest examples; works in every language, no model); or
+the single nearest example, by character trigrams or by a model's embeddings.
 """
 
 from __future__ import annotations
@@ -151,6 +152,17 @@ def merge_learned(
         if route in categories:
             merged.setdefault(route, []).append(text)
     return merged
+
+
+def match_tfidf(
+    prompt: str, examples: Mapping[str, Sequence[str]], threshold: float, margin: float
+) -> ExampleMatch:
+    """The route whose examples (their centroid and the nearest few) are closest to
+    ``prompt`` in TF-IDF character n-grams (``route_tfidf.py``)."""
+    from mmchat_strategies.route_tfidf import trained  # not at start-up: when routing
+
+    scored = trained(examples).score(prompt)
+    return best_route(scored.scores, scored.closest, threshold, margin)
 
 
 async def match_by_embeddings(
