@@ -258,6 +258,10 @@ PER_CALL = {
         # 3 voters and the embeddings of their answers
         ({"models": ["p1", "p2", "p3"], "compare": "embedding", "compare_with": "p1"},
          "voting", 4),
+        # 2 members, 1 judge reading both
+        ({"models": {"p1": 1.0, "p2": 1.0}, "judges": ["p3"]}, "ensemble", 3),
+        # the members judge each other: 2 answers, 2 judgings
+        ({"models": {"p1": 1.0, "p2": 1.0}}, "ensemble", 4),
         # a preset run as a step is estimated as that preset
         ({"inner": "moa5"}, "nest", 5),
     ],

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -27,6 +26,7 @@ from mmchat.api import (
     Message,
     ModelRef,
     Note,
+    PlannedCall,
     ScoreRow,
     ScoresDetail,
     Strategy,
@@ -37,9 +37,9 @@ from mmchat.api import (
     option,
 )
 from mmchat.api.agreement import Agreement, AgreementOptions, agreement_of, member_messages
-from mmchat.api.parsing import extract_json, parse_score
 from mmchat_strategies.fanout import pane_labels
 from mmchat_strategies.learned_weights import learned_weights
+from mmchat_strategies.scoring import judge_prompt, may_judge, read_scores
 
 
 class EnsembleOptions(AgreementOptions):
@@ -78,42 +78,6 @@ class EnsembleOptions(AgreementOptions):
         return self
 
 
-def may_judge(judge: str, author: str, judges: list[str]) -> bool:
-    """A model scores its own answer only when it is the only judge there is."""
-    return judge != author or all(j == author for j in judges)
-
-
-def judge_prompt(request: str, labelled: list[tuple[str, str]]) -> str:
-    shown = "\n\n".join(f"Answer {label}:\n{text}" for label, text in labelled)
-    example = ", ".join(f'"{label}": 7' for label, _ in labelled)
-    return (
-        f"Request:\n{request}\n\n{shown}\n\n"
-        "Score each answer from 0 (useless or wrong) to 10 (correct, complete, clear). "
-        "Judge content, not length or position. "
-        f"Reply with JSON only, like {{{example}}}."
-    )
-
-
-def read_scores(reply: str, labels: list[str]) -> dict[str, float]:
-    """Label → score from a JSON object, else from lines like "A: 7" / "Answer B - 6/10"."""
-    found: dict[str, float] = {}
-    parsed = extract_json(reply)
-    if isinstance(parsed, dict):
-        for key, value in parsed.items():
-            label = str(key).strip().upper().removeprefix("ANSWER").strip()
-            score = parse_score(str(value))
-            if label in labels and score is not None:
-                found[label] = score
-    if not found:
-        for line in reply.splitlines():
-            match = re.match(r"\W*(?:answer\s+)?([A-Z])\b\W*(.*)", line.strip(), re.IGNORECASE)
-            if match and match.group(1).upper() in labels:
-                score = parse_score(match.group(2))
-                if score is not None:
-                    found.setdefault(match.group(1).upper(), score)
-    return found
-
-
 def agreement_scores(agreement: Agreement) -> dict[str, float]:
     """Rule score 0-10 per lane: the share of the other answers that agree with it
     (measured agreement, not a claim)."""
@@ -130,6 +94,15 @@ class Ensemble(Strategy):
     summary = "Every answer scored (judge or rule) × the model's weight; highest total wins."
     view = "tally"
     Options = EnsembleOptions
+
+    @classmethod
+    def planned_calls(cls, options: StrategyOptions) -> list[PlannedCall]:
+        # The members; each judge (or member) reading the answers; a sum's comparison.
+        assert isinstance(options, EnsembleOptions)
+        members = tuple(options.models)
+        judges = (options.judges or members) if options.scoring == "judge" else []
+        calls = [PlannedCall(m) for m in members] + [PlannedCall(j, members) for j in judges]
+        return calls + (options.comparison_calls(members) if options.mode == "sum" else [])
 
     @classmethod
     def warnings(cls, options: StrategyOptions) -> list[str]:
