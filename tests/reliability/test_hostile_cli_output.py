@@ -81,6 +81,7 @@ class Case:
     plugins: dict[str, str] = field(default_factory=dict)  # user plugin files
     setup: Callable[[FakeServer], None] | None = None
     seen: tuple[str, ...] = SEEN  # at least one of these must be in the output
+    styled: bool = False  # stdout carries mmchat's own highlighting (search matches)
 
 
 def _server_lists_hostile_models(server: FakeServer) -> None:
@@ -104,6 +105,24 @@ def _hostile_key_names(server: FakeServer) -> None:
 
     keyring.set_password("mmchat", "__mmchat_key_names__", json.dumps([f"k{HOSTILE}"]))
     os.environ["HOSTILE_TEST_API_KEY"] = f"\x1b[2J{HOSTILE}-0123456789\x9b\x07"
+
+
+def _hostile_history(server: FakeServer) -> None:
+    """A stored conversation whose title, question, answer and model name are hostile,
+    and a pick between two models, one with a hostile name."""
+    from mmchat import paths
+    from mmchat.api import Usage
+    from mmchat.history.store import Store
+
+    with Store.open(paths.db_file()) as store:
+        chat = store.create_conversation(f"chat {HOSTILE}", "one")
+        asked = store.add_user_message(chat, f"hostile question {HOSTILE}", None)
+        answer = store.start_assistant(chat, asked, "one", "single")
+        store.finish_assistant(
+            answer, text=f"hostile answer {HOSTILE}", status="complete",
+            models=[f"m{HOSTILE}"], usage=Usage(1, 1), cost=None, duration=1.0,
+        )  # fmt: skip
+        store.replace_comparisons(answer, [(f"m{HOSTILE}", "plain")], "pick")
 
 
 HOSTILE_PLUGIN = f"""
@@ -191,6 +210,23 @@ CASES: dict[str, Case] = {
         setup=_server_answers_hostile,
         seen=("\\u009b31m",),
     ),
+    # The history: titles, questions, answers, model names, search snippets.
+    "history list: titles": Case(["history", "list"], setup=_hostile_history),
+    "history list --json: titles": Case(
+        ["history", "list", "--json"], setup=_hostile_history, seen=("\\u009b31m",)
+    ),
+    "history show: the transcript": Case(["history", "show", "1"], setup=_hostile_history),
+    "history search: snippets": Case(
+        ["history", "search", "hostile"], setup=_hostile_history, styled=True
+    ),
+    "history export: Markdown to the terminal": Case(
+        ["history", "export", "1"], setup=_hostile_history
+    ),
+    # Ratings: model names from the user's picks.
+    "leaderboard: model names": Case(["leaderboard"], setup=_hostile_history),
+    "leaderboard --json: model names": Case(
+        ["leaderboard", "--json"], setup=_hostile_history, seen=("\\u009b31m",)
+    ),
     # The keyring: names stored there, a key's value (masked) from the environment.
     "keys list: names and masked values": Case(
         ["keys", "list"],
@@ -231,6 +267,8 @@ def test_output_path_writes_no_control_byte(
 
     captured(f"hostile {name}", out + err)
     err = OWN_STYLE.sub("", err)
+    if case.styled:
+        out = OWN_STYLE.sub("", out)
     raw = sorted({f"U+{ord(c):04X}" for c in out + err if c in CONTROL})
     at = [repr((out + err)[max(0, i - 15) : i + 15]) for i, c in enumerate(out + err)
           if c in CONTROL][:3]  # fmt: skip
