@@ -138,7 +138,14 @@ CREATE TABLE eval_results (
 );
 """
 
-MIGRATIONS: list[str] = [_INITIAL, _CORRECTIONS, _EVAL]
+# The branch a conversation shows (regenerate and edit keep the old messages as
+# siblings): its last message. NULL: the newest message, as before this column.
+_CURRENT_LEAF = """
+ALTER TABLE conversations ADD COLUMN current_leaf INTEGER
+    REFERENCES messages(id) ON DELETE SET NULL;
+"""
+
+MIGRATIONS: list[str] = [_INITIAL, _CORRECTIONS, _EVAL, _CURRENT_LEAF]
 
 
 class StoreError(Exception):
