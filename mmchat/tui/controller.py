@@ -30,9 +30,11 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from mmchat.engine import TurnOutcome, TurnRequest
+    from mmchat.history.schema import PathEntry
+    from mmchat.tui.branches import Branches
     from mmchat.tui.host import ChatHost
     from mmchat.tui.widgets.assistant_message import AssistantMessage
-    from mmchat.tui.widgets.transcript import Transcript
+    from mmchat.tui.widgets.transcript import Lazy, Transcript
     from mmchat.tui.widgets.user_message import UserMessage
 
 __all__ = ["ChatController", "ChatSurface", "TurnRecord"]
@@ -72,6 +74,7 @@ class ChatController:
         self.preset = config.defaults.preset if config is not None else ""
         self.adhoc: PresetConfig | None = None
         self.adhoc_label = ""
+        self._branches: Branches | None = None
         # The first turn's imports (message views, httpx, providers) load in the
         # background once start-up is over.
         app.runtime.prefetch.soon()
@@ -106,6 +109,15 @@ class ChatController:
         registry = self.app.registry
         cls = registry.get(strategy) if registry is not None else None
         return str(getattr(cls, "view", "single")) if cls is not None else "single"
+
+    @property
+    def branches(self) -> Branches:
+        """The branch switchers (see :mod:`mmchat.tui.branches`), built on first use."""
+        if self._branches is None:
+            from mmchat.tui.branches import Branches
+
+            self._branches = Branches(self)
+        return self._branches
 
     # -- turns -----------------------------------------------------------------------
     def history(self) -> list[Message]:
@@ -188,6 +200,8 @@ class ChatController:
                 record.strategy = outcome.strategy or record.strategy
             record.answer = record.reply.text
             self.surface.turn_finished(record, outcome)
+            if record.user_message_id is not None:
+                self.branches.refresh()  # a regeneration or an edit: "◀ 2/2 ▶"
 
     @staticmethod
     def _seen(record: TurnRecord, event: Event) -> None:
@@ -253,6 +267,7 @@ class ChatController:
             self.cancel()
         self.conversation_id = None
         self.records = []
+        self.branches.load()
         await self.surface.transcript.show([])
 
     async def open_conversation(self, conversation_id: int) -> None:
@@ -261,29 +276,44 @@ class ChatController:
             return
         if self.running is not None:
             self.cancel()
-        from mmchat.tui.widgets.transcript import Lazy
-        from mmchat.tui.widgets.user_message import UserMessage
-
-        # Only ids, roles and texts for the whole path: every turn is a record (the
-        # history the next turn sends), but widgets (and the full stored rows, lanes and
-        # events they show) are only built for what the transcript mounts: the newest
-        # screenful, then a page at a time as the user scrolls up.
+        # Only ids, roles and texts for the whole path (the branch the conversation
+        # shows): every turn is a record (the history the next turn sends), but widgets
+        # (and the full stored rows, lanes and events they show) are only built for what
+        # the transcript mounts: the newest screenful, then a page at a time as the user
+        # scrolls up.
         entries = store.conversation_outline(conversation_id)
         self.conversation_id = conversation_id
-        self.records = []
-        pending: list[Lazy] = []
+        self.branches.load()
+        self.records, pending = self.outline_records(entries)
+        await self.surface.transcript.show([item for items in pending for item in items])
+
+    def outline_records(
+        self, entries: list[PathEntry]
+    ) -> tuple[list[TurnRecord], list[list[Lazy]]]:
+        """The turns of a stored path, and for each the messages the transcript builds
+        when it mounts them."""
+        from mmchat.tui.widgets.transcript import Lazy
+
+        records: list[TurnRecord] = []
+        pending: list[list[Lazy]] = []
         for entry in entries:
             if entry.role == "user":
                 record = TurnRecord(prompt=entry.text, user_message_id=entry.id)
-                self.records.append(record)
-                make = partial(UserMessage, entry.text, message_id=entry.id)
-                pending.append(Lazy(make, entry.text, chrome=2))
-            elif entry.role == "assistant" and self.records:
-                record = self.records[-1]
+                records.append(record)
+                pending.append([Lazy(partial(self._stored_user, record), entry.text, chrome=2)])
+            elif entry.role == "assistant" and records:
+                record = records[-1]
                 record.message_id, record.answer = entry.id, entry.text
                 record.strategy = entry.strategy
-                pending.append(Lazy(partial(self._stored_reply, record), entry.text))
-        await self.surface.transcript.show(pending)
+                pending[-1].append(Lazy(partial(self._stored_reply, record), entry.text))
+        return records, pending
+
+    def _stored_user(self, record: TurnRecord) -> Widget:
+        from mmchat.tui.widgets.user_message import UserMessage
+
+        record.user = UserMessage(record.prompt, message_id=record.user_message_id)
+        self.branches.decorate(record)
+        return record.user
 
     def _stored_reply(self, record: TurnRecord) -> Widget:
         """The view of a stored answer: replayed while it mounts, its Markdown rendered
@@ -308,6 +338,7 @@ class ChatController:
             events, chosen = replay_events(store, row, record.prompt), row.chosen_lane
         reply.message_id = record.message_id
         record.reply = reply
+        self.branches.decorate(record)
         reply.restore(events, chosen)
         return reply
 
