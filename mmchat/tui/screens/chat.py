@@ -261,6 +261,10 @@ class ChatScreen(Screen[None]):
 
     # -- actions ---------------------------------------------------------------------
     def action_cancel(self) -> None:
+        help_panel = self.query("HelpPanel")
+        if help_panel:  # Textual's keys panel (palette → Keys): esc closes it first
+            help_panel.remove()
+            return
         if self.controller.cancel():
             self.notify("Stopping… (partial text is kept)")
 
