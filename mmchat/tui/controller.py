@@ -343,12 +343,17 @@ class ChatController:
         return reply
 
     def export(self, kind: str) -> Path | None:
+        """Write the shown branch (Markdown) or everything (JSON) to a new file in the
+        exports folder, named after the conversation's title."""
         from mmchat import paths
+        from mmchat.history.export_file import write_export
 
         store = self.app.store
         if store is None or self.conversation_id is None:
             self.app.notify("Nothing to export yet.", severity="warning")
             return None
+        conversation = store.get_conversation(self.conversation_id)
+        title = conversation.title if conversation is not None else ""
         leaf = self.records[-1].message_id if self.records else None
         if kind == "json":
             import json
@@ -361,6 +366,5 @@ class ChatController:
 
             text = to_markdown(store, self.conversation_id, leaf)
         folder = paths.ensure_dir(paths.data_dir() / "exports")
-        path = folder / f"conversation-{self.conversation_id}.{'json' if kind == 'json' else 'md'}"
-        path.write_text(text, "utf-8")
-        return path
+        suffix = ".json" if kind == "json" else ".md"
+        return write_export(folder, title, suffix, text, f"conversation-{self.conversation_id}")

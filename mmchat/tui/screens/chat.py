@@ -399,14 +399,18 @@ class ChatScreen(Screen[None]):
         store, conv = self.mm.store, self.controller.conversation_id
         if store is None or conv is None:
             return
+        row = store.get_conversation(conv)
+        title = row.title if row is not None else ""
 
         async def confirmed(yes: bool | None) -> None:
             if yes:
                 store.delete_conversation(conv)
                 await self.action_new_chat()
-                self.notify("Conversation deleted.")
+                self.notify(f"Deleted “{title}”.", markup=False)
 
-        self.app.push_screen(ConfirmScreen("Delete this conversation?"), confirmed)
+        from mmchat.tui.widgets.fmt import escape
+
+        self.app.push_screen(ConfirmScreen(f"Delete “{escape(title)}”?"), confirmed)
 
     def action_search(self) -> None:
         from mmchat.tui.screens.pickers import InputScreen, PickerScreen
