@@ -142,7 +142,8 @@ class ChatScreen(Screen[None]):
             remove_status_listener(self.on_local_model_status)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.sidebar.fit(event.size.width)
+        if self.sidebar.fit(event.size.width):
+            self.run_worker(self.refresh_sidebar(), exit_on_error=False)
 
     def on_local_model_status(self, status: LocalStatus) -> None:
         """The embedded model loads on first use: say so instead of looking stuck."""

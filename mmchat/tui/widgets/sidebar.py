@@ -67,13 +67,16 @@ class Sidebar(Vertical):
         self.wanted = shown
         self.display = shown and not self._narrow
 
-    def fit(self, width: int) -> None:
+    def fit(self, width: int) -> bool:
         """The window is ``width`` columns wide: hide on becoming narrow, come back (if
-        wanted) on becoming wide."""
+        wanted) on becoming wide. True when that showed the list (its rows may be old)."""
         narrow = width < NARROW
-        if narrow != self._narrow:
-            self._narrow = narrow
-            self.display = self.wanted and not narrow
+        if narrow == self._narrow:
+            return False
+        self._narrow = narrow
+        was_shown = self.display
+        self.display = self.wanted and not narrow
+        return self.display and not was_shown
 
     def toggle(self) -> bool:
         """f2: show or hide; on a wide window that is the user's choice from now on."""
