@@ -87,6 +87,15 @@ async def test_textual_key_help_closes_with_escape(fake_server: FakeServer) -> N
         await pilot.press("escape")
         await wait_for(pilot, lambda: not app.screen.query("HelpPanel"))
         assert app.screen is chat
+        # the same with the prompt focused (esc there also stops a running turn)
+        chat.prompt.focus()
+        found = await search(pilot, app, "keys", "API keys")
+        app.screen.query_one(OptionList).highlighted = found.index("Keys")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bool(app.screen.query("HelpPanel")))
+        assert chat.prompt.has_focus
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.screen.query("HelpPanel"))
 
 
 async def test_picked_theme_is_saved_and_survives_a_restart(fake_server: FakeServer) -> None:
