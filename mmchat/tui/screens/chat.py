@@ -16,7 +16,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from mmchat.tui.widgets.branch_switcher import BranchSwitcher
 from mmchat.tui.widgets.prompt_input import PromptInput
 from mmchat.tui.widgets.session_panel import SessionPanel
 from mmchat.tui.widgets.sidebar import Sidebar
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from mmchat.tui.controller import ChatController, TurnRecord
     from mmchat.tui.host import ChatHost, Command
     from mmchat.tui.widgets.assistant_message import AssistantMessage
+    from mmchat.tui.widgets.branch_switcher import BranchSwitcher
 
 __all__ = ["ChatScreen"]
 
