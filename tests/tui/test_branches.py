@@ -141,3 +141,50 @@ async def test_focused_switcher_steps_with_arrows(fake_server: FakeServer) -> No
         await pilot.press("left")
         await wait_for(pilot, lambda: shown(app) == ["> count", "one"])
         assert switchers(app) == ["◀ 1/3 ▶"]
+
+
+async def test_switch_at_the_top_of_a_long_conversation(fake_server: FakeServer) -> None:
+    """A branch point far above the newest messages: the other branch (one turn)
+    replaces the whole transcript; switching back shows the long branch's newest turns
+    again, paged as when it was opened."""
+    from mmchat.api import Usage
+
+    app = build_app(fake_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        chat = app.chat_screen
+        assert chat is not None and app.store is not None
+        store = app.store
+        conv = store.create_conversation("long", "single")
+
+        def turn(question: str, answer: str, parent: int | None) -> int:
+            user = store.add_user_message(conv, question, parent)
+            reply = store.start_assistant(conv, user, "single", "single")
+            store.finish_assistant(
+                reply, text=answer, status="complete", models=["a"], usage=Usage(1, 1),
+                cost=None, duration=0.1,
+            )  # fmt: skip
+            return reply
+
+        leaf = None
+        for i in range(30):
+            leaf = turn(f"question {i}", f"answer {i}\n\n" + "more text\n\n" * 6, leaf)
+        turn("question 0", "the regenerated answer", None)  # a sibling of question 0
+        assert leaf is not None
+        store.set_current_leaf(conv, leaf)
+        await chat.controller.open_conversation(conv)
+        transcript = chat.transcript
+        await wait_for(pilot, lambda: "answer 29" in screen_text(app)[0])
+        assert len(chat.controller.records) == 30 and transcript.has_older
+        while transcript.has_older:  # scroll up to the first turn
+            transcript.scroll_to(y=0, animate=False, immediate=True)
+            await pilot.pause(0.05)
+        transcript.scroll_to(y=0, animate=False, immediate=True)
+        await wait_for(pilot, lambda: "◀ 1/2 ▶" in screen_text(app)[0])
+        await pilot.press("alt+right")
+        await wait_for(pilot, lambda: shown(app) == ["> question 0", "the regenerated answer"])
+        assert len(chat.controller.records) == 1
+        await pilot.press("alt+left")
+        await wait_for(pilot, lambda: "answer 29" in screen_text(app)[0])
+        assert len(chat.controller.records) == 30
+        assert [r.prompt for r in chat.controller.records][-1] == "question 29"
+        assert store.current_leaf(conv) == leaf
