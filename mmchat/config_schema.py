@@ -125,11 +125,17 @@ class DefaultsConfig(_Strict):
 
 
 class UIConfig(_Strict):
-    theme: str = Field(default="mmchat-dark", description="Theme name")
+    theme: str = Field(
+        default="mmchat-dark",
+        description="Theme name (the palette's Theme command saves its choice here)",
+    )
     keymap: dict[str, str] = Field(
         default_factory=dict, description='Binding id → keys, e.g. send = "ctrl+s"'
     )
-    sidebar: bool = Field(default=True, description="Show the conversation list")
+    sidebar: bool = Field(
+        default=True,
+        description="Show the conversation list (hidden while the window is under 100 columns)",
+    )
     markdown: Literal["lean", "stock"] = Field(
         default="lean",
         description=(

@@ -1,4 +1,4 @@
-"""Export a stored conversation as Markdown (one branch) or JSON (everything).
+"""Export a stored conversation as Markdown (the branch it shows) or JSON (everything).
 
 The Markdown export reads each answer's decisions back through replay
 (:mod:`mmchat.history.replay`), so it says what a strategy decided in the same words as
@@ -55,7 +55,8 @@ def to_markdown(store: HistoryStore, conversation_id: int, leaf_id: int | None =
 
 
 def to_json(store: HistoryStore, conversation_id: int) -> dict[str, Any]:
-    """All messages of all branches with their lanes and events (decisions, plan...)."""
+    """All messages of all branches with their lanes and events (decisions, plan...);
+    ``current_leaf`` is the last message of the branch the conversation shows."""
     conversation = store.get_conversation(conversation_id)
     if conversation is None:
         raise KeyError(conversation_id)
@@ -76,6 +77,7 @@ def to_json(store: HistoryStore, conversation_id: int) -> dict[str, Any]:
     return {
         "format": EXPORT_FORMAT,
         "conversation": asdict(conversation),
+        "current_leaf": store.current_leaf(conversation_id),
         "messages": messages,
     }
 

@@ -267,6 +267,13 @@ CREATE TABLE comparisons (
 CREATE INDEX comparisons_by_message ON comparisons(message_id);
 """
 
+# 8: the branch a conversation shows (regenerate and edit keep the old messages as
+# siblings): its last message. NULL: the newest message, as before this column.
+_CURRENT_LEAF = """
+ALTER TABLE conversations ADD COLUMN current_leaf INTEGER
+    REFERENCES messages(id) ON DELETE SET NULL;
+"""
+
 MIGRATIONS: list[str] = [
     _INITIAL,
     _CORRECTIONS,
@@ -275,6 +282,7 @@ MIGRATIONS: list[str] = [
     _SEARCH_AND_PERSONA,
     _COST_SOURCES,
     _COMPARISONS,
+    _CURRENT_LEAF,
 ]
 
 

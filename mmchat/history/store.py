@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmchat.api import Attachment, Usage
 from mmchat.history.attachment_store import AttachmentRecords
+from mmchat.history.branches import BranchRecords
 from mmchat.history.comparison_store import ComparisonRecords
 from mmchat.history.eval_store import EvalRecords
 from mmchat.history.schema import (
@@ -51,7 +52,7 @@ __all__ = [
 ]
 
 
-class Store(EvalRecords, AttachmentRecords, ComparisonRecords):
+class Store(EvalRecords, AttachmentRecords, ComparisonRecords, BranchRecords):
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
         self._lock = threading.RLock()
@@ -170,10 +171,15 @@ class Store(EvalRecords, AttachmentRecords, ComparisonRecords):
                 " strategy, created) VALUES (?,?,?,?,?,?,?,?)",
                 (conversation_id, parent_id, role, text, status, preset, strategy, now),
             )
+            message_id = _rowid(cur)
             if attachments:
-                self._put_attachments(db, _rowid(cur), attachments)
-            db.execute("UPDATE conversations SET updated = ? WHERE id = ?", (now, conversation_id))
-        return _rowid(cur)
+                self._put_attachments(db, message_id, attachments)
+            # The new message ends the branch the conversation shows (see branches.py).
+            db.execute(
+                "UPDATE conversations SET updated = ?, current_leaf = ? WHERE id = ?",
+                (now, message_id, conversation_id),
+            )
+        return message_id
 
     def open_lane(
         self,
@@ -377,7 +383,8 @@ class Store(EvalRecords, AttachmentRecords, ComparisonRecords):
     def conversation_path(
         self, conversation_id: int, leaf_id: int | None = None
     ) -> list[MessageRow]:
-        """Messages from the root to ``leaf_id`` (default: the newest message)."""
+        """Messages from the root to ``leaf_id`` (default: the current branch's leaf,
+        see :mod:`mmchat.history.branches`)."""
         rows = self._path(conversation_id, leaf_id, "m.*")
         return [message_row(r) for r in rows]
 
@@ -392,10 +399,9 @@ class Store(EvalRecords, AttachmentRecords, ComparisonRecords):
 
     def _path(self, conversation_id: int, leaf_id: int | None, columns: str) -> list[Any]:
         if leaf_id is None:
-            row = self._one("SELECT max(id) FROM messages WHERE conversation_id=?", conversation_id)
-            if row is None or row[0] is None:
+            leaf_id = self.current_leaf(conversation_id)
+            if leaf_id is None:
                 return []
-            leaf_id = int(row[0])
         return self._all(
             "WITH RECURSIVE up(id, depth) AS (SELECT ?, 0 UNION ALL"
             " SELECT m.parent_id, up.depth + 1 FROM messages m JOIN up ON m.id = up.id"

@@ -13,7 +13,6 @@ import gc
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import App
 from textual.binding import Binding, BindingType
 
 from mmchat.tui.commands import MMChatCommands
@@ -41,7 +40,8 @@ __all__ = ["MMChatApp", "make_app", "run"]
 
 class MMChatApp(ChatHost):
     TITLE = "mmchat"
-    COMMANDS = App.COMMANDS | {MMChatCommands}
+    # The one provider: mmchat's commands first, then Textual's, no duplicates.
+    COMMANDS = {MMChatCommands}  # noqa: RUF012 (declared so upstream)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
     ]

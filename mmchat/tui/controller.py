@@ -11,7 +11,7 @@ the text the conversation continues with.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,9 +31,10 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
     from mmchat.engine import TurnOutcome, TurnRequest
+    from mmchat.history.schema import PathEntry
     from mmchat.tui.host import ChatHost
     from mmchat.tui.widgets.assistant_message import AssistantMessage
-    from mmchat.tui.widgets.transcript import Transcript
+    from mmchat.tui.widgets.transcript import Lazy, Transcript
     from mmchat.tui.widgets.user_message import UserMessage
 
 __all__ = ["ChatController", "ChatSurface", "TurnRecord"]
@@ -63,9 +64,26 @@ class TurnRecord:
     attachments: tuple[api.Attachment, ...] = ()
 
 
+class BranchSwitchers(Protocol):
+    """What the controller needs of the branch switchers (mmchat.tui.branches, which
+    the chat screen gives it: that module works on the controller, so importing it
+    here would be a cycle)."""
+
+    def load(self) -> None: ...
+    def refresh(self) -> None: ...
+    def decorate(self, record: TurnRecord) -> None: ...
+    async def switch(self, target: int) -> bool: ...
+
+
 class ChatController:
-    def __init__(self, app: ChatHost, surface: ChatSurface) -> None:
+    def __init__(
+        self,
+        app: ChatHost,
+        surface: ChatSurface,
+        branches: Callable[[ChatController], BranchSwitchers],
+    ) -> None:
         self.app = app
+        self._make_branches = branches
         self.surface = surface
         self.conversation_id: int | None = None
         self.records: list[TurnRecord] = []
@@ -75,6 +93,7 @@ class ChatController:
         self.persona = config.defaults.persona if config is not None else ""  # '' = none
         self.adhoc: PresetConfig | None = None
         self.adhoc_label = ""
+        self._branches: BranchSwitchers | None = None
         # The first turn's imports (message views, httpx, providers) load in the
         # background once start-up is over.
         app.runtime.prefetch.soon()
@@ -113,6 +132,13 @@ class ChatController:
         registry = self.app.registry
         cls = registry.get(strategy) if registry is not None else None
         return str(getattr(cls, "view", "single")) if cls is not None else "single"
+
+    @property
+    def branches(self) -> BranchSwitchers:
+        """The branch switchers (see :mod:`mmchat.tui.branches`), built on first use."""
+        if self._branches is None:
+            self._branches = self._make_branches(self)
+        return self._branches
 
     # -- turns -----------------------------------------------------------------------
     def history(self) -> list[Message]:
@@ -215,6 +241,8 @@ class ChatController:
                 record.strategy = outcome.strategy or record.strategy
             record.answer = record.reply.text
             self.surface.turn_finished(record, outcome)
+            if record.user_message_id is not None:
+                self.branches.refresh()  # a regeneration or an edit: "◀ 2/2 ▶"
 
     @staticmethod
     def _seen(record: TurnRecord, event: Event) -> None:
@@ -292,6 +320,7 @@ class ChatController:
             self.cancel()
         self.conversation_id = None
         self.records = []
+        self.branches.load()
         await self.surface.transcript.show([])
 
     async def open_conversation(self, conversation_id: int) -> None:
@@ -300,32 +329,54 @@ class ChatController:
             return
         if self.running is not None:
             self.cancel()
-        from mmchat.tui.widgets.transcript import Lazy
-        from mmchat.tui.widgets.user_message import UserMessage
-
-        # Only ids, roles and texts for the whole path: every turn is a record (the
-        # history the next turn sends), but widgets (and the full stored rows, lanes and
-        # events they show) are only built for what the transcript mounts: the newest
-        # screenful, then a page at a time as the user scrolls up.
+        # Only ids, roles and texts for the whole path (the branch the conversation
+        # shows): every turn is a record (the history the next turn sends), but widgets
+        # (and the full stored rows, lanes and events they show) are only built for what
+        # the transcript mounts: the newest screenful, then a page at a time as the user
+        # scrolls up.
         entries = store.conversation_outline(conversation_id)
-        files = store.attachments_of([e.id for e in entries if e.role == "user"])
         self._restore_choice(conversation_id)
         self.conversation_id = conversation_id
-        self.records = []
-        pending: list[Lazy] = []
+        self.branches.load()
+        self.records, pending = self.outline_records(entries)
+        await self.surface.transcript.show([item for items in pending for item in items])
+
+    def outline_records(
+        self, entries: list[PathEntry]
+    ) -> tuple[list[TurnRecord], list[list[Lazy]]]:
+        """The turns of a stored path, and for each the messages the transcript builds
+        when it mounts them."""
+        from mmchat.tui.widgets.transcript import Lazy
+
+        store = self.app.store
+        users = [e.id for e in entries if e.role == "user"]
+        files = store.attachments_of(users) if store is not None else {}
+        records: list[TurnRecord] = []
+        pending: list[list[Lazy]] = []
         for entry in entries:
             if entry.role == "user":
                 attached = files.get(entry.id, ())
-                record = TurnRecord(entry.text, user_message_id=entry.id, attachments=attached)
-                self.records.append(record)
-                make = partial(UserMessage, entry.text, message_id=entry.id, attachments=attached)
-                pending.append(Lazy(make, entry.text, chrome=3 if attached else 2))
-            elif entry.role == "assistant" and self.records:
-                record = self.records[-1]
+                record = TurnRecord(
+                    prompt=entry.text, user_message_id=entry.id, attachments=attached
+                )
+                records.append(record)
+                make = partial(self._stored_user, record)
+                pending.append([Lazy(make, entry.text, chrome=3 if attached else 2)])
+            elif entry.role == "assistant" and records:
+                record = records[-1]
                 record.message_id, record.answer = entry.id, entry.text
                 record.strategy = entry.strategy
-                pending.append(Lazy(partial(self._stored_reply, record), entry.text))
-        await self.surface.transcript.show(pending)
+                pending[-1].append(Lazy(partial(self._stored_reply, record), entry.text))
+        return records, pending
+
+    def _stored_user(self, record: TurnRecord) -> Widget:
+        from mmchat.tui.widgets.user_message import UserMessage
+
+        record.user = UserMessage(
+            record.prompt, message_id=record.user_message_id, attachments=record.attachments
+        )
+        self.branches.decorate(record)
+        return record.user
 
     def _restore_choice(self, conversation_id: int) -> None:
         """Continue with the preset (or model) and persona the conversation last ran
@@ -369,16 +420,22 @@ class ChatController:
             events, chosen = replay_events(store, row, record.prompt), row.chosen_lane
         reply.message_id = record.message_id
         record.reply = reply
+        self.branches.decorate(record)
         reply.restore(events, chosen)
         return reply
 
     def export(self, kind: str) -> Path | None:
+        """Write the shown branch (Markdown) or everything (JSON) to a new file in the
+        exports folder, named after the conversation's title."""
         from mmchat import paths
+        from mmchat.history.export_file import write_export
 
         store = self.app.store
         if store is None or self.conversation_id is None:
             self.app.notify("Nothing to export yet.", severity="warning")
             return None
+        conversation = store.get_conversation(self.conversation_id)
+        title = conversation.title if conversation is not None else ""
         leaf = self.records[-1].message_id if self.records else None
         if kind == "json":
             import json
@@ -391,6 +448,5 @@ class ChatController:
 
             text = to_markdown(store, self.conversation_id, leaf)
         folder = paths.ensure_dir(paths.data_dir() / "exports")
-        path = folder / f"conversation-{self.conversation_id}.{'json' if kind == 'json' else 'md'}"
-        path.write_text(text, "utf-8")
-        return path
+        suffix = ".json" if kind == "json" else ".md"
+        return write_export(folder, title, suffix, text, f"conversation-{self.conversation_id}")

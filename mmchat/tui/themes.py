@@ -11,22 +11,37 @@ A theme file maps onto :class:`textual.theme.Theme`::
 
 A file that cannot be read or is not a valid theme is skipped and reported; loading
 themes never raises. User themes override built-ins of the same name.
+
+A theme picked in the palette (:func:`pick_theme`) is saved as ``[ui] theme`` in the
+config file, through the same validated, atomic writer as the settings screen.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.color import Color, ColorParseError
-from textual.theme import Theme
+from textual.theme import Theme, ThemeProvider
 
 import mmchat
 from mmchat import paths
 
-__all__ = ["builtin_themes_dir", "load_theme_file", "load_themes", "register_themes"]
+if TYPE_CHECKING:
+    from mmchat.tui.host import ChatHost
+
+__all__ = [
+    "builtin_themes_dir",
+    "load_theme_file",
+    "load_themes",
+    "pick_theme",
+    "register_themes",
+    "save_theme",
+]
 
 COLOR_FIELDS = (
     "primary",
@@ -143,3 +158,48 @@ def register_themes(app: App[Any], *, notify: bool = True) -> list[str]:
     if notify and errors:
         app.notify("\n".join(errors), title="Some themes were skipped", severity="warning")
     return errors
+
+
+class SavingThemeProvider(ThemeProvider):
+    """Textual's theme list, where choosing a theme also saves it in the config."""
+
+    @property
+    def commands(self) -> list[tuple[str, Callable[[], None]]]:
+        app: ChatHost = self.app  # type: ignore[assignment]
+        return [(name, partial(choose_theme, app, name)) for name, _ in super().commands]
+
+
+def pick_theme(app: ChatHost) -> None:
+    """The theme palette (as Textual's "Theme" command shows it), saving the choice."""
+    from textual.command import CommandPalette
+
+    app.push_screen(
+        CommandPalette(providers=[SavingThemeProvider], placeholder="Search for themes…")
+    )
+
+
+def choose_theme(app: ChatHost, name: str) -> None:
+    app.theme = name
+    problem = save_theme(app, name)
+    if problem:
+        app.notify(f"Theme {name} is used until mmchat quits: {problem}", severity="warning")
+
+
+def save_theme(app: ChatHost, name: str) -> str | None:
+    """Write ``[ui] theme = name`` to the app's config file; None, or why it could not."""
+    loaded = app.loaded
+    if loaded is None:
+        return "no config is loaded"
+    config = loaded.config
+    if config.ui.theme == name:
+        return None
+    from mmchat.config import save_config
+
+    changed = config.model_copy(update={"ui": config.ui.model_copy(update={"theme": name})})
+    try:
+        save_config(changed, loaded.path)
+    except OSError as exc:
+        return f"the config file cannot be written ({exc})"
+    # The app's config (the engine shares it) says what the file now says.
+    config.ui.theme = name
+    return None

@@ -92,7 +92,7 @@ async def test_long_conversation_mounts_recent_and_pages_in_older(fake_server: F
         # Scrolling to the top brings older messages in, a page at a time, above what
         # is on screen, until the first question can be seen.
         seen_pages = 0
-        while "question 0" not in screen_text(app)[0]:
+        while transcript.has_older:
             before = len(transcript.children)
             transcript.scroll_to(y=0, animate=False, immediate=True)
             await wait_for(pilot, lambda n=before: len(transcript.children) > n)
@@ -102,6 +102,10 @@ async def test_long_conversation_mounts_recent_and_pages_in_older(fake_server: F
             seen_pages += 1
             assert seen_pages < 30
         assert seen_pages >= 3 and not transcript.has_older
+        # Every message is there, and the first question can be scrolled to (a message
+        # draws its text a frame after it mounts: wait for it, not for a page count).
+        transcript.scroll_to(y=0, animate=False, immediate=True)
+        await wait_for(pilot, lambda: "question 0" in screen_text(app)[0])
         questions = [u.text for u in app.screen.query(UserMessage)]
         assert questions == [f"question {i}" for i in range(30)]
         replies = list(app.screen.query(AssistantMessage))

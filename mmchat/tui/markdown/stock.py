@@ -19,17 +19,19 @@ from collections.abc import Callable
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
+from mmchat.tui.markdown.parser import chat_parser
+
 __all__ = ["StockStream", "stock_document", "stock_streamed"]
 
 
 def stock_document(markdown: str = "", *, classes: str | None = None) -> Markdown:
-    return Markdown(markdown, classes=classes)
+    return Markdown(markdown, classes=classes, parser_factory=chat_parser)
 
 
 def stock_streamed(
     *, classes: str | None = None, on_flush: Callable[[], None] | None = None
 ) -> StockStream:
-    return StockStream(Markdown(classes=classes), on_flush)
+    return StockStream(Markdown(classes=classes, parser_factory=chat_parser), on_flush)
 
 
 class StockStream:

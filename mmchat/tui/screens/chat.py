@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -27,9 +28,10 @@ if TYPE_CHECKING:
     from mmchat.api import Attachment
     from mmchat.engine import TurnOutcome
     from mmchat.providers.local_servers import LocalStatus
-    from mmchat.tui.controller import ChatController, TurnRecord
+    from mmchat.tui.controller import BranchSwitchers, ChatController, TurnRecord
     from mmchat.tui.host import ChatHost, Command
     from mmchat.tui.widgets.assistant_message import AssistantMessage
+    from mmchat.tui.widgets.branch_switcher import BranchSwitcher
 
 __all__ = ["ChatScreen"]
 
@@ -60,10 +62,24 @@ class ChatScreen(Screen[None]):
         Binding("f2", "toggle_sidebar", "Chats", id="toggle_sidebar"),
         Binding("f3", "toggle_session", "Session", id="toggle_session"),
         Binding("f4", "copy_last", "Copy answer", id="copy_last", show=False),
-        Binding("alt+r", "reroute", "Re-route", id="reroute", show=False),
+        Binding("alt+r", "reroute", "Re-route", id="reroute", show=False, priority=True),
         # priority: a terminal sends alt+a as ESC a, which Textual reports with the
         # character "a"; without it the focused prompt types the "a" and stops the key.
         Binding("alt+a", "attach", "Attach", id="attach", show=False, priority=True),
+        # Keyboard navigation (mmchat/tui/panes.py); in the keys panel, not the footer.
+        Binding("f8", "next_pane(1)", "Next pane", id="next_pane", show=False),
+        Binding("shift+f8", "next_pane(-1)", "Previous pane", id="previous_pane", show=False),
+        Binding(
+            "alt+t",
+            "focus_transcript",
+            "Transcript",
+            id="focus_transcript",
+            show=False,
+            priority=True,
+        ),
+        Binding("ctrl+b", "focus_sidebar", "Conversations", id="focus_sidebar", show=False),
+        Binding("alt+left", "branch(-1)", "Previous branch", id="branch_previous", show=False),
+        Binding("alt+right", "branch(1)", "Next branch", id="branch_next", show=False),
     ]
 
     def __init__(self) -> None:
@@ -78,11 +94,12 @@ class ChatScreen(Screen[None]):
         self.prompt = PromptInput(id="prompt")
         self.attachments = AttachmentChips(id="attachments")  # the next message's files
         self.session.display = False
+        self.sidebar.fit(self.app.size.width)  # before the first layout (narrow: hidden)
         if self.mm.starting:
             # Drawn before the config is loaded: nothing here may import the engine, the
             # store or pydantic; :meth:`loaded` fills in the rest. Set before the first
             # layout, not in on_mount (which runs after it: a second layout).
-            self.sidebar.display = self.mm.early_sidebar
+            self.sidebar.want(self.mm.early_sidebar)
             self.bar.set_preset(self.mm.early_preset, self.mm.early_preset, [])
             self.bar.set_status("starting…")
 
@@ -93,7 +110,7 @@ class ChatScreen(Screen[None]):
         if self._controller is None:
             from mmchat.tui.controller import ChatController
 
-            self._controller = ChatController(self.mm, self)
+            self._controller = ChatController(self.mm, self, _branch_switchers)
         return self._controller
 
     @property
@@ -126,7 +143,7 @@ class ChatScreen(Screen[None]):
     async def loaded(self) -> None:
         """The config, store and engine are there (the app calls this once they are)."""
         config = self.mm.config
-        self.sidebar.display = bool(config and config.ui.sidebar and self.mm.store is not None)
+        self.sidebar.want(bool(config and config.ui.sidebar and self.mm.store is not None))
         controller = self._controller
         if config is not None and controller is not None and not controller.preset:
             controller.use_preset(config.defaults.preset)  # built before the config
@@ -144,6 +161,10 @@ class ChatScreen(Screen[None]):
             from mmchat.providers.local_servers import remove_status_listener
 
             remove_status_listener(self.on_local_model_status)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.sidebar.fit(event.size.width):
+            self.run_worker(self.refresh_sidebar(), exit_on_error=False)
 
     def on_local_model_status(self, status: LocalStatus) -> None:
         """The embedded model loads on first use: say so instead of looking stuck."""
@@ -190,6 +211,15 @@ class ChatScreen(Screen[None]):
              self.action_toggle_sidebar),
             ("Toggle session panel", "Tokens, cost and time by strategy (f3)",
              self.action_toggle_session),
+            ("Focus the conversation list", "Move the keyboard to the sidebar (ctrl+b)",
+             self.action_focus_sidebar),
+            ("Focus the transcript", "Scroll with the arrows and PgUp/PgDn (alt+t)",
+             self.action_focus_transcript),
+            ("Next pane", "Sidebar, transcript, the panes in view, prompt (f8, shift+f8)",
+             partial(self.action_next_pane, 1)),
+            ("Previous branch", "Show the other version of a regenerated or edited message "
+             "(alt+left)", partial(self.action_branch, -1)),
+            ("Next branch", "alt+right", partial(self.action_branch, 1)),
         ]  # fmt: skip
         config = self.mm.config
         if config is not None:
@@ -267,6 +297,10 @@ class ChatScreen(Screen[None]):
     def on_assistant_message_lane_picked(self, message: AssistantMessage.LanePicked) -> None:
         self.controller.pick_lane(message.message, message.lane, message.text)
 
+    async def on_branch_switcher_chosen(self, message: BranchSwitcher.Chosen) -> None:
+        message.stop()
+        await self.controller.branches.switch(message.target)
+
     async def on_sidebar_opened(self, message: Sidebar.Opened) -> None:
         await self.controller.open_conversation(message.conversation_id)
         self.refresh_bar()
@@ -274,6 +308,10 @@ class ChatScreen(Screen[None]):
 
     # -- actions ---------------------------------------------------------------------
     def action_cancel(self) -> None:
+        help_panel = self.query("HelpPanel")
+        if help_panel:  # Textual's keys panel (palette → Keys): esc closes it first
+            help_panel.remove()
+            return
         if self.controller.cancel():
             self.notify("Stopping… (partial text is kept)")
 
@@ -412,9 +450,33 @@ class ChatScreen(Screen[None]):
         self.prompt.focus()
 
     def action_toggle_sidebar(self) -> None:
-        self.sidebar.display = not self.sidebar.display
-        if self.sidebar.display:
+        if self.sidebar.toggle():
             self.run_worker(self.refresh_sidebar(), exit_on_error=False)
+        elif self.sidebar.list.has_focus:
+            self.prompt.focus()
+
+    async def action_focus_sidebar(self) -> None:
+        if not self.sidebar.display:
+            self.sidebar.toggle()
+            await self.refresh_sidebar()
+        self.sidebar.list.focus()
+
+    def action_focus_transcript(self) -> None:
+        self.transcript.focus()
+
+    def action_next_pane(self, step: int) -> None:
+        from mmchat.tui.panes import focus_pane
+
+        focus_pane(self.focused, self.sidebar, self.transcript, self.prompt, step)
+
+    def action_branch(self, step: int) -> None:
+        from mmchat.tui.branches import switcher_for_keys
+
+        switcher = switcher_for_keys(self)
+        if switcher is None:
+            self.notify("No other branch here: regenerate (ctrl+r) or edit (ctrl+g) makes one.")
+            return
+        switcher.action_step(step)
 
     def action_toggle_session(self) -> None:
         self.session.display = not self.session.display
@@ -458,14 +520,18 @@ class ChatScreen(Screen[None]):
         store, conv = self.mm.store, self.controller.conversation_id
         if store is None or conv is None:
             return
+        row = store.get_conversation(conv)
+        title = row.title if row is not None else ""
 
         async def confirmed(yes: bool | None) -> None:
             if yes:
                 store.delete_conversation(conv)
                 await self.action_new_chat()
-                self.notify("Conversation deleted.")
+                self.notify(f"Deleted “{title}”.", markup=False)
 
-        self.app.push_screen(ConfirmScreen("Delete this conversation?"), confirmed)
+        from mmchat.tui.widgets.fmt import escape
+
+        self.app.push_screen(ConfirmScreen(f"Delete “{escape(title)}”?"), confirmed)
 
     def action_search(self) -> None:
         from mmchat.tui.screens.search import SearchScreen
@@ -483,3 +549,9 @@ class ChatScreen(Screen[None]):
                 self.prompt.focus()
 
         self.app.push_screen(SearchScreen(store), opened)
+
+
+def _branch_switchers(controller: ChatController) -> BranchSwitchers:
+    from mmchat.tui.branches import Branches
+
+    return Branches(controller)

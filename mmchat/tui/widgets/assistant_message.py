@@ -15,6 +15,7 @@ from typing import Literal
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from mmchat.api import (
@@ -144,6 +145,7 @@ class AssistantMessage(Vertical):
         self._restoring = False
         self._shadow = ""  # the answer, unrendered: while restoring, or a pane shows it
         self._thinking: dict[str, ThinkingView] = {}  # answer lanes' reasoning, by lane
+        self._below: list[Widget] = []  # under the footer (a branch switcher)
 
     def compose(self) -> ComposeResult:
         yield self._head
@@ -154,6 +156,7 @@ class AssistantMessage(Vertical):
         yield self.answer.markdown
         yield self._status
         yield self._footer
+        yield from self._below
 
     async def on_mount(self) -> None:
         for widget in (self._route_slot, self._stages, self._decisions, self._status):
@@ -165,6 +168,13 @@ class AssistantMessage(Vertical):
             events, chosen = self._to_restore
             self._to_restore = None
             await self._restore(events, chosen)
+
+    def show_below(self, widget: Widget) -> None:
+        """Add ``widget`` under the footer: composed with the message, or mounted now."""
+        if self.is_attached:
+            self.mount(widget)
+        else:
+            self._below.append(widget)
 
     # -- a stored turn -------------------------------------------------------------
     def restore(self, events: Sequence[Event], chosen: str | None = None) -> None:

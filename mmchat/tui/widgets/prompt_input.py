@@ -40,6 +40,13 @@ class PromptInput(TextArea):
         # the key in the footer; remapping `send` adds keys (Enter keeps sending).
         Binding("enter", "submit", "Send", id="send"),
         Binding("ctrl+n,ctrl+j", "newline", "Newline", id="newline", show=False),
+        # The prompt is a few lines high: PgUp/PgDn scroll the conversation instead.
+        Binding(
+            "pageup", "scroll_transcript(-1)", "Scroll up", id="transcript_page_up", show=False
+        ),
+        Binding(
+            "pagedown", "scroll_transcript(1)", "Scroll down", id="transcript_page_down", show=False
+        ),
     ]
 
     class Submitted(Message):
@@ -60,6 +67,15 @@ class PromptInput(TextArea):
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    def action_scroll_transcript(self, pages: int) -> None:
+        from mmchat.tui.widgets.transcript import Transcript
+
+        for transcript in self.screen.query(Transcript):
+            if pages < 0:
+                transcript.scroll_page_up()
+            else:
+                transcript.scroll_page_down()
 
     def on_key(self, event: events.Key) -> None:
         # Both handled here, in order with the typed keys (see BINDINGS). Textual calls

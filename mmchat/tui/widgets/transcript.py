@@ -52,13 +52,16 @@ def _make(item: Pending) -> Widget:
 class Transcript(VerticalScroll):
     DEFAULT_CSS = """
     Transcript { height: 1fr; padding: 0 1; }
+    /* Focused (alt+t, f8): a bar each side, in the padding's place (no re-wrap). */
+    Transcript:focus { padding: 0; border-left: vkey $accent; border-right: vkey $accent; }
     Transcript > .transcript-empty { color: $text-muted; padding: 1 2; }
     """
 
     EMPTY_HINT = (
         "Ask anything: Enter sends, ctrl+n adds a line.\n"
         "ctrl+t picks a strategy preset, ctrl+l a single model, ctrl+p lists every command.\n"
-        "Esc stops a running turn and keeps what arrived."
+        "Esc stops a running turn and keeps what arrived.\n"
+        "f8 moves between panes, PgUp/PgDn scroll the conversation."
     )
 
     def __init__(self, *, batch: int = 12, id: str | None = None) -> None:
@@ -115,6 +118,19 @@ class Transcript(VerticalScroll):
         await self.query(".transcript-empty").remove()
         await self.mount_all(widgets)
         self.anchor()
+
+    async def replace_tail(self, old: Sequence[Widget], new: Sequence[Pending]) -> bool:
+        """Another branch from a message down: remove ``old`` (the newest messages),
+        mount ``new`` in their place; the messages above stay as they are. False (and
+        nothing done) when ``new`` is more than a page: :meth:`show` the whole path."""
+        if len(new) > self.page_size or not all(w.parent is self for w in old):
+            return False
+        if old:
+            await self.remove_children(old)
+        widgets = [_make(item) for item in new]
+        if widgets:
+            await self.mount_all(widgets)
+        return True
 
     @property
     def has_older(self) -> bool:

@@ -1,11 +1,15 @@
-"""The user's message in the transcript, with the files sent with it as chips."""
+"""The user's message in the transcript: its text, the files sent with it as chips,
+and under it "◀ 2/3 ▶" when it was edited."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
 if TYPE_CHECKING:
@@ -14,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["UserMessage"]
 
 
-class UserMessage(Static):
+class UserMessage(Vertical):
     DEFAULT_CSS = """
     UserMessage {
         height: auto;
@@ -23,6 +27,7 @@ class UserMessage(Static):
         background: $boost;
         border-left: wide $primary;
     }
+    UserMessage > .user-text { height: auto; }
     """
 
     def __init__(
@@ -32,10 +37,22 @@ class UserMessage(Static):
         message_id: int | None = None,
         attachments: Sequence[Attachment] = (),
     ) -> None:
-        super().__init__(_content(text, attachments), markup=False)
+        super().__init__()
         self.text = text
         self.message_id = message_id
         self.attachments = tuple(attachments)
+        self._below: list[Widget] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(_content(self.text, self.attachments), markup=False, classes="user-text")
+        yield from self._below
+
+    def show_below(self, widget: Widget) -> None:
+        """Add ``widget`` under the text: composed with the message, or mounted now."""
+        if self.is_attached:
+            self.mount(widget)
+        else:
+            self._below.append(widget)
 
 
 def _content(text: str, attachments: Sequence[Attachment]) -> Content | str:
