@@ -44,6 +44,7 @@ from mmchat.api import (
     View,
 )
 from mmchat.debug_log import log
+from mmchat.finish import TOKEN_LIMIT_MARK
 from mmchat.tui import markdown
 from mmchat.tui.widgets import fmt
 from mmchat.tui.widgets.decision_list import DecisionList
@@ -458,4 +459,9 @@ class AssistantMessage(Vertical):
     def _refresh_footer(self) -> None:
         totals = (self.usage, self.cost, self.duration) if self.status != "streaming" else None
         footer = fmt.message_footer(self.preset, self.strategy, self.models, totals)
+        cut = [info.name for info in self.lanes.values() if info.cut_by_token_limit]
+        if cut:
+            # An answer that ends mid-sentence must say why (the lanes when there are several).
+            which = f" ({', '.join(cut)})" if len(self.lanes) > 1 else ""
+            footer += f" · {TOKEN_LIMIT_MARK}{which}"
         self._footer.update(escape(footer))
