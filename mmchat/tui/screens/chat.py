@@ -274,7 +274,10 @@ class ChatScreen(Screen[None]):
                 self.controller.use_model(alias)
                 self.refresh_bar()
 
-        self.app.push_screen(PickerScreen("Talk to one model", choices), chosen)
+        from mmchat.tui.alias_details import alias_details
+
+        details = alias_details(config.models)
+        self.app.push_screen(PickerScreen("Talk to one model", choices, details=details), chosen)
 
     async def action_new_chat(self) -> None:
         await self.controller.new_chat()
