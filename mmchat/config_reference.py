@@ -32,6 +32,7 @@ AFTER_PROVIDERS: list[tuple[str, type[BaseModel], str]] = [
         "A model alias: provider + model id + parameters. Presets name aliases.",
     ),
     ("[presets.NAME]", cs.PresetConfig, "A strategy with its options."),
+    ("[local]", cs.LocalFilesConfig, "GGUF model files on this machine."),
 ]
 
 

@@ -116,6 +116,17 @@ class UIConfig(_Strict):
     )
 
 
+class LocalFilesConfig(_Strict):
+    model_dirs: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Folders searched for .gguf model files (`mmchat models` lists them, "
+            "`mmchat models use NAME` runs one), besides Ollama's store, LM Studio's "
+            "models folder and the Hugging Face cache"
+        ),
+    )
+
+
 class Config(_Strict):
     # Built on first validation: the provider union reads the installed kinds then.
     model_config = ConfigDict(extra="forbid", defer_build=True)
@@ -125,6 +136,7 @@ class Config(_Strict):
     providers: dict[Name, ProviderConfig] = Field(default_factory=dict)
     models: dict[Name, ModelConfig] = Field(default_factory=dict)
     presets: dict[Name, PresetConfig] = Field(default_factory=dict)
+    local: LocalFilesConfig = Field(default_factory=LocalFilesConfig)
     plugins_dir: str | None = Field(
         default=None, description="Extra directory of strategy plugins (.py files)"
     )
