@@ -125,9 +125,11 @@ def test_hf_hub_cache_wins_over_hf_home(home: Path, tmp_path: Path) -> None:
 
 def test_a_header_cut_anywhere_is_a_clear_error(tmp_path: Path) -> None:
     assert GGUF is not None
-    head = GGUF.read_bytes()[:4096]
+    # The keys listed end 815 bytes in (the header stops reading there): cut anywhere
+    # before, it is an error line, never a crash or a half-read model.
+    head = GGUF.read_bytes()[:815]
     cut = tmp_path / "cut.gguf"
-    for length in (0, 3, 4, 7, 8, 20, 24, 30, 100, 1000, 4096):
+    for length in range(815):
         cut.write_bytes(head[:length])
         with pytest.raises(GGUFError) as caught:
             read_gguf_info(cut)

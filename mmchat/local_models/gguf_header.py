@@ -4,7 +4,8 @@ Hand-written (the format: magic ``GGUF``, a version, tensor and key/value counts
 typed key/value pairs) rather than the ``gguf`` package from llama.cpp: its reader
 needs numpy (0.2 s to import) and decodes every array, the whole vocabulary included —
 6.5 s for the 93 MB SmolLM2 file on this machine, for four values. This reads the
-key/value section only, seeking over arrays, and stops at the tensor table.
+key/value section only, seeking over arrays, and stops once it has what it shows
+(llama.cpp's converter writes those keys before the vocabulary): about 1 ms a file.
 """
 
 from __future__ import annotations
@@ -89,7 +90,18 @@ def _read_values(f: BinaryIO) -> dict[str, Any]:
         key = _string(f)
         (kind,) = _unpack(f, "<I")
         values[key] = _value(f, kind)
+        if _enough(values):
+            break  # the vocabulary that usually follows costs ~1 ms per 1,000 tokens
     return values
+
+
+def _enough(values: dict[str, Any]) -> bool:
+    arch = values.get("general.architecture")
+    return (
+        isinstance(arch, str)
+        and f"{arch}.context_length" in values
+        and "general.file_type" in values
+    )
 
 
 def _value(f: BinaryIO, kind: int) -> Any:
