@@ -204,3 +204,36 @@ def test_an_ollama_blob_answers_through_the_embedded_llama_cpp(home: Path, tmp_p
     result = _mmchat(home, tmp_path, "ask", "--no-save", "--model", "smollm2-135m", "Say hello.")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip()  # a real answer from the blob, through llama.cpp
+
+
+@pytest.mark.skipif(importlib.util.find_spec("xllamacpp") is None, reason="needs xllamacpp")
+async def test_onboarding_lists_files_and_uses_one(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Button, Static
+
+    from mmchat.config import load_config
+    from mmchat.tui.screens.onboarding import OnboardingScreen, needs_onboarding
+    from tests.tui_settings.conftest import Host
+
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.delenv("HF_HUB_CACHE", raising=False)
+    monkeypatch.delenv("OLLAMA_MODELS", raising=False)
+    loaded = load_config()
+    app = Host(lambda a: OnboardingScreen(loaded, a.saved.append, ports=[]))
+    async with app.run_test(size=(140, 60)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        shown = [str(w.render()) for w in screen.query_one("#files").query(Static)]
+        assert f"smollm2:135m  [ollama]  {SIZE} · {SMOL}" in shown
+        assert "✗ broken:latest  [ollama]  ✗ unreadable manifest (not JSON)" in shown
+        index = next(i for i, entry in enumerate(screen.files) if entry.name == "smollm2:135m")
+        screen.query_one(f"#use-{index}", Button).press()
+        await pilot.pause()
+    data = tomllib.loads(loaded.path.read_text())
+    assert data["defaults"]["model"] == "smollm2-135m"
+    assert data["providers"]["gguf-smollm2-135m"]["kind"] == "local"
+    assert app.saved and not needs_onboarding(app.saved[-1])
