@@ -237,3 +237,27 @@ async def test_onboarding_lists_files_and_uses_one(
     assert data["defaults"]["model"] == "smollm2-135m"
     assert data["providers"]["gguf-smollm2-135m"]["kind"] == "local"
     assert app.saved and not needs_onboarding(app.saved[-1])
+
+
+async def test_settings_screen_keeps_model_dirs_when_it_saves(tmp_path: Path) -> None:
+    from textual.widgets import Input
+
+    from mmchat.config import load_config
+    from mmchat.plugins import discover
+    from mmchat.tui.screens.settings import SettingsScreen
+    from mmchat.tui.screens.settings_entry import EntryEditor
+    from tests.tui_settings.conftest import Host
+
+    path = load_config().path
+    path.write_text(path.read_text() + f'\n[local]\nmodel_dirs = ["{tmp_path}"]\n')
+    loaded = load_config()
+    app = Host(lambda a: SettingsScreen(loaded, discover(), a.saved.append))
+    async with app.run_test(size=(140, 50)) as pilot:
+        await pilot.pause()
+        editor = app.screen.query_one("#models-editor", EntryEditor)
+        editor.query_one("#field-temperature", Input).value = "0.2"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    data = tomllib.loads(path.read_text())
+    assert data["models"]["local"]["temperature"] == 0.2  # it saved
+    assert data["local"]["model_dirs"] == [str(tmp_path)]  # and lost nothing
