@@ -40,6 +40,7 @@ AFTER_PROVIDERS: list[tuple[str, type[BaseModel], str]] = [
         "`mmchat ask --persona NAME`); it goes to every model of every strategy, after "
         "the model's own system prompt.",
     ),
+    ("[local]", cs.LocalFilesConfig, "GGUF model files on this machine."),
 ]
 
 

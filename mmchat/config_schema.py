@@ -156,6 +156,17 @@ class AttachmentsConfig(_Strict):
     )
 
 
+class LocalFilesConfig(_Strict):
+    model_dirs: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Folders searched for .gguf model files (`mmchat models` lists them, "
+            "`mmchat models use NAME` runs one), besides Ollama's store, LM Studio's "
+            "models folder and the Hugging Face cache"
+        ),
+    )
+
+
 class Config(_Strict):
     # Built on first validation: the provider union reads the installed kinds then.
     model_config = ConfigDict(extra="forbid", defer_build=True)
@@ -169,6 +180,7 @@ class Config(_Strict):
     personas: dict[Name, PersonaConfig] = Field(
         default_factory=dict, description="Named system prompts, picked per conversation"
     )
+    local: LocalFilesConfig = Field(default_factory=LocalFilesConfig)
     plugins_dir: str | None = Field(
         default=None, description="Extra directory of strategy plugins (.py files)"
     )

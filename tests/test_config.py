@@ -48,7 +48,8 @@ def test_default_template_is_valid() -> None:
     assert config.defaults.preset == "single" and config.defaults.model == "local"
     assert config.providers["local"].kind == "local"
     assert set(config.models) >= {"local", "precise", "creative", "terse"}
-    assert all(m.max_tokens == 512 for m in config.models.values())
+    assert all(m.max_tokens for m in config.models.values())
+    assert config.models["local"].max_tokens == 256  # tuned for SmolLM2 (tests/test_local_demo.py)
     # on the embedded model every alias costs $0, and says why
     from mmchat.prices import LOCAL, PriceBook
 
@@ -94,7 +95,9 @@ def test_syntax_error_names_file_and_line() -> None:
 
 
 def test_wrong_type_names_key_path_and_line() -> None:
-    text = default_config_text().replace("temperature = 0.1", 'temperature = "cold"')
+    text = default_config_text().replace(
+        "temperature = 0.1\nmax_tokens = 512", 'temperature = "cold"\nmax_tokens = 512'
+    )  # [models.precise] (local has 0.1 too, with max_tokens 256)
     line = text.splitlines().index('temperature = "cold"') + 1
     err = _error(text)
     assert len(err.problems) == 1

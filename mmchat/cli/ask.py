@@ -23,6 +23,7 @@ from mmchat.api import (
 )
 from mmchat.cli._common import err, open_session_or_report
 from mmchat.cli.ask_context import add_arguments
+from mmchat.finish import TOKEN_LIMIT_MARK, hit_token_limit
 from mmchat.sanitize import for_terminal, json_for_terminal
 
 
@@ -164,6 +165,10 @@ async def _ask(args: argparse.Namespace, prompt: str) -> int:
     else:
         printer.finish(outcome.text)
         printer.summary(outcome)
+    if printer.cut:
+        # Always said (a pipe too): an answer that ends mid-word must not look finished.
+        which = f" in {', '.join(printer.cut)}" if len(printer.names) > 1 else ""
+        err(f"{TOKEN_LIMIT_MARK}{which}: the answer is cut short (raise the model's max_tokens)")
     if outcome.status == "complete":
         return 0
     err(outcome.error or f"turn {outcome.status}")
@@ -244,8 +249,14 @@ class _Printer:
         self.answer_lanes: set[str] = set()
         self.streamed = False
         self.last_char = "\n"
+        self.names: dict[str, str] = {}  # lane -> what the user knows it by
+        self.cut: list[str] = []  # lanes the token cap stopped
 
     def on_event(self, event: Event, log: Any) -> None:
+        if isinstance(event, LaneOpened):
+            self.names[event.lane] = event.label or event.model
+        elif isinstance(event, LaneClosed) and hit_token_limit(event.finish_reason):
+            self.cut.append(self.names.get(event.lane, event.lane))
         if not self.stream:
             return
         if isinstance(event, LaneOpened):

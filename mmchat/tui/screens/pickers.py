@@ -3,12 +3,13 @@ type a line (rename, search), confirm (delete)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList
@@ -31,7 +32,9 @@ class PickerScreen(ModalScreen[str | None]):
     """Choose one entry, typing to narrow the list; returns its id (None on escape).
 
     Filtering uses Textual's fuzzy matcher (the command palette's): "cmp" finds
-    "compare", best matches first.
+    "compare", best matches first. ``details`` (by id) adds a dim second line to an
+    entry, e.g. what sets one model alias apart from another on the same model; it is
+    shown, not searched.
     """
 
     DEFAULT_CSS = (
@@ -50,12 +53,18 @@ class PickerScreen(ModalScreen[str | None]):
     ]
 
     def __init__(
-        self, title: str, choices: Sequence[tuple[str, str]], *, current: str | None = None
+        self,
+        title: str,
+        choices: Sequence[tuple[str, str]],
+        *,
+        current: str | None = None,
+        details: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self.title_text = title
         self.choices = list(choices)
         self.current = current
+        self.details = dict(details or {})
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -66,11 +75,17 @@ class PickerScreen(ModalScreen[str | None]):
 
     def _options(self, query: str) -> list[Option]:
         if not query.strip():
-            return [Option(label, id=key) for key, label in self.choices]
+            return [self._option(key, Content(label)) for key, label in self.choices]
         matcher = Matcher(query.strip())
         scored = [(matcher.match(label), key, label) for key, label in self.choices]
         best_first = sorted((s for s in scored if s[0] > 0), key=lambda s: -s[0])
-        return [Option(matcher.highlight(label), id=key) for _, key, label in best_first]
+        return [self._option(key, matcher.highlight(label)) for _, key, label in best_first]
+
+    def _option(self, key: str, label: Content) -> Option:
+        detail = self.details.get(key)
+        if detail:
+            label = Content.assemble(label, "\n", (f"  {detail}", "dim"))
+        return Option(label, id=key)
 
     def on_mount(self) -> None:
         option_list = self.query_one(OptionList)

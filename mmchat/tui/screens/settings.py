@@ -227,6 +227,7 @@ class SettingsScreen(Screen[None]):
         data: dict[str, Any] = {"defaults": self.default_values, "ui": self.ui_values}
         data.update(self.data)
         data["plugins_dir"] = self.config.plugins_dir
+        data["local"] = self.config.local  # no form of its own: kept as it was
         return Config.model_validate(data)
 
     # ------------------------------------------------------------------ events

@@ -46,6 +46,7 @@ from mmchat.api import (
     View,
 )
 from mmchat.debug_log import log
+from mmchat.finish import TOKEN_LIMIT_MARK
 from mmchat.tui import markdown
 from mmchat.tui.widgets import fmt
 from mmchat.tui.widgets.decision_list import DecisionList
@@ -502,4 +503,10 @@ class AssistantMessage(Vertical):
         totals = (self.usage, self.cost, self.duration) if self.status != "streaming" else None
         models = [] if self.blind else self.models  # (in pane order: A, B… would tell)
         footer = fmt.message_footer(self.preset, self.strategy, models, totals, self.cost_source)
+        cut = [info.name for info in self.lanes.values() if info.cut_by_token_limit]
+        if cut:
+            # An answer that ends mid-sentence must say why (the lanes when there are
+            # several, unless they are blind: A, B… until the pick).
+            named = len(self.lanes) > 1 and not self.blind
+            footer += f" · {TOKEN_LIMIT_MARK}" + (f" ({', '.join(cut)})" if named else "")
         self._footer.update(escape(footer))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from mmchat.api import LaneClosed, LaneOpened, LaneRetrying
+from mmchat.finish import TOKEN_LIMIT_MARK, hit_token_limit
 from mmchat.tui.widgets import fmt
 
 __all__ = ["LaneInfo", "Throttle"]
@@ -89,10 +90,16 @@ class LaneInfo:
             self.parts = [event.text]
             self.chars = len(event.text)
 
+    @property
+    def cut_by_token_limit(self) -> bool:
+        return self.closed is not None and hit_token_limit(self.closed.finish_reason)
+
     def status_line(self) -> str:
         """Plain text: status, tokens, cost, time (or live rate)."""
         parts = [self.status]
         closed = self.closed
+        if closed is not None and self.cut_by_token_limit:
+            parts.append(TOKEN_LIMIT_MARK)
         if closed is not None and self.blind:
             parts.append(fmt.duration(closed.duration))  # latency tells little
         elif closed is not None:
