@@ -172,9 +172,10 @@ def test_deep_dotted_keys_are_a_located_error() -> None:
 
 def test_nesting_within_the_limit_is_fine() -> None:
     deep = "[" * (MAX_DEPTH - 4) + "1" + "]" * (MAX_DEPTH - 4)
-    text = default_config_text() + f"\n[models.local.params]\nx = {deep}\n"
+    alias = '\n[models.deep]\nprovider = "local"\nmodel = "m"\n'
+    text = default_config_text() + alias + f"\n[models.deep.params]\nx = {deep}\n"
     config = parse_config(text, Path("c.toml"))
-    assert "x" in config.models["local"].params
+    assert "x" in config.models["deep"].params
 
 
 # ------------------------------------------------------------------ encodings

@@ -161,7 +161,8 @@ async def test_reopened_conversation_shows_chips_and_resends_the_files(
         await wait_for(pilot, lambda: bool(list(app.screen.query(UserMessage))))
         [user] = app.screen.query(UserMessage)
         assert [a.name for a in user.attachments] == ["photo.png"]
-        assert "📎 photo.png · image" in screen_text(app)[0]
+        # (a user message draws its text, chips included, a frame after it mounts)
+        await wait_for(pilot, lambda: "📎 photo.png · image" in screen_text(app)[0])
         # the next turn's history carries the image of the reopened message
         await send(pilot, "How big?")
         await wait_for(pilot, lambda: idle(app)() and len(chat.controller.records) == 2)
