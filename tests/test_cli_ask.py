@@ -272,6 +272,6 @@ def test_ask_route_takes_that_route_and_is_kept_as_a_correction(
     with sqlite3.connect(db) as conn:
         kept = conn.execute("SELECT kind, text, label FROM corrections").fetchall()
     assert kept == [("route", question, "general")]
-    # Without --route the rules send it to code.
-    again = mmchat("ask", "-s", "route", question)
+    # Without --route the rules send it to code (--preset is another name for -s).
+    again = mmchat("ask", "--preset", "route", question)
     assert again.stdout == "print('hi')\n", again.stderr

@@ -253,3 +253,27 @@ def test_fifos_among_themes_and_plugins_do_not_hang() -> None:
         )
         assert says in result.stdout + result.stderr, result
     assert "not a regular file" in result.stdout
+
+
+def test_a_fifo_among_the_apps_themes_is_skipped_not_waited_on(tmp_path: Path) -> None:
+    """The app loads every theme file at start-up: a FIFO named like one must not hang
+    it (it was read with Path.read_text, which waits for a writer)."""
+    themes = tmp_path / "themes"
+    themes.mkdir()
+    os.mkfifo(themes / "pipe.toml")
+    (themes / "mine.toml").write_text('name = "mine"\nprimary = "#336699"\n')
+    code = (
+        "import sys; from pathlib import Path; from mmchat.tui.themes import load_themes\n"
+        "found, errors = load_themes(user_dir=Path(sys.argv[1]))\n"
+        "print([t.name for t in found if t.name == 'mine'], errors)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(themes)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
+    assert "['mine']" in result.stdout, result
+    assert "pipe.toml" in result.stdout and "not a regular file" in result.stdout, result

@@ -30,7 +30,13 @@ from mmchat.sanitize import for_terminal, json_for_terminal
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("ask", help="ask once and print the answer")
     p.add_argument("prompt", nargs="*", help="the question (read from stdin when absent)")
-    p.add_argument("-s", "--strategy", help="preset name (or strategy name) to run")
+    p.add_argument(
+        "-s",
+        "--strategy",
+        "--preset",
+        dest="strategy",
+        help="preset name (or strategy name) to run",
+    )
     p.add_argument("-m", "--model", help="model alias (runs `single` with it unless -s is set)")
     p.add_argument("--system", help="a system prompt for this turn")
     p.add_argument(

@@ -70,10 +70,18 @@ def builtin_themes_dir() -> Path | None:
 
 def load_theme_file(path: Path) -> Theme:
     """Parse one theme file; raises ValueError with a readable message."""
+    from mmchat.config_error import ConfigError
+    from mmchat.config_file import read_config_text
+
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValueError(f"cannot read it: {exc}") from None
+        # As the config is read: a FIFO, a device or a huge file is refused, not waited on.
+        text = read_config_text(path)
+    except ConfigError as exc:
+        raise ValueError(str(exc)) from None
+    if text is None:
+        raise ValueError("it is gone")
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"invalid TOML: {exc}") from None
     unknown = sorted(set(data) - set(COLOR_FIELDS) - _OTHER_FIELDS)
