@@ -70,6 +70,25 @@ async def test_attach_a_text_file_and_send_it(fake_server: FakeServer, folder: P
         assert "📎 notes.md · text · 17 B" in screen_text(app)[0]
 
 
+async def test_tab_right_after_typing_completes_what_was_typed(
+    fake_server: FakeServer, folder: Path
+) -> None:
+    """A terminal hands a fast typist's keys over in one burst: Tab must complete the
+    path with every character before it (as a screen's priority binding, it ran before
+    the input had taken them, on the path as it was a few keys earlier)."""
+    from textual import events
+
+    app = build_app(fake_server)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("alt+a")
+        await wait_for(pilot, lambda: isinstance(app.screen, AttachFileScreen))
+        field = app.screen.query_one(Input)
+        for char in f"{folder}/no":  # posted at once, as the driver does, no waiting
+            app.post_message(events.Key(char, char))
+        app.post_message(events.Key("tab", "\t"))
+        await wait_for(pilot, lambda: field.value == f"{folder}/notes.md")
+
+
 async def test_the_dialog_says_why_a_file_cannot_go_and_stays_open(
     fake_server: FakeServer, folder: Path
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -30,6 +30,26 @@ if TYPE_CHECKING:
 __all__ = ["AttachFileScreen"]
 
 
+class PathInput(Input):
+    """The path field. Tab completes it, bound here rather than as a screen's priority
+    binding: the screen's ran as the key arrived, before this input had handled the
+    characters typed just ahead of it (a fast typist, a terminal's burst), and so
+    completed the path as it was a few keys earlier."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete", "Complete", show=False),
+    ]
+
+    def __init__(self, cwd: Path, **kwargs: Any) -> None:
+        super().__init__(suggester=PathSuggester(cwd), **kwargs)
+        self.cwd = cwd
+
+    def action_complete(self) -> None:
+        completed = common_completion(self.value, self.cwd)
+        self.value = completed
+        self.cursor_position = len(completed)
+
+
 class AttachFileScreen(ModalScreen["Attachment | None"]):
     DEFAULT_CSS = """
     AttachFileScreen { align: center middle; }
@@ -45,7 +65,6 @@ class AttachFileScreen(ModalScreen["Attachment | None"]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss_none", "Close"),
-        Binding("tab", "complete", "Complete", priority=True, show=False),
         Binding("down", "to_list", "Entries", show=False),
     ]
 
@@ -64,10 +83,7 @@ class AttachFileScreen(ModalScreen["Attachment | None"]):
         with Vertical():
             yield Label("Attach a file (a text file, or a PNG, JPEG, GIF or WebP image)",
                         classes="modal-title")  # fmt: skip
-            yield Input(
-                placeholder=f"path, from {self.cwd}", suggester=PathSuggester(self.cwd),
-                id="attach-path",
-            )  # fmt: skip
+            yield PathInput(self.cwd, placeholder=f"path, from {self.cwd}", id="attach-path")
             yield Label("", id="attach-error", markup=False)
             yield OptionList(id="attach-entries")
             yield Label(
@@ -98,15 +114,6 @@ class AttachFileScreen(ModalScreen["Attachment | None"]):
         path_input.focus()
         if not path.endswith("/"):
             self._try_attach(path)
-
-    def action_complete(self) -> None:
-        path_input = self.query_one(Input)
-        if not path_input.has_focus:
-            self.focus_next()
-            return
-        completed = common_completion(path_input.value, self.cwd)
-        path_input.value = completed
-        path_input.cursor_position = len(completed)
 
     def action_to_list(self) -> None:
         entries = self.query_one(OptionList)
