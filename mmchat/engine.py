@@ -16,7 +16,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
@@ -39,6 +38,7 @@ from mmchat.api import (
 )
 from mmchat.config_schema import Config, PresetConfig
 from mmchat.debug_log import log
+from mmchat.netconfig import is_loopback
 from mmchat.plugins import Registry
 from mmchat.prices import PriceBook, combine_sources
 from mmchat.providers.base import (
@@ -102,11 +102,6 @@ class TurnOutcome:
     models: list[str] = field(default_factory=list)
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    return host in {"localhost", "127.0.0.1", "::1"} or host.startswith("127.")
-
-
 class Engine:
     def __init__(
         self,
@@ -167,7 +162,7 @@ class Engine:
             from mmchat.secrets import lookup_key
 
             key = await asyncio.to_thread(self._key_lookup or lookup_key, source.name, source.env)
-            if key is None and not _is_loopback(str(getattr(cfg, "base_url", ""))):
+            if key is None and not is_loopback(str(getattr(cfg, "base_url", ""))):
                 raise ProviderError(
                     ErrorKind.NO_KEY,
                     f"no API key: run `mmchat keys set {source.name}` or set {source.env}",
@@ -398,9 +393,9 @@ class Engine:
             if refusal:  # the UIs check first; this keeps every caller from a failed request
                 return self._finish(turn, outcome, "failed", "", (), refusal)
         self.prices.warm(type(strategy).model_refs(options))
-        prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
-        prompt_tokens += sum(estimate_tokens(a.text) for m in messages for a in m.attachments)
         if budget is not None:
+            prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
+            prompt_tokens += sum(estimate_tokens(a.text) for m in messages for a in m.attachments)
             estimate = self._estimate(strategy, options, prompt_tokens)
             if estimate > budget:
                 return self._finish(

@@ -17,6 +17,12 @@ DIRECT = "none"  # proxy = "none": connect directly, whatever the environment sa
 PROXY_SCHEMES = ("http", "https")
 
 
+def is_loopback(url: str) -> bool:
+    """Does ``url`` point at this machine (a local server: no key, no price)?"""
+    host = urlsplit(url).hostname or ""
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
 class NetworkConfigError(ValueError):
     """A proxy URL or CA path that cannot work, with what to do about it."""
 

@@ -19,9 +19,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from mmchat.debug_log import log
+from mmchat.netconfig import is_loopback
 
 if TYPE_CHECKING:
     from mmchat.api import Usage
@@ -119,7 +119,7 @@ class PriceBook:
         provider = self._config.providers.get(spec.provider)
         kind = getattr(provider, "kind", "")
         url = str(getattr(provider, "base_url", "") or "")
-        if spec.price_as is None and (kind == "local" or (kind == "ollama" and _loopback(url))):
+        if spec.price_as is None and (kind == "local" or (kind == "ollama" and is_loopback(url))):
             return Pricing(LOCAL, 0.0, 0.0)
         query = self._table_query(spec)
         if query is None:
@@ -141,11 +141,6 @@ class PriceBook:
 
 def _typed(spec: ModelConfig) -> bool:
     return spec.price_in is not None and spec.price_out is not None
-
-
-def _loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    return host in {"localhost", "::1"} or host.startswith("127.")
 
 
 def combine_sources(sources: list[str]) -> str:

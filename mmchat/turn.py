@@ -250,7 +250,14 @@ class TurnContext:
                 choices=choices,
                 top_logprobs=top_logprobs,
             )
-            price_out = engine.prices.pricing(state.model).price_out or 0.0
+            # Only a budget needs the price while the text streams; without one, the
+            # first lookup waits for _close, after the price table has loaded in its
+            # thread (PriceBook.warm), instead of importing it here before the request.
+            price_out = (
+                engine.prices.pricing(state.model).price_out or 0.0
+                if turn.budget is not None
+                else 0.0
+            )
             yielded_at = time.perf_counter()
             async for part in engine.stream(spec.provider, request):
                 # A socket buffer full of events is read without ever suspending, so a

@@ -365,8 +365,7 @@ class StageDetail(DecisionDetail):
     def lines(self) -> list[str]:
         # The summary already names the stage, its model and what it wrote: say what it
         # was asked and what it was given.
-        asked = " ".join(self.instruction.split())
-        asked = asked if len(asked) <= 80 else asked[:79] + "…"
+        asked = short(self.instruction)
         given = ", ".join(("the request", *self.saw))
         head = f"Stage {self.number} of {self.of}" + (f" · asked: “{asked}”" if asked else "")
         if self.status == "failed":

@@ -25,6 +25,7 @@ from mmchat.eval.checks import judge_prompt, read_verdict, score
 from mmchat.eval.dataset import Dataset, Item
 from mmchat.eval.slots import SlotPool, preset_needs, provider_limits
 from mmchat.history.eval_store import EvalResultRow, EvalRunRow
+from mmchat.turn_state import MAX_DEPTH  # presets nest at most three levels deep
 
 if TYPE_CHECKING:
     from mmchat.engine import Engine, TurnOutcome
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 DEFAULT_CONCURRENCY = 4
-MAX_DEPTH = 3  # presets nest at most three levels deep
 StopReason = Literal["interrupted", "budget"]
 
 

@@ -20,12 +20,10 @@ from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mmchat.config_schema import Config, PresetConfig
+    from mmchat.config_schema import Config
     from mmchat.engine import Engine
 
-__all__ = ["SlotPool", "models_of", "preset_needs", "provider_limits"]
-
-MAX_DEPTH = 3  # presets nest at most three levels (as the engine allows)
+__all__ = ["SlotPool", "preset_needs", "provider_limits"]
 
 
 def provider_limits(config: Config) -> dict[str, int]:
@@ -36,16 +34,6 @@ def provider_limits(config: Config) -> dict[str, int]:
         if isinstance(parallel, int) and parallel > 0:
             limits[name] = parallel
     return limits
-
-
-def models_of(engine: Engine, preset: str | PresetConfig, depth: int = 0) -> list[str]:
-    """The model aliases a preset names, with those of the presets it runs as steps."""
-    strategy, options = engine.resolve_preset(preset)
-    found = list(type(strategy).model_refs(options))
-    if depth < MAX_DEPTH:
-        for nested in type(strategy).preset_refs(options):
-            found += models_of(engine, nested, depth + 1)
-    return list(dict.fromkeys(found))
 
 
 def preset_needs(engine: Engine, aliases: list[str], limits: Mapping[str, int]) -> dict[str, int]:

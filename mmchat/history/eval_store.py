@@ -123,10 +123,6 @@ class EvalRecords:
             )  # fmt: skip
             db.execute("UPDATE eval_runs SET updated=? WHERE id=?", (now, run_id))
 
-    def delete_eval_run(self, run_id: int) -> None:
-        with self._tx() as db:
-            db.execute("DELETE FROM eval_runs WHERE id=?", (run_id,))
-
 
 def _run_row(row: sqlite3.Row) -> EvalRunRow:
     return EvalRunRow(
