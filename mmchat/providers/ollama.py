@@ -159,12 +159,14 @@ class OllamaProvider(HttpProvider[OllamaProviderConfig]):
                     status=err.status,
                 ) from err
             raise
-        usage = Usage(prompt_estimate(request), estimate_tokens("".join(text)), estimated=True)
+        usage: Usage | None = None
         if "prompt_eval_count" in final or "eval_count" in final:
-            with contextlib.suppress(TypeError, ValueError):  # nonsense counts: keep estimate
+            with contextlib.suppress(TypeError, ValueError):  # nonsense counts: estimate
                 usage = Usage(
                     int(final.get("prompt_eval_count") or 0), int(final.get("eval_count") or 0)
                 )
+        if usage is None:  # estimated only when the server gave no counts
+            usage = Usage(prompt_estimate(request), estimate_tokens("".join(text)), estimated=True)
         timings: dict[str, Any] = {k: final[k] for k in _TIMING_KEYS if k in final}
         if final.get("eval_count") and final.get("eval_duration"):
             with contextlib.suppress(TypeError, ValueError, ZeroDivisionError):

@@ -67,7 +67,15 @@ class PathSuggester(Suggester):
     def __init__(self, cwd: Path | None = None) -> None:
         super().__init__(use_cache=False, case_sensitive=True)  # the folder may change
         self.cwd = cwd
+        self._last: tuple[str, list[str]] | None = None
+
+    def matches(self, value: str) -> list[str]:
+        """The entries matching ``value``: the folder is read once per value typed, for
+        the suggestion and for the dialog's list alike."""
+        if self._last is None or self._last[0] != value:
+            self._last = (value, path_matches(value, self.cwd, limit=MAX_MATCHES))
+        return self._last[1]
 
     async def get_suggestion(self, value: str) -> str | None:
-        matches = path_matches(value, self.cwd, limit=MAX_MATCHES)
+        matches = self.matches(value)
         return matches[0] if matches else None

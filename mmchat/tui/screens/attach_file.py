@@ -20,8 +20,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from mmchat.tui import path_completion
-from mmchat.tui.path_completion import PathSuggester, common_completion, path_matches
+from mmchat.tui.path_completion import PathSuggester, common_completion
 
 if TYPE_CHECKING:
     from mmchat.api import Attachment
@@ -41,7 +40,8 @@ class PathInput(Input):
     ]
 
     def __init__(self, cwd: Path, **kwargs: Any) -> None:
-        super().__init__(suggester=PathSuggester(cwd), **kwargs)
+        self.paths = PathSuggester(cwd)  # also lists the entries under the input
+        super().__init__(suggester=self.paths, **kwargs)
         self.cwd = cwd
 
     def action_complete(self) -> None:
@@ -97,10 +97,8 @@ class AttachFileScreen(ModalScreen["Attachment | None"]):
 
     # -- the entries under the input -------------------------------------------------
     def _list(self, value: str) -> None:
-        entries = self.query_one(OptionList)
-        entries.clear_options()
-        matches = path_matches(value, self.cwd, limit=path_completion.MAX_MATCHES)
-        entries.add_options(Option(m, id=m) for m in matches)
+        matches = self.query_one(PathInput).paths.matches(value)
+        self.query_one(OptionList).set_options(Option(m, id=m) for m in matches)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         self._list(event.value)

@@ -121,7 +121,6 @@ class AssistantMessage(Vertical):
         self.error: str | None = None
         self.final_text = ""
         self.chosen_lane: str | None = None
-        self.blind = False  # a blind comparison whose models are not revealed yet
         self.models: list[str] = []
         self.usage = Usage()
         self.cost: float | None = None
@@ -359,12 +358,19 @@ class AssistantMessage(Vertical):
         """The router's decision for this answer, if a router answered."""
         return self._route.detail if self._route is not None else None
 
+    @property
+    def blind(self) -> bool:
+        """A blind comparison whose models are not revealed yet (the grid knows)."""
+        return self._grid is not None and self._grid.blind
+
     async def _on_decision(self, event: Decision) -> None:
         detail = event.detail
         if isinstance(detail, BlindDetail) and self.view in ("lanes", "generic"):
-            self.blind = True
             (await self._ensure_grid()).set_blind(True)
             self._refresh_footer()
+        if isinstance(detail, FanoutDetail) and self._grid is not None:
+            # The answer shown until the user picks: marked "default", not "✓ chosen".
+            self._grid.mark_default(detail.chosen)
         slot = decision_slot(detail)
         if slot is None:
             log.debug("no view for decision kind %r (%s): shown generically", event.kind,
@@ -377,11 +383,6 @@ class AssistantMessage(Vertical):
                 await self._route_slot.mount(self._route)
             else:
                 self._route.show(detail)
-        elif isinstance(detail, FanoutDetail) and self._grid is not None:
-            # The answer shown until the user picks: marked "default", not "✓ chosen".
-            self._grid.mark_default(detail.chosen)
-            self._decisions.display = True
-            await self._decisions.add_decision(event)
         elif slot == "tally":
             tally = await self._ensure_tally()
             tally.show_decision(event.summary, detail)
@@ -473,10 +474,8 @@ class AssistantMessage(Vertical):
 
     def reveal(self) -> None:
         """A blind comparison was decided: show which model wrote which pane."""
-        if self.blind:
-            self.blind = False
-            if self._grid is not None:
-                self._grid.set_blind(False)
+        if self._grid is not None and self._grid.blind:
+            self._grid.set_blind(False)
             self._refresh_footer()
 
     def on_lane_pane_picked(self, message: LanePane.Picked) -> None:
